@@ -1,0 +1,28 @@
+"""Web hooks: what plugins add to the Litestar host app."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from dcsim.hooks import hookspec
+
+if TYPE_CHECKING:
+    from dcsim.registry import RouteRegistry
+
+
+@hookspec
+def dcsim_register_routes(registry: RouteRegistry) -> None:
+    """Add Litestar route handlers, controllers or routers to the host app.
+
+    When: once, while the host app is built by ``dcsim.web.create_app``.
+
+    Args:
+        registry: call ``registry.add(handler)`` with a Litestar route handler,
+            ``Controller`` subclass or ``Router``. Handlers get the running instance
+            by declaring a ``dcsim: DcSim`` parameter. Routes need a viewer token for
+            reads, an operator token for changes and an admin token for ``DELETE``;
+            set ``opt={"role": "admin"}`` to ask for more, or ``opt={"public": True}``
+            for an open route.
+
+    Returns: nothing. Calling rule: every implementation is called.
+    """

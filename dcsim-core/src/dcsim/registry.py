@@ -1,0 +1,171 @@
+"""Registries handed to registration hooks; plugins call their ``add`` methods."""
+
+from __future__ import annotations
+
+import fnmatch
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterator
+
+import attrs
+
+from dcsim.errors import ConfigError
+
+if TYPE_CHECKING:
+    from dcsim.app import DcSim
+    from dcsim.model import Event
+
+
+class _Named:
+    """Items keyed by a unique name, kept in registration order."""
+
+    kind = "item"
+
+    def __init__(self) -> None:
+        self._items: dict[str, Any] = {}
+
+    def _add(self, name: str, item: Any) -> None:
+        if name in self._items:
+            raise ConfigError(f"{self.kind} {name!r} is registered twice")
+        self._items[name] = item
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._items
+
+    def __getitem__(self, name: str) -> Any:
+        return self._items[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def values(self) -> list[Any]:
+        return list(self._items.values())
+
+
+class ServiceRegistry(_Named):
+    """Named services of an instance (``dcsim.services["cmdb"]``)."""
+
+    kind = "service"
+
+    def add(self, name: str, service: Any) -> None:
+        """Register ``service`` under ``name``."""
+        self._add(name, service)
+
+
+class RouteRegistry:
+    """Litestar route handlers, controllers and routers contributed by plugins."""
+
+    def __init__(self) -> None:
+        self.handlers: list[Any] = []
+
+    def add(self, handler: Any) -> None:
+        """Add a route handler, ``Controller`` subclass or ``Router``."""
+        self.handlers.append(handler)
+
+
+@attrs.frozen
+class EventType:
+    """A documented event type: its name, schema version and the fields of its data."""
+
+    type: str
+    schemaversion: int
+    description: str
+    data: dict[str, str]
+
+
+class EventTypeRegistry(_Named):
+    """Every event type that may be published, with its documented schema."""
+
+    kind = "event type"
+
+    def add(self, type: str, *, description: str, schemaversion: int = 1, data: dict[str, str] | None = None) -> None:
+        """Declare ``type``; ``data`` maps each field of the event's data to its meaning."""
+        self._add(type, EventType(type, schemaversion, description, dict(data or {})))
+
+
+Handler = Callable[["DcSim", "Event"], Awaitable[None]]
+
+
+@attrs.frozen
+class Subscriber:
+    """A handler subscribed to event types (glob patterns) as a consumer group."""
+
+    group: str
+    handler: Handler
+    types: tuple[str, ...] = ("*",)
+
+    def wants(self, event_type: str) -> bool:
+        """True when ``event_type`` matches one of the subscriber's patterns."""
+        return any(fnmatch.fnmatchcase(event_type, pattern) for pattern in self.types)
+
+
+class SubscriberRegistry(_Named):
+    """Consumer groups and their handlers."""
+
+    kind = "consumer group"
+
+    def add(self, group: str, handler: Handler, types: tuple[str, ...] | list[str] = ("*",)) -> None:
+        """Subscribe ``handler`` to ``types`` as consumer group ``group``."""
+        self._add(group, Subscriber(group, handler, tuple(types)))
+
+
+@attrs.frozen
+class LoadProfile:
+    """How busy a simulated VM is: mean fractions of its size and a chance of spikes."""
+
+    name: str
+    cpu: float
+    memory: float
+    io: float
+    spike_chance: float = 0.0
+    description: str = ""
+
+
+class LoadProfileRegistry(_Named):
+    """Load profiles that simulated metrics follow."""
+
+    kind = "load profile"
+
+    def add(self, profile: LoadProfile) -> None:
+        """Register ``profile`` under its name."""
+        self._add(profile.name, profile)
+
+
+@attrs.frozen
+class CiType:
+    """A kind of configuration item."""
+
+    name: str
+    description: str
+
+
+@attrs.frozen
+class RelationshipType:
+    """A kind of relationship between configuration items, with its inverse reading."""
+
+    name: str
+    description: str
+    inverse: str
+
+
+class CmdbTypeRegistry:
+    """CI types and relationship types known to the CMDB."""
+
+    def __init__(self) -> None:
+        self.ci_types = _TypedNames("CI type")
+        self.relationship_types = _TypedNames("relationship type")
+
+    def add_ci_type(self, name: str, description: str) -> None:
+        """Declare a CI type."""
+        self.ci_types._add(name, CiType(name, description))
+
+    def add_relationship_type(self, name: str, description: str, inverse: str) -> None:
+        """Declare a relationship type; ``inverse`` names it read from the other end."""
+        self.relationship_types._add(name, RelationshipType(name, description, inverse))
+
+
+class _TypedNames(_Named):
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.kind = kind

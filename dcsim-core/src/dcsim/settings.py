@@ -1,0 +1,151 @@
+"""Settings: defaults, then an optional TOML file, then ``DCSIM_*`` environment variables.
+
+Every field can be set in the TOML file under its own name and in the environment as
+``DCSIM_<NAME>`` (upper case). Tuples are comma-separated in the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Mapping
+from urllib.parse import urlsplit, urlunsplit
+
+import attrs
+import platformdirs
+
+from dcsim.errors import ConfigError
+
+ENV_PREFIX = "DCSIM_"
+
+
+def default_data_dir() -> Path:
+    """The per-user data directory used when none is configured."""
+    return Path(platformdirs.user_data_dir("dcsim", appauthor=False))
+
+
+@attrs.frozen(kw_only=True)
+class Settings:
+    """The effective configuration of one dc-sim instance."""
+
+    data_dir: Path = attrs.field(factory=default_data_dir, converter=Path)
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # None means a SQLite file in data_dir.
+    database_url: str | None = None
+    store_driver: str = "sqlalchemy"
+    bus_driver: str = "memory"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    bus_stream: str = "dcsim:events"
+    bus_redelivery_seconds: float = 30.0
+    bus_max_deliveries: int = 5
+    bus_retention_max_len: int = 100_000
+    bus_retention_max_age_seconds: float = 7 * 24 * 3600.0
+    cmdb_backend: str = "builtin"
+    node_backend: str = "virtual"
+    strict_plugins: bool = False
+    disable_plugins: tuple[str, ...] = ()
+    max_request_body_bytes: int = 1024 * 1024
+    cors_origins: tuple[str, ...] = ()
+    log_level: str = "INFO"
+    log_format: str = "json"
+    create_admin_token: bool = True
+
+    @property
+    def effective_database_url(self) -> str:
+        """The SQLAlchemy URL of the store."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'dcsim.sqlite3'}"
+
+    @property
+    def admin_token_path(self) -> Path:
+        """Where embedded mode writes the first admin token."""
+        return self.data_dir / "admin-token"
+
+    def masked(self) -> dict[str, Any]:
+        """The settings as plain values with passwords in URLs replaced by ``***``."""
+        out: dict[str, Any] = {}
+        for field in attrs.fields(Settings):
+            value = getattr(self, field.name)
+            if isinstance(value, Path):
+                value = str(value)
+            elif isinstance(value, tuple):
+                value = list(value)
+            if field.name.endswith("_url") and isinstance(value, str):
+                value = _mask_url(value)
+            out[field.name] = value
+        out["effective_database_url"] = _mask_url(self.effective_database_url)
+        return out
+
+
+def _mask_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _coerce(name: str, raw: Any, annotation: Any) -> Any:
+    text = str(annotation)
+    try:
+        if "tuple" in text:
+            if isinstance(raw, str):
+                return tuple(item.strip() for item in raw.split(",") if item.strip())
+            return tuple(raw)
+        if text == "bool":
+            if isinstance(raw, bool):
+                return raw
+            return str(raw).strip().lower() in {"1", "true", "yes", "on"}
+        if text == "int":
+            return int(raw)
+        if text == "float":
+            return float(raw)
+        if text == "str | None":
+            return None if raw in ("", None) else str(raw)
+        return raw
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"setting {name}: cannot use {raw!r}: {exc}") from exc
+
+
+def load_settings(
+    config_file: str | Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Build settings from defaults, a TOML file, the environment and explicit overrides.
+
+    The TOML file is ``config_file``, else ``$DCSIM_CONFIG``, else ``dcsim.toml`` in the
+    data directory when it exists. Later sources win; ``overrides`` win over all.
+    """
+    env = os.environ if environ is None else environ
+    fields = {f.name: f for f in attrs.fields(Settings)}
+    values: dict[str, Any] = {}
+    env_values = {
+        key[len(ENV_PREFIX) :].lower(): value
+        for key, value in env.items()
+        if key.startswith(ENV_PREFIX) and key[len(ENV_PREFIX) :].lower() in fields
+    }
+    data_dir = overrides.get("data_dir") or env_values.get("data_dir")
+    path = config_file or env.get("DCSIM_CONFIG")
+    if path is None:
+        candidate = Path(data_dir or default_data_dir()) / "dcsim.toml"
+        path = candidate if candidate.exists() else None
+    if path is not None:
+        try:
+            file_values = tomllib.loads(Path(path).read_text())
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read config file {path}: {exc}") from exc
+        unknown = sorted(set(file_values) - set(fields))
+        if unknown:
+            raise ConfigError(f"unknown settings in {path}: {', '.join(unknown)}")
+        values.update(file_values)
+    values.update(env_values)
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    coerced = {name: _coerce(name, raw, fields[name].type) for name, raw in values.items() if name != "data_dir"}
+    if "data_dir" in values:
+        coerced["data_dir"] = Path(values["data_dir"]).expanduser()
+    unknown = sorted(set(coerced) - set(fields))
+    if unknown:
+        raise ConfigError(f"unknown settings: {', '.join(unknown)}")
+    return Settings(**coerced)

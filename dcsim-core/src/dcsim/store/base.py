@@ -1,0 +1,103 @@
+"""The contract of the store (``dcsim.store`` stevedore namespace).
+
+The store keeps API tokens (hashed) and JSON documents in namespaces with an
+optimistic-lock version; business modules add their own tables through Alembic
+migrations in ``dcsim/store/migrations``. The contract suite in ``tests/store`` runs
+against SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import abc
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any, Callable
+
+from dcsim.model import Document, Role, Token
+
+if TYPE_CHECKING:
+    from dcsim.settings import Settings
+
+
+class DocumentSession(abc.ABC):
+    """Document operations; inside ``Store.transaction()`` they commit all or nothing."""
+
+    @abc.abstractmethod
+    def get(self, namespace: str, key: str) -> Document:
+        """Return the document; raise :class:`dcsim.errors.NotFound` if it does not exist."""
+
+    @abc.abstractmethod
+    def find(self, namespace: str, key: str) -> Document | None:
+        """Return the document, or None if it does not exist."""
+
+    @abc.abstractmethod
+    def put(self, namespace: str, key: str, value: dict[str, Any], expected_version: int | None = None) -> Document:
+        """Create or replace a document and return it with its new version.
+
+        ``expected_version`` None writes unconditionally; 0 requires that the document
+        does not exist; n requires its current version to be n. A mismatch raises
+        :class:`dcsim.errors.Conflict`. Versions start at 1 and grow by 1 per write.
+        """
+
+    @abc.abstractmethod
+    def delete(self, namespace: str, key: str, expected_version: int | None = None) -> None:
+        """Delete a document; NotFound if absent, Conflict on a version mismatch."""
+
+    @abc.abstractmethod
+    def list(self, namespace: str, prefix: str = "", limit: int | None = None, offset: int = 0) -> list[Document]:
+        """Documents of ``namespace`` whose key starts with ``prefix``, ordered by key."""
+
+    @abc.abstractmethod
+    def count(self, namespace: str, prefix: str = "") -> int:
+        """How many documents ``list`` would return without a limit."""
+
+
+class Store(DocumentSession):
+    """Base class of store drivers; a driver class is constructed with the settings.
+
+    Document methods called on the store itself run in a transaction of their own.
+    """
+
+    name: str = "abstract"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @abc.abstractmethod
+    def upgrade(self, progress: Callable[[str], None] | None = None) -> list[str]:
+        """Apply pending migrations; return the revisions applied (empty when current).
+
+        ``progress`` is called with a line of text per migration applied.
+        """
+
+    @abc.abstractmethod
+    def current_revision(self) -> str | None:
+        """The revision the database is at, None before the first migration."""
+
+    @abc.abstractmethod
+    def ping(self) -> None:
+        """Return when the database answers; raise :class:`dcsim.errors.Unavailable` if not."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release connections."""
+
+    @abc.abstractmethod
+    def transaction(self) -> AbstractContextManager[DocumentSession]:
+        """A session whose writes commit together at the end of the ``with`` block,
+        or not at all if the block raises."""
+
+    @abc.abstractmethod
+    def create_token(self, name: str, role: Role) -> tuple[Token, str]:
+        """Create a token; return it and its secret, which is shown only this once."""
+
+    @abc.abstractmethod
+    def verify_token(self, secret: str) -> Token | None:
+        """The token with this secret, if it exists and is not revoked."""
+
+    @abc.abstractmethod
+    def list_tokens(self) -> list[Token]:
+        """Every token, revoked ones included, oldest first."""
+
+    @abc.abstractmethod
+    def revoke_token(self, token_id: str) -> None:
+        """Revoke a token; NotFound if there is no such token."""
