@@ -40,8 +40,8 @@ async def dcsim_startup(dcsim: DcSim) -> None:
     Args:
         dcsim: the instance being started, with its settings, store, bus and services.
 
-    Returns: nothing. Calling rule: every implementation is called, in load order; an
-    exception aborts start-up.
+    Returns: nothing. Calling rule: every implementation is called, one after the other
+    in pluggy's order (``tryfirst``/``trylast`` respected); an exception aborts start-up.
     """
 
 
@@ -55,8 +55,8 @@ async def dcsim_shutdown(dcsim: DcSim) -> None:
     Args:
         dcsim: the instance being closed.
 
-    Returns: nothing. Calling rule: every implementation is called; an exception is
-    logged and does not stop the others.
+    Returns: nothing. Calling rule: every implementation is called, in the reverse of
+    the start-up order; an exception is logged and does not stop the others.
     """
 
 

@@ -19,7 +19,8 @@ def dcsim_register_routes(registry: RouteRegistry) -> None:
     Args:
         registry: call ``registry.add(handler)`` with a Litestar route handler,
             ``Controller`` subclass or ``Router``. Handlers get the running instance
-            by declaring a ``dcsim: DcSim`` parameter. Routes need a viewer token for
+            by declaring a ``dcsim: NamedDependency[DcSim]`` parameter
+            (``from litestar.di import NamedDependency``). Routes need a viewer token for
             reads, an operator token for changes and an admin token for ``DELETE``;
             set ``opt={"role": "admin"}`` to ask for more, or ``opt={"public": True}``
             for an open route.

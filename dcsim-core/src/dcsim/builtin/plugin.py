@@ -1,0 +1,70 @@
+"""Core's own features, registered through the same hooks as any third-party plugin."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dcsim.cmdb.types import CI_TYPES, RELATIONSHIP_TYPES
+from dcsim.hooks import hookimpl
+from dcsim.itsm.priority import matrix_priority
+from dcsim.patch.versions import compare_versions
+from dcsim.registry import (
+    CmdbTypeRegistry,
+    EventTypeRegistry,
+    LoadProfileRegistry,
+    RouteRegistry,
+)
+from dcsim.sim.profiles import DEFAULT_PROFILES
+
+
+@hookimpl
+def dcsim_register_routes(registry: RouteRegistry) -> None:
+    from dcsim.web import core_routes as routes
+
+    for handler in (
+        routes.HealthController,
+        routes.PluginsController,
+        routes.EventsController,
+        routes.TokensController,
+        routes.metrics,
+        routes.events_socket,
+    ):
+        registry.add(handler)
+
+
+@hookimpl
+def dcsim_register_event_types(registry: EventTypeRegistry) -> None:
+    registry.add(
+        "dcsim.started",
+        description="an instance finished starting",
+        data={"plugins": "names of the loaded plugins", "bus": "bus driver", "store": "store driver"},
+    )
+
+
+@hookimpl
+def dcsim_sim_register_load_profiles(registry: LoadProfileRegistry) -> None:
+    for profile in DEFAULT_PROFILES:
+        registry.add(profile)
+
+
+@hookimpl
+def dcsim_cmdb_register_types(registry: CmdbTypeRegistry) -> None:
+    for name, description in CI_TYPES.items():
+        registry.add_ci_type(name, description)
+    for name, (description, inverse) in RELATIONSHIP_TYPES.items():
+        registry.add_relationship_type(name, description, inverse)
+
+
+@hookimpl(trylast=True)
+def dcsim_itsm_priority(impact: int, urgency: int) -> str:
+    return matrix_priority(impact, urgency)
+
+
+@hookimpl(trylast=True)
+def dcsim_patch_compare_versions(os_family: str, installed: str, candidate: str) -> int:
+    return compare_versions(installed, candidate)
+
+
+@hookimpl(trylast=True)
+def dcsim_drift_values_equal(field: str, desired: Any, actual: Any) -> bool:
+    return bool(desired == actual)

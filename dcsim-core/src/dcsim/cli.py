@@ -1,0 +1,193 @@
+"""The ``dcsim`` command line: serve, plugins, config, db, token, version."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+import dcsim
+from dcsim.errors import DcsimError
+from dcsim.model import Role
+from dcsim.settings import Settings, load_settings
+
+
+def _settings(ctx: click.Context, **overrides: Any) -> Settings:
+    try:
+        return load_settings(config_file=ctx.obj.get("config"), data_dir=ctx.obj.get("data_dir"), **overrides)
+    except DcsimError as exc:
+        raise click.ClickException(exc.detail) from exc
+
+
+@click.group()
+@click.option("--config", type=click.Path(dir_okay=False, path_type=Path), help="TOML settings file.")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Data directory.")
+@click.pass_context
+def main(ctx: click.Context, config: Path | None, data_dir: Path | None) -> None:
+    """dc-sim: a datacenter you can pip install."""
+    ctx.obj = {"config": config, "data_dir": data_dir}
+
+
+@main.command()
+@click.option("--host", help="Address to bind (default 127.0.0.1).")
+@click.option("--port", type=int, help="Port to listen on (default 8000).")
+@click.option("--strict", is_flag=True, default=None, help="Fail when any plugin fails to load.")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None, strict: bool | None) -> None:
+    """Run the dc-sim server with the installed plugins."""
+    import uvicorn
+
+    from dcsim.logs import configure_logging
+    from dcsim.web.app import create_app
+
+    settings = _settings(ctx, host=host, port=port, strict_plugins=strict)
+    configure_logging(settings.log_level, settings.log_format)
+    try:
+        sim = dcsim.open(settings=settings)
+    except DcsimError as exc:
+        raise click.ClickException(exc.detail) from exc
+    for info in sim.plugins.failures():
+        click.echo(f"warning: plugin {info.name} failed to load: {info.error}", err=True)
+    click.echo(f"dc-sim {dcsim.__version__} serving on http://{settings.host}:{settings.port}", err=True)
+    click.echo(f"admin token: {settings.admin_token_path} (written on first start; cat it)", err=True)
+    uvicorn.run(create_app(sim), host=settings.host, port=settings.port, log_config=None, lifespan="on")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (the same document as GET /plugins).")
+@click.pass_context
+def plugins(ctx: click.Context, as_json: bool) -> None:
+    """List plugins, drivers, versions and load errors."""
+    from dcsim.web.core_routes import plugins_report
+
+    settings = _settings(ctx)
+    try:
+        report = plugins_report(dcsim.open(settings=settings))
+    except DcsimError as exc:
+        raise click.ClickException(exc.detail) from exc
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    click.echo("plugins:")
+    for info in report["plugins"]:
+        version = f"{info['distribution']} {info['version']}" if info["distribution"] else "(in-process)"
+        click.echo(f"  {info['name']:<14} {info['status']:<9} {version}")
+        if info["error"]:
+            click.echo(f"  {'':<14} error: {info['error']}")
+    click.echo("drivers:")
+    for driver in report["drivers"]:
+        mark = "*" if driver["selected"] else " "
+        click.echo(f"  {mark} {driver['namespace']:<12} {driver['name']:<12} {driver['distribution'] or ''}")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def config(ctx: click.Context, as_json: bool) -> None:
+    """Print the effective configuration, secrets masked."""
+    values = _settings(ctx).masked()
+    if as_json:
+        click.echo(json.dumps(values, indent=2))
+        return
+    for key, value in values.items():
+        click.echo(f"{key} = {json.dumps(value)}")
+
+
+@main.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    """Apply pending migrations to the store."""
+    from dcsim.drivers import load_driver
+
+    store = load_driver("dcsim.store", _settings(ctx))
+    try:
+        applied = store.upgrade(progress=lambda line: click.echo(f"  applying {line}", err=True))
+        click.echo(f"store at revision {store.current_revision()} ({len(applied)} migration(s) applied)")
+    except DcsimError as exc:
+        raise click.ClickException(exc.detail) from exc
+    finally:
+        store.close()
+
+
+@main.group()
+def token() -> None:
+    """API tokens."""
+
+
+@token.command("create")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--name", default=None, help="A name to recognise the token by.")
+@click.pass_context
+def token_create(ctx: click.Context, role: str, name: str | None) -> None:
+    """Create a token and print its secret (shown only once)."""
+    store = _migrated_store(ctx)
+    try:
+        created, secret = store.create_token(name or f"{role}-token", Role(role))
+    finally:
+        store.close()
+    click.echo(f"created {created.role.value} token {created.name} ({created.id}); its secret:", err=True)
+    click.echo(secret)
+
+
+@token.command("list")
+@click.pass_context
+def token_list(ctx: click.Context) -> None:
+    """List tokens (never their secrets)."""
+    store = _migrated_store(ctx)
+    try:
+        for item in store.list_tokens():
+            state = "revoked" if item.revoked else "active"
+            click.echo(f"{item.id}  {item.role.value:<8} {state:<8} {item.name}")
+    finally:
+        store.close()
+
+
+@token.command("revoke")
+@click.argument("token_id")
+@click.pass_context
+def token_revoke(ctx: click.Context, token_id: str) -> None:
+    """Revoke a token by id."""
+    store = _migrated_store(ctx)
+    try:
+        store.revoke_token(token_id)
+    except DcsimError as exc:
+        raise click.ClickException(exc.detail) from exc
+    finally:
+        store.close()
+    click.echo(f"revoked {token_id}")
+
+
+def _migrated_store(ctx: click.Context) -> Any:
+    from dcsim.drivers import load_driver
+
+    settings = _settings(ctx)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = load_driver("dcsim.store", settings)
+    try:
+        store.upgrade()
+    except DcsimError as exc:
+        store.close()
+        raise click.ClickException(exc.detail) from exc
+    return store
+
+
+@main.command()
+@click.pass_context
+def version(ctx: click.Context) -> None:
+    """Print dc-sim's version and the installed plugins' versions."""
+    click.echo(f"dcsim-core {dcsim.__version__}")
+    for info in dcsim.open(settings=_settings(ctx)).plugins.infos:
+        if info.distribution and info.distribution != "dcsim-core":
+            click.echo(f"{info.distribution} {info.version}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

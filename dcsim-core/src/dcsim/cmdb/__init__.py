@@ -1,0 +1,1 @@
+"""The CMDB (configuration items, relationships and sync arrive with issue #4)."""

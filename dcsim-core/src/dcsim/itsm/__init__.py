@@ -1,0 +1,1 @@
+"""ITSM (incidents, problems and changes arrive with issue #5)."""

@@ -1,0 +1,1 @@
+"""Patch compliance (policies, advisories and runs arrive with their issue)."""

@@ -1,0 +1,1 @@
+"""The simulation engine (the object model and lifecycle arrive with issue #3)."""
