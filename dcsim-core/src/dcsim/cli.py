@@ -28,6 +28,11 @@ def _settings(ctx: click.Context, **overrides: Any) -> Settings:
 @click.pass_context
 def main(ctx: click.Context, config: Path | None, data_dir: Path | None) -> None:
     """dc-sim: a datacenter you can pip install."""
+    from dcsim.logs import configure_logging
+
+    # Commands print their results on stdout; logs go to stderr, and only problems
+    # unless the command is the server, which configures logging from its settings.
+    configure_logging("WARNING", "console")
     ctx.obj = {"config": config, "data_dir": data_dir}
 
 

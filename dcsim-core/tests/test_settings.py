@@ -1,0 +1,68 @@
+"""Settings from defaults, a TOML file and DCSIM_* variables; dcsim config masks secrets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from dcsim.cli import main
+from dcsim.errors import ConfigError
+from dcsim.settings import default_data_dir, load_settings
+
+
+def test_defaults_are_embedded(tmp_path):
+    settings = load_settings(environ={})
+    assert settings.data_dir == default_data_dir()
+    assert (settings.host, settings.port) == ("127.0.0.1", 8000)
+    assert settings.bus_driver == "memory"
+    assert settings.effective_database_url == f"sqlite:///{default_data_dir() / 'dcsim.sqlite3'}"
+    assert settings.cors_origins == ()
+
+
+def test_file_then_environment_then_overrides(tmp_path: Path):
+    config = tmp_path / "dcsim.toml"
+    config.write_text('port = 9000\nbus_driver = "redis"\ndisable_plugins = ["ucs"]\nstrict_plugins = true\n')
+    env = {"DCSIM_CONFIG": str(config), "DCSIM_PORT": "9100", "DCSIM_DISABLE_PLUGINS": "ucs, vmware"}
+    settings = load_settings(environ=env)
+    assert settings.port == 9100
+    assert settings.bus_driver == "redis"
+    assert settings.disable_plugins == ("ucs", "vmware")
+    assert settings.strict_plugins is True
+    assert load_settings(environ=env, port=9200).port == 9200
+
+
+def test_data_dir_config_file_is_found(tmp_path: Path):
+    (tmp_path / "dcsim.toml").write_text('log_level = "DEBUG"\n')
+    assert load_settings(environ={"DCSIM_DATA_DIR": str(tmp_path)}).log_level == "DEBUG"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [({"DCSIM_PORT": "eighty"}, "port"), ({"DCSIM_CONFIG": "/nonexistent/dcsim.toml"}, "cannot read")],
+)
+def test_bad_settings_are_clear_errors(env, message):
+    with pytest.raises(ConfigError, match=message):
+        load_settings(environ=env)
+
+
+def test_unknown_file_settings_are_refused(tmp_path: Path):
+    config = tmp_path / "x.toml"
+    config.write_text("prot = 1\n")
+    with pytest.raises(ConfigError, match="prot"):
+        load_settings(config_file=config, environ={})
+
+
+def test_config_command_masks_secrets(tmp_path, monkeypatch):
+    monkeypatch.setenv("DCSIM_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("DCSIM_DATABASE_URL", "postgresql+psycopg://dcsim:hunter2@127.0.0.1/dcsim")
+    monkeypatch.setenv("DCSIM_REDIS_URL", "redis://:s3cret@127.0.0.1:6379/0")
+    result = CliRunner().invoke(main, ["config", "--json"])
+    assert result.exit_code == 0, result.output
+    values = json.loads(result.stdout)
+    assert values["database_url"] == "postgresql+psycopg://dcsim:***@127.0.0.1/dcsim"
+    assert values["redis_url"] == "redis://:***@127.0.0.1:6379/0"
+    assert "hunter2" not in result.output and "s3cret" not in result.output
+    assert values["data_dir"] == str(tmp_path)
