@@ -121,7 +121,7 @@ def test_dcsim_register_routes(make_client):
     assert client.get("/hello").json() == {"hello": "world"}
     # The role rule applies to plugin routes too: a change needs an operator.
     assert client.post("/hello").status_code == 403
-    assert client.post("/hello", headers=client.auth("operator")).json() == {"changed": "yes"}
+    assert client.post("/hello", headers=client.auth_headers("operator")).json() == {"changed": "yes"}
 
 
 async def test_dcsim_register_event_types(make_dcsim):

@@ -41,16 +41,16 @@ def test_mutating_call_needs_operator(make_client):
     assert anonymous.headers["www-authenticate"] == "Bearer"
     assert anonymous.json()["code"] == "unauthorized"
 
-    viewer = client.post("/events", json=body, headers=client.auth("viewer"))
+    viewer = client.post("/events", json=body, headers=client.auth_headers("viewer"))
     assert viewer.status_code == 403
     assert viewer.headers["content-type"].startswith(PROBLEM)
     assert viewer.json()["required_role"] == "operator"
 
-    operator = client.post("/events", json=body, headers=client.auth("operator"))
+    operator = client.post("/events", json=body, headers=client.auth_headers("operator"))
     assert operator.status_code == 202
     published = operator.json()
     assert published["type"] == "hello.said" and published["data"] == {"to": "world"}
-    listed = client.get("/events", headers=client.auth("viewer")).json()
+    listed = client.get("/events", headers=client.auth_headers("viewer")).json()
     assert published["id"] in [event["id"] for event in listed]
 
 

@@ -14,9 +14,11 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
+import attrs
 import structlog
 from prometheus_client import CollectorRegistry
 
@@ -97,7 +99,7 @@ class DcSim:
         for impl in self.hook.dcsim_shutdown.get_hookimpls():
             try:
                 await _call(impl, dcsim=self)
-            except Exception:  # noqa: BLE001 - one plugin's failure must not keep the others running
+            except Exception:
                 log.exception("plugin.shutdown_failed", plugin=impl.plugin_name)
         await self.bus.close()
         await asyncio.to_thread(self.store.close)
@@ -139,7 +141,7 @@ class DcSim:
         for impl in reversed(self.hook.dcsim_readiness.get_hookimpls()):
             try:
                 result = await _call(impl, dcsim=self)
-            except Exception as exc:  # noqa: BLE001 - a broken check reports itself as not ready
+            except Exception as exc:
                 result = [Check(f"plugin:{impl.plugin_name}", False, f"{type(exc).__name__}: {exc}")]
             checks.extend(result or [])
         return checks
@@ -178,12 +180,12 @@ async def _check(name: str, probe: Any) -> Check:
         await probe()
     except DcsimError as exc:
         return Check(name, False, exc.detail)
-    except Exception as exc:  # noqa: BLE001 - readiness reports any failure instead of raising
+    except Exception as exc:
         return Check(name, False, f"{type(exc).__name__}: {exc}")
     return Check(name, True)
 
 
-def open(  # noqa: A001 - dcsim.open mirrors the builtin's "give me a handle" meaning
+def open(
     data_dir: str | Path | None = None,
     *,
     plugins: Iterable[object] = (),
@@ -205,7 +207,8 @@ def open(  # noqa: A001 - dcsim.open mirrors the builtin's "give me a handle" me
     if settings is None:
         settings = load_settings(data_dir=data_dir, **overrides)
     elif data_dir is not None or overrides:
-        import attrs
-
-        settings = attrs.evolve(settings, **({"data_dir": Path(data_dir)} if data_dir else {}), **overrides)
+        changes: dict[str, Any] = dict(overrides)
+        if data_dir is not None:
+            changes["data_dir"] = Path(data_dir)
+        settings = attrs.evolve(settings, **changes)
     return DcSim(settings, load_plugins(settings, plugins))

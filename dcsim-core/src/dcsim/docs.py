@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import inspect
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 from dcsim.hooks import PROJECT
 from dcsim.hookspecs import MODULES

@@ -19,7 +19,6 @@ from __future__ import annotations
 import importlib.metadata
 from typing import Any
 
-
 import stevedore
 from stevedore.exception import NoMatches
 
@@ -38,7 +37,7 @@ NAMESPACES: dict[str, str] = {
 def driver_class(namespace: str, name: str) -> Any:
     """Load the driver class ``name`` from ``namespace``; unknown names raise ConfigError."""
     try:
-        manager = stevedore.DriverManager(namespace=namespace, name=name, invoke_on_load=False)
+        manager: stevedore.DriverManager[Any] = stevedore.DriverManager(namespace=namespace, name=name, invoke_on_load=False)
     except NoMatches as exc:
         available = ", ".join(sorted(available_drivers(namespace))) or "none installed"
         raise ConfigError(f"no driver {name!r} in {namespace} (available: {available})") from exc

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import importlib.metadata
 import traceback
+from collections.abc import Iterable
 from types import ModuleType
-from typing import Any, Iterable
+from typing import Any
 
 import pluggy
 import structlog
@@ -54,7 +55,9 @@ class PluginHost:
             )
         )
 
-    def record_failure(self, name: str, module: str | None, distribution: str | None, version: str | None, error: str) -> None:
+    def record_failure(
+        self, name: str, module: str | None, distribution: str | None, version: str | None, error: str
+    ) -> None:
         """Remember a plugin that could not be loaded."""
         self.infos.append(PluginInfo(name, "failed", module, distribution, version, (), error))
 
@@ -96,7 +99,7 @@ def load_plugins(settings: Settings, extra: Iterable[object] = ()) -> PluginHost
         try:
             plugin = ep.load()
             host.register(plugin, ep.name, dist, version)
-        except Exception as exc:  # noqa: BLE001 - any failure of third-party code is reported, not raised
+        except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
             host.record_failure(ep.name, ep.value, dist, version, error)
             log.error("plugin.failed", plugin=ep.name, error=error, traceback=traceback.format_exc())

@@ -19,10 +19,12 @@ Example::
     from dcsim import hookimpl
     from litestar import get
 
+
     class HelloPlugin:
         @hookimpl
         def dcsim_register_routes(self, registry):
             registry.add(get("/hello", sync_to_thread=False)(lambda: {"hello": "world"}))
+
 
     def test_hello(make_client):
         client = make_client(HelloPlugin())
@@ -31,9 +33,10 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import attrs
 import pytest
@@ -58,7 +61,7 @@ class DcsimClient(TestClient):  # type: ignore[type-arg]
         _, secret = self.sim.store.create_token(f"test-{Role(role).value}", Role(role))
         return secret
 
-    def auth(self, role: str | Role | None) -> dict[str, str]:
+    def auth_headers(self, role: str | Role | None) -> dict[str, str]:
         """Headers authenticating as a fresh token of ``role`` (no header for None)."""
         return {} if role is None else {"Authorization": f"Bearer {self.token(role)}"}
 

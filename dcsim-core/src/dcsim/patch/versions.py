@@ -23,16 +23,20 @@ def _compare_segments(a: str, b: str) -> int:
         if x == "~" or y == "~":
             return -1 if x == "~" else 1
         if x.isdigit() and y.isdigit():
-            return (int(x) > int(y)) - (int(x) < int(y))
+            return _sign(int(x) - int(y))
         if x.isdigit() != y.isdigit():
             return 1 if x.isdigit() else -1
-        return (x > y) - (x < y)
+        return -1 if x < y else 1
     rest_a, rest_b = sa[len(sb) :], sb[len(sa) :]
     if rest_a:
         return -1 if rest_a[0] == "~" else 1
     if rest_b:
         return 1 if rest_b[0] == "~" else -1
     return 0
+
+
+def _sign(value: int) -> int:
+    return (value > 0) - (value < 0)
 
 
 def compare_versions(installed: str, candidate: str) -> int:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import AsyncIterator
 
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
@@ -16,7 +16,7 @@ import dcsim
 from dcsim.app import DcSim
 from dcsim.registry import RouteRegistry
 from dcsim.web.auth import make_guard
-from dcsim.web.middleware import HttpMetrics, request_context
+from dcsim.web.middleware import HttpMetrics, RequestContext
 from dcsim.web.problems import EXCEPTION_HANDLERS
 
 SCHEMA_PATH = "/schema"
@@ -52,7 +52,7 @@ def create_app(sim: DcSim) -> Litestar:
     )
     # Outside the router, as Litestar's own OpenTelemetry plugin does, so that requests
     # that match no route (404, 405) get a request id, a log line and a count too.
-    app.asgi_handler = request_context(metrics)(app.asgi_handler)
+    app.asgi_handler = RequestContext(app.asgi_handler, metrics)
     return app
 
 
@@ -66,4 +66,3 @@ def _openapi_config() -> OpenAPIConfig:
         components=Components(security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}),
         security=[{"bearer": []}],
     )
-

@@ -14,6 +14,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from litestar.connection import ASGIConnection
+from litestar.enums import ScopeType
 from litestar.handlers.base import BaseRouteHandler
 
 from dcsim.errors import Forbidden, Unauthorized
@@ -43,7 +44,7 @@ def _secret(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
-    if connection.scope["type"] == "websocket":
+    if connection.scope["type"] == ScopeType.WEBSOCKET:
         return connection.query_params.get("token")
     return None
 
@@ -54,7 +55,7 @@ def make_guard(dcsim: DcSim, public_prefixes: tuple[str, ...]) -> Any:
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
         if connection.scope["path"].startswith(public_prefixes):
             return
-        method = connection.scope.get("method") if connection.scope["type"] == "http" else None
+        method = connection.scope["method"] if connection.scope["type"] == ScopeType.HTTP else None
         needed = required_role(method, handler.opt)
         if needed is None:
             return

@@ -53,7 +53,6 @@ class PluginsController(Controller):
         return [to_json(declared) for declared in dcsim.event_types.values()]
 
 
-
 @attrs.frozen
 class PublishRequest:
     """Body of ``POST /events``."""
@@ -75,11 +74,14 @@ class EventsController(Controller):
         return [to_json(event) for _, event in await dcsim.bus.recent(count)]
 
     @post("/", status_code=HTTP_202_ACCEPTED, summary="Publish an event of a declared type")
-    async def publish(self, dcsim: NamedDependency[DcSim], request: Request[Any, Any, Any], data: JSONBody[dict[str, Any]]) -> dict[str, Any]:
+    async def publish(
+        self, dcsim: NamedDependency[DcSim], request: Request[Any, Any, Any], data: JSONBody[dict[str, Any]]
+    ) -> dict[str, Any]:
         body = from_json(data, PublishRequest)
         token: Token = request.scope["state"]["token"]
         event = await dcsim.publish(body.type, body.data, source=f"/api/tokens/{token.id}", subject=body.subject)
-        return to_json(event)
+        published: dict[str, Any] = to_json(event)
+        return published
 
 
 @attrs.frozen

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Any
 
 import structlog
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 log = structlog.get_logger("dcsim.http")
 
-REQUEST_ID_HEADER = "x-request-id"
+REQUEST_ID_HEADER = b"x-request-id"
 
 
 class HttpMetrics:
@@ -33,45 +33,48 @@ class HttpMetrics:
         )
 
 
-def request_context(metrics: HttpMetrics) -> Any:
-    """Middleware factory: give each request an id, log it and count it."""
+class RequestContext:
+    """Give each HTTP request an id (``X-Request-ID``, taken or made), log it and count it."""
 
-    def middleware(app: ASGIApp) -> ASGIApp:
-        async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != "http":
-                await app(scope, receive, send)
-                return
-            headers = dict(scope["headers"])
-            request_id = headers.get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")[:128] or uuid.uuid4().hex
-            scope.setdefault("state", {})["request_id"] = request_id
-            status = 500
-            started = time.perf_counter()
+    def __init__(self, app: ASGIApp, metrics: HttpMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
 
-            async def send_with_id(message: Message) -> None:
-                nonlocal status
-                if message["type"] == "http.response.start":
-                    status = message["status"]
-                    message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
-                await send(message)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await self.app(scope, receive, send)
+            return
+        await self._observe(scope, receive, send)
 
-            with structlog.contextvars.bound_contextvars(request_id=request_id):
-                try:
-                    await app(scope, receive, send_with_id)
-                finally:
-                    elapsed = time.perf_counter() - started
-                    route = scope.get("path_template") or "unmatched"
-                    method = scope["method"]
-                    metrics.requests.labels(method, route, str(status)).inc()
-                    metrics.latency.labels(method, route).observe(elapsed)
-                    log.info(
-                        "http.request",
-                        method=method,
-                        path=scope["path"],
-                        route=route,
-                        status=status,
-                        duration_ms=round(elapsed * 1000, 2),
-                    )
+    async def _observe(self, scope: HTTPScope, receive: Receive, send: Send) -> None:
+        given = dict(scope["headers"]).get(REQUEST_ID_HEADER, b"").decode("latin-1")[:128]
+        request_id = given or uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        status = 500
+        started = time.perf_counter()
 
-        return wrapped
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (REQUEST_ID_HEADER, request_id.encode())]
+            await send(message)
 
-    return middleware
+        with structlog.contextvars.bound_contextvars(request_id=request_id):
+            try:
+                await self.app(scope, receive, send_with_id)
+            finally:
+                elapsed = time.perf_counter() - started
+                # The router writes the matched template into the scope; labels stay bounded.
+                route = scope.get("path_template") or "unmatched"
+                method = scope["method"]
+                self.metrics.requests.labels(method, route, str(status)).inc()
+                self.metrics.latency.labels(method, route).observe(elapsed)
+                log.info(
+                    "http.request",
+                    method=method,
+                    path=scope["path"],
+                    route=route,
+                    status=status,
+                    duration_ms=round(elapsed * 1000, 2),
+                )
