@@ -133,11 +133,13 @@ class DcSim:
         return event
 
     async def readiness(self) -> list[Check]:
-        """Whether the store, the bus and each plugin's dependencies are reachable."""
+        """Whether the store and the bus are reachable, each plugin's load status, and
+        the checks plugins report through ``dcsim_readiness``."""
         checks = [await _check("store", lambda: asyncio.to_thread(self.store.ping))]
         checks.append(await _check("bus", self.bus.ping))
-        for info in self.plugins.failures():
-            checks.append(Check(f"plugin:{info.name}", False, info.error or "failed to load"))
+        for info in self.plugins.infos:
+            if info.status != "disabled":
+                checks.append(Check(f"plugin:{info.name}", info.status == "loaded", info.error or info.status))
         for impl in reversed(self.hook.dcsim_readiness.get_hookimpls()):
             try:
                 result = await _call(impl, dcsim=self)
