@@ -37,7 +37,9 @@ NAMESPACES: dict[str, str] = {
 def driver_class(namespace: str, name: str) -> Any:
     """Load the driver class ``name`` from ``namespace``; unknown names raise ConfigError."""
     try:
-        manager: stevedore.DriverManager[Any] = stevedore.DriverManager(namespace=namespace, name=name, invoke_on_load=False)
+        manager: stevedore.DriverManager[Any] = stevedore.DriverManager(
+            namespace=namespace, name=name, invoke_on_load=False
+        )
     except NoMatches as exc:
         available = ", ".join(sorted(available_drivers(namespace))) or "none installed"
         raise ConfigError(f"no driver {name!r} in {namespace} (available: {available})") from exc

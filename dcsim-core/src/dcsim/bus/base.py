@@ -19,7 +19,8 @@ Semantics, identical for every driver (the contract suite in ``tests/bus`` check
 from __future__ import annotations
 
 import abc
-from typing import TYPE_CHECKING, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 import attrs
 

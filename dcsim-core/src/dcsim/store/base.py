@@ -9,8 +9,9 @@ against SQLite and PostgreSQL.
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from dcsim.model import Document, Role, Token
 

@@ -1,0 +1,7 @@
+"""Hook implementations of the `ansible` plugin, and nothing else.
+
+This module is what the entry point `ansible` in the group `dcsim` names. It implements no
+hooks yet: the plugin registers and is listed by `dcsim plugins`, and its routes, events
+and services come with a later issue of its own (not filed yet). Heavy vendor libraries are to be imported lazily,
+inside hook implementations, never at module level.
+"""

@@ -1,0 +1,268 @@
+"""The Redis Streams event bus: shared by every process that points at the same Redis.
+
+Needs Redis 7 or newer (``XAUTOCLAIM`` reporting the entries deleted while pending). Each
+event is one stream entry with a single field ``event`` holding the JSON envelope; dead
+letters go to the stream ``<stream>:dead`` with the fields ``message_id``, ``group``,
+``attempts`` and ``event``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING, Any, cast
+
+import redis.asyncio
+import redis.exceptions
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.typing import EncodableT, FieldT
+
+from dcsim.bus.base import DeadLetter, Delivery, EventBus
+from dcsim.convert import dumps, loads
+from dcsim.errors import NotFound, Unavailable
+from dcsim.model import Event
+
+if TYPE_CHECKING:
+    from dcsim.settings import Settings
+
+# Every blocking command waits at most this long, so the socket timeout can catch a
+# server that stopped answering without cutting a healthy block short.
+_MAX_BLOCK_SECONDS = 5.0
+_SOCKET_TIMEOUT_SECONDS = _MAX_BLOCK_SECONDS + 5.0
+_CONNECT_TIMEOUT_SECONDS = 5.0
+_TAIL_BATCH = 100
+_DEAD_LETTER_BATCH = 100
+
+# The client decodes replies (decode_responses=True), which redis-py's types cannot
+# express; these are the reply shapes the bus reads, applied with cast().
+_Entry = tuple[str, dict[str, str]]
+_StreamReply = list[tuple[str, list[_Entry]]]
+
+
+def _raise_lost_cancellation() -> None:
+    """Raise the cancellation of the current task if something swallowed it.
+
+    On Python 3.11, ``asyncio.wait_for`` (redis-py sends every command through it when a
+    socket timeout is set) returns normally when cancelled just as the command completes
+    (CPython gh-86296), so a loop around commands would run on after ``cancel()``.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
+class RedisBus(EventBus):
+    """An event bus on a Redis stream, with consumer groups as Redis consumer groups.
+
+    Overdue pending deliveries are taken over with ``XAUTOCLAIM``; the delivery counter
+    Redis keeps per pending entry is the attempt number.
+    """
+
+    name = "redis"
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        self.dead_stream = f"{self.stream}:dead"
+        self._where = settings.masked()["redis_url"]
+        # A few quick retries ride out a dropped connection or a restarting server;
+        # beyond that callers get Unavailable and decide how long to back off.
+        self._client = redis.asyncio.Redis.from_url(
+            settings.redis_url,
+            decode_responses=True,
+            socket_connect_timeout=_CONNECT_TIMEOUT_SECONDS,
+            socket_timeout=_SOCKET_TIMEOUT_SECONDS,
+            retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=0.5), retries=3),
+        )
+        # Per group, where the next XAUTOCLAIM scan of the pending entries starts.
+        self._claim_cursors: dict[str, str] = {}
+
+    @contextlib.contextmanager
+    def _reachable(self) -> Iterator[None]:
+        try:
+            yield
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+            raise Unavailable(f"event bus: Redis at {self._where} is unreachable: {exc}") from exc
+
+    @contextlib.contextmanager
+    def _group_exists(self, group: str) -> Iterator[None]:
+        try:
+            yield
+        except redis.exceptions.ResponseError as exc:
+            if str(exc).startswith("NOGROUP"):
+                raise NotFound(f"consumer group {group!r} does not exist on stream {self.stream!r}") from exc
+            raise
+
+    async def close(self) -> None:
+        """Close the client and its connections."""
+        await self._client.aclose()
+
+    async def ping(self) -> None:
+        """Return when Redis answers ``PING``; raise :class:`~dcsim.errors.Unavailable` if not."""
+        with self._reachable():
+            await self._client.ping()
+
+    async def publish(self, event: Event) -> str:
+        """``XADD`` the event, trimming the stream to about ``retention_max_len`` entries."""
+        with self._reachable():
+            message_id = await self._client.xadd(
+                self.stream, {"event": dumps(event)}, maxlen=self.retention_max_len, approximate=True
+            )
+        return cast(str, message_id)
+
+    async def ensure_group(self, group: str) -> None:
+        """Create ``group`` at the end of the stream (creating the stream too), unless it exists."""
+        with self._reachable():
+            try:
+                await self._client.xgroup_create(self.stream, group, id="$", mkstream=True)
+            except redis.exceptions.ResponseError as exc:
+                if not str(exc).startswith("BUSYGROUP"):
+                    raise
+
+    async def read(self, group: str, consumer: str, count: int = 10, block_seconds: float = 1.0) -> list[Delivery]:
+        """Claim overdue pending deliveries, then ``XREADGROUP`` new ones, for ``consumer``.
+
+        Raises :class:`~dcsim.errors.NotFound` when the group (or the stream) does not
+        exist. Blocks in steps no longer than ``redelivery_seconds``, so deliveries that
+        become overdue while waiting are handed out too.
+        """
+        deadline = time.monotonic() + block_seconds
+        with self._reachable(), self._group_exists(group):
+            while True:
+                deliveries = await self._claim_overdue(group, consumer, count)
+                remaining = deadline - time.monotonic()
+                if len(deliveries) < count:
+                    block = None if deliveries or remaining <= 0 else min(remaining, self.redelivery_seconds)
+                    deliveries += await self._read_new(group, consumer, count - len(deliveries), block)
+                if deliveries or time.monotonic() >= deadline:
+                    return deliveries
+
+    async def _claim_overdue(self, group: str, consumer: str, count: int) -> list[Delivery]:
+        start = self._claim_cursors.get(group, "0-0")
+        reply = await self._client.xautoclaim(
+            self.stream, group, consumer, min_idle_time=int(self.redelivery_seconds * 1000), start_id=start, count=count
+        )
+        cursor, claimed, deleted = cast(tuple[str, list[_Entry], list[str]], reply)
+        self._claim_cursors[group] = cursor
+        if deleted:
+            # Trimmed away while pending; Redis 7 already dropped them from the PEL, the
+            # ack makes that explicit and is a no-op if so.
+            await self._client.xack(self.stream, group, *deleted)
+        if not claimed:
+            return []
+        async with self._client.pipeline(transaction=False) as pipe:
+            for message_id, _ in claimed:
+                pipe.xpending_range(self.stream, group, min=message_id, max=message_id, count=1)
+            pending_infos = cast(list[list[dict[str, Any]]], await pipe.execute())
+        deliveries = []
+        for (message_id, fields), info in zip(claimed, pending_infos, strict=True):
+            if not info:
+                # Its previous consumer acknowledged it between the claim and now.
+                continue
+            # The claim counted as a delivery, so the counter is this attempt's number.
+            attempt = int(info[0]["times_delivered"])
+            if attempt > self.max_deliveries:
+                await self._dead_letter(group, message_id, fields["event"], attempt - 1)
+            else:
+                deliveries.append(Delivery(message_id, loads(fields["event"], Event), group, consumer, attempt))
+        return deliveries
+
+    async def _read_new(self, group: str, consumer: str, count: int, block: float | None) -> list[Delivery]:
+        # BLOCK 0 would wait forever, so a block always rounds up to at least 1 ms.
+        block_ms = None if block is None else max(1, int(min(block, _MAX_BLOCK_SECONDS) * 1000))
+        reply = await self._client.xreadgroup(group, consumer, {self.stream: ">"}, count=count, block=block_ms)
+        return [
+            Delivery(message_id, loads(fields["event"], Event), group, consumer, 1)
+            for _, entries in cast(_StreamReply, reply or [])
+            for message_id, fields in entries
+        ]
+
+    async def _dead_letter(self, group: str, message_id: str, raw_event: str, attempts: int) -> None:
+        letter: dict[FieldT, EncodableT] = {
+            "message_id": message_id,
+            "group": group,
+            "attempts": attempts,
+            "event": raw_event,
+        }
+        async with self._client.pipeline(transaction=True) as pipe:
+            pipe.xadd(self.dead_stream, letter, maxlen=self.retention_max_len, approximate=True)
+            pipe.xack(self.stream, group, message_id)
+            await pipe.execute()
+
+    async def ack(self, group: str, message_id: str) -> None:
+        """``XACK`` the delivery; unknown groups and ids are ignored."""
+        with self._reachable():
+            await self._client.xack(self.stream, group, message_id)
+
+    async def pending(self, group: str) -> int:
+        """The size of the group's pending entries list; 0 for an unknown group."""
+        with self._reachable():
+            try:
+                summary = await self._client.xpending(self.stream, group)
+            except redis.exceptions.ResponseError as exc:
+                if str(exc).startswith("NOGROUP"):
+                    return 0
+                raise
+        return int(summary["pending"])
+
+    async def dead_letters(self, group: str | None = None, count: int = 100) -> list[DeadLetter]:
+        """The oldest ``count`` entries of the dead-letter stream, of ``group`` or of all."""
+        letters: list[DeadLetter] = []
+        start = "-"
+        with self._reachable():
+            while len(letters) < count:
+                reply = await self._client.xrange(self.dead_stream, min=start, max="+", count=_DEAD_LETTER_BATCH)
+                batch = cast(list[_Entry], reply)
+                for _, fields in batch:
+                    if group is None or fields["group"] == group:
+                        letters.append(
+                            DeadLetter(
+                                fields["message_id"],
+                                loads(fields["event"], Event),
+                                fields["group"],
+                                int(fields["attempts"]),
+                            )
+                        )
+                if len(batch) < _DEAD_LETTER_BATCH:
+                    break
+                start = f"({batch[-1][0]}"
+        return letters[:count]
+
+    async def recent(self, count: int = 100) -> list[tuple[str, Event]]:
+        """The newest ``count`` entries (``XREVRANGE``), oldest first."""
+        with self._reachable():
+            reply = await self._client.xrevrange(self.stream, max="+", min="-", count=count)
+        entries = cast(list[_Entry], reply)
+        return [(message_id, loads(fields["event"], Event)) for message_id, fields in reversed(entries)]
+
+    async def tail(self) -> AsyncIterator[tuple[str, Event]]:
+        """Yield every event published after the first iteration (``XREAD BLOCK``).
+
+        The start is the newest entry's id rather than ``$``, and each read continues from
+        the last id seen, so nothing published between two reads is missed.
+        """
+        with self._reachable():
+            newest = cast(list[_Entry], await self._client.xrevrange(self.stream, max="+", min="-", count=1))
+        last_id = newest[0][0] if newest else "0-0"
+        while True:
+            with self._reachable():
+                reply = await self._client.xread(
+                    {self.stream: last_id}, count=_TAIL_BATCH, block=int(_MAX_BLOCK_SECONDS * 1000)
+                )
+            _raise_lost_cancellation()
+            for _, entries in cast(_StreamReply, reply or []):
+                for message_id, fields in entries:
+                    last_id = message_id
+                    yield message_id, loads(fields["event"], Event)
+
+    async def trim(self) -> int:
+        """``XTRIM MINID`` by the server's clock: drop entries older than the age retention."""
+        with self._reachable():
+            seconds, microseconds = await self._client.time()
+            cutoff_ms = int(seconds * 1000 + microseconds // 1000 - self.retention_max_age_seconds * 1000)
+            if cutoff_ms <= 0:
+                return 0
+            dropped = await self._client.xtrim(self.stream, minid=f"{cutoff_ms}-0", approximate=False)
+        return int(dropped)

@@ -1,0 +1,142 @@
+"""Running a subscriber: one background task per consumer group in this process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import secrets
+import socket
+from typing import TYPE_CHECKING
+
+import structlog
+
+from dcsim.errors import NotFound, Unavailable
+
+if TYPE_CHECKING:
+    from dcsim.app import DcSim
+    from dcsim.bus.base import Delivery, EventBus
+    from dcsim.registry import Subscriber
+
+log = structlog.get_logger(__name__)
+
+_MIN_BACKOFF_SECONDS = 0.5
+_MAX_BACKOFF_SECONDS = 5.0
+
+
+def consumer_name() -> str:
+    """A consumer name unique to this process: ``<hostname>-<pid>-<random>``."""
+    return f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
+
+
+class SubscriptionRunner:
+    """Feed the events of one consumer group to a subscriber's handler, in a background task.
+
+    Each delivery whose type the subscriber wants is passed to its handler and acknowledged
+    when the handler returns; other deliveries are acknowledged straight away. A handler
+    that raises is logged and its delivery left unacknowledged, so the bus redelivers it
+    and eventually dead-letters it. The loop outlives an unavailable bus: it logs, backs
+    off (doubling from 0.5 s to 5 s) and tries again, re-creating the group if the bus
+    lost it.
+
+    Args:
+        bus: the event bus to read from.
+        subscriber: the group, handler and event types to run.
+        dcsim: the instance passed to the handler as its first argument.
+        consumer: this runner's consumer name in the group; unique per process by default.
+        count: deliveries fetched per read.
+        block_seconds: how long one read waits for events.
+    """
+
+    def __init__(
+        self,
+        bus: EventBus,
+        subscriber: Subscriber,
+        dcsim: DcSim,
+        consumer: str | None = None,
+        *,
+        count: int = 10,
+        block_seconds: float = 1.0,
+    ) -> None:
+        self.bus = bus
+        self.subscriber = subscriber
+        self.dcsim = dcsim
+        self.consumer = consumer or consumer_name()
+        self.count = count
+        self.block_seconds = block_seconds
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    @property
+    def running(self) -> bool:
+        """True while the background task runs."""
+        return self._task is not None and not self._task.done()
+
+    def start(self) -> None:
+        """Start the background task (in the running event loop); a no-op if it runs."""
+        if not self.running:
+            self._stopping = False
+            self._task = asyncio.create_task(self._run(), name=f"dcsim-subscription-{self.subscriber.group}")
+
+    async def stop(self) -> None:
+        """Cancel the background task and wait until it has finished.
+
+        A delivery whose handler was interrupted stays unacknowledged and is redelivered.
+        """
+        if self._task is None:
+            return
+        # The flag ends the loop even when the cancellation is lost: on Python 3.11,
+        # asyncio.wait_for (inside redis-py, maybe inside a handler) can swallow it
+        # when the awaited operation completes at the same moment (CPython gh-86296).
+        self._stopping = True
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
+
+    async def _run(self) -> None:
+        group = self.subscriber.group
+        backoff = _MIN_BACKOFF_SECONDS
+        group_ready = False
+        while not self._stopping:
+            try:
+                if not group_ready:
+                    await self.bus.ensure_group(group)
+                    group_ready = True
+                for delivery in await self.bus.read(group, self.consumer, self.count, self.block_seconds):
+                    if self._stopping:
+                        break
+                    await self._handle(delivery)
+            except NotFound:
+                # The bus lost the group (e.g. Redis restarted without persistence).
+                log.warning("bus.group_missing", group=group, consumer=self.consumer)
+                group_ready = False
+                continue
+            except Unavailable as exc:
+                log.warning("bus.unavailable", group=group, consumer=self.consumer, error=exc.detail, retry_in=backoff)
+            except Exception:
+                # A subscription must outlive any failure of the bus, not only the expected ones.
+                log.exception("bus.read_failed", group=group, consumer=self.consumer, retry_in=backoff)
+            else:
+                backoff = _MIN_BACKOFF_SECONDS
+                continue
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, _MAX_BACKOFF_SECONDS)
+
+    async def _handle(self, delivery: Delivery) -> None:
+        event = delivery.event
+        if self.subscriber.wants(event.type):
+            try:
+                await self.subscriber.handler(self.dcsim, event)
+            except Exception:
+                log.exception(
+                    "subscriber.handler_failed",
+                    group=delivery.group,
+                    consumer=delivery.consumer,
+                    message_id=delivery.message_id,
+                    event_id=event.id,
+                    event_type=event.type,
+                    attempt=delivery.attempt,
+                )
+                return
+        await self.bus.ack(delivery.group, delivery.message_id)

@@ -1,0 +1,64 @@
+"""Acceptance: dcsim-core installs and serves alone; installing a sibling is what switches it on."""
+
+from __future__ import annotations
+
+import stat
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from support import REPO, Server, Venv
+
+
+@pytest.fixture(scope="module")
+def core_venv(make_venv: Callable[..., Venv]) -> Venv:
+    return make_venv("core-alone", REPO / "dcsim-core")
+
+
+def test_version_works_with_core_alone(core_venv: Venv, tmp_path: Path) -> None:
+    result = core_venv.dcsim("version", data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("dcsim-core 0.1.0"), result.stdout
+
+
+def test_plugins_lists_the_builtins_and_no_sibling(core_venv: Venv, tmp_path: Path) -> None:
+    plugins = core_venv.plugins(tmp_path)
+    assert plugins["core"]["status"] == "loaded", plugins["core"]
+    assert plugins["core"]["distribution"] == "dcsim-core"
+    assert "ucs" not in plugins
+
+
+def test_serve_answers_health_and_openapi_and_writes_the_admin_token(
+    core_venv: Venv, serve: Callable[..., Server]
+) -> None:
+    server = serve(core_venv)
+    assert server.get("/healthz").status_code == 200
+
+    schema = server.get("/schema/openapi.json")
+    assert schema.status_code == 200
+    document = schema.json()
+    assert document["openapi"].startswith("3.")
+    assert document["info"]["title"] == "dc-sim"
+    assert "/healthz" in document["paths"]
+    assert server.get("/schema").status_code == 200
+
+    token_file = server.data_dir / "admin-token"
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+    assert server.get("/plugins").status_code == 401
+    plugins = server.get("/plugins", token=server.admin_token)
+    assert plugins.status_code == 200
+    assert {p["name"]: p["status"] for p in plugins.json()["plugins"]}["core"] == "loaded"
+
+
+def test_installing_ucs_lists_it_and_uninstalling_removes_it(core_venv: Venv, tmp_path: Path) -> None:
+    core_venv.install(REPO / "dcsim-ucs")
+    try:
+        ucs = core_venv.plugins(tmp_path)["ucs"]
+        assert ucs["status"] == "loaded", ucs
+        assert ucs["distribution"] == "dcsim-ucs"
+        assert ucs["version"] == "0.1.0"
+    finally:
+        core_venv.uninstall("dcsim-ucs")
+    plugins = core_venv.plugins(tmp_path)
+    assert "ucs" not in plugins
+    assert plugins["core"]["status"] == "loaded"
