@@ -16,7 +16,7 @@ import inspect
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import structlog
@@ -37,6 +37,9 @@ from dcsim.registry import (
 )
 from dcsim.settings import Settings, load_settings
 from dcsim.store.base import Store
+
+if TYPE_CHECKING:
+    from dcsim.sim.engine import Simulation
 
 log = structlog.get_logger(__name__)
 
@@ -66,6 +69,11 @@ class DcSim:
         self.started = False
         #: The admin token's secret when this start created it (first start only).
         self.new_admin_token: str | None = None
+
+    @property
+    def sim(self) -> Simulation:
+        """The simulation engine (core's ``sim`` service)."""
+        return self.services["sim"]  # type: ignore[no-any-return]
 
     async def start(self) -> None:
         """Migrate the store, connect the bus, run start-up hooks and subscriptions."""

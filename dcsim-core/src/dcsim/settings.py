@@ -43,6 +43,9 @@ class Settings:
     bus_max_deliveries: int = 5
     bus_retention_max_len: int = 100_000
     bus_retention_max_age_seconds: float = 7 * 24 * 3600.0
+    # The estate an empty store is seeded with: "default" (the 9-node seed) or "empty".
+    sim_topology: str = "default"
+    sim_seed: int = 0
     cmdb_backend: str = "builtin"
     node_backend: str = "virtual"
     strict_plugins: bool = False

@@ -2,23 +2,65 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dcsim.cmdb.types import CI_TYPES, RELATIONSHIP_TYPES
 from dcsim.hooks import hookimpl
 from dcsim.itsm.priority import matrix_priority
+from dcsim.model import Check
 from dcsim.patch.versions import compare_versions
 from dcsim.registry import (
     CmdbTypeRegistry,
     EventTypeRegistry,
     LoadProfileRegistry,
     RouteRegistry,
+    ServiceRegistry,
 )
+from dcsim.settings import Settings
 from dcsim.sim.profiles import DEFAULT_PROFILES
+
+if TYPE_CHECKING:
+    from dcsim.app import DcSim
+    from dcsim.sim.topology import Topology
+
+
+@hookimpl
+def dcsim_register_services(registry: ServiceRegistry, settings: Settings) -> None:
+    from dcsim.sim.engine import Simulation
+
+    registry.add("sim", Simulation(settings))
+
+
+@hookimpl
+async def dcsim_startup(dcsim: DcSim) -> None:
+    await dcsim.sim.start(dcsim)
+
+
+@hookimpl
+async def dcsim_shutdown(dcsim: DcSim) -> None:
+    await dcsim.sim.close()
+
+
+@hookimpl
+async def dcsim_readiness(dcsim: DcSim) -> list[Check]:
+    try:
+        await dcsim.sim.nodes.ping()
+    except Exception as exc:
+        return [Check("nodes", False, f"{dcsim.sim.nodes.name}: {exc}")]
+    return [Check("nodes", True, dcsim.sim.nodes.name)]
+
+
+@hookimpl(tryfirst=True)
+def dcsim_sim_seed_topology(topology: Topology, settings: Settings) -> None:
+    from dcsim.sim.topology import build_default
+
+    if settings.sim_topology == "default":
+        build_default(topology)
 
 
 @hookimpl
 def dcsim_register_routes(registry: RouteRegistry) -> None:
+    from dcsim.sim import routes as sim_routes
     from dcsim.web import core_routes as routes
 
     for handler in (
@@ -28,6 +70,7 @@ def dcsim_register_routes(registry: RouteRegistry) -> None:
         routes.TokensController,
         routes.metrics,
         routes.events_socket,
+        *sim_routes.HANDLERS,
     ):
         registry.add(handler)
 
@@ -39,6 +82,10 @@ def dcsim_register_event_types(registry: EventTypeRegistry) -> None:
         description="an instance finished starting",
         data={"plugins": "names of the loaded plugins", "bus": "bus driver", "store": "store driver"},
     )
+    from dcsim.sim.engine import EVENT_TYPES
+
+    for event_type, (description, data) in EVENT_TYPES.items():
+        registry.add(event_type, description=description, data=data)
 
 
 @hookimpl

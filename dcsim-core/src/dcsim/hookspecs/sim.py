@@ -8,6 +8,28 @@ from dcsim.hooks import hookspec
 
 if TYPE_CHECKING:
     from dcsim.registry import LoadProfileRegistry
+    from dcsim.settings import Settings
+    from dcsim.sim.topology import Topology
+
+
+@hookspec
+def dcsim_sim_seed_topology(topology: Topology, settings: Settings) -> None:
+    """Add objects to the estate an empty store is seeded with.
+
+    When: once, on the first start of an instance whose store holds no simulated
+    objects (and by ``dcsim seed``), before anything is saved. Core's implementation
+    builds the default 9-node estate when ``settings.sim_topology`` is ``"default"``
+    and runs first (``tryfirst``), so a plugin can attach to its objects.
+
+    Args:
+        topology: call its builders (``topology.datacenter(...)``, ``.cluster``,
+            ``.host``, ``.network``, ``.vm`` ...) or ``topology.add(obj)`` with a
+            ``dcsim.sim.model`` object; ``topology.id(kind, name)`` gives stable ids
+            and ``topology.world`` finds what is there already.
+        settings: the effective settings (``sim_seed``, ``sim_topology``).
+
+    Returns: nothing. Calling rule: every implementation is called.
+    """
 
 
 @hookspec

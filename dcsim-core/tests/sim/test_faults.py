@@ -1,0 +1,123 @@
+"""Failure injection: propagation from blade to host to VMs, HA, records, self-healing."""
+
+from __future__ import annotations
+
+from dcsim.sim.faults import FaultKind
+from dcsim.sim.model import Blade, Host, Vm
+
+from .conftest import BladeHost
+
+
+async def test_blade_failure_propagates_with_ha(make_dcsim, recorder):
+    async with make_dcsim(BladeHost(), recorder) as dc:
+        sim = dc.sim
+        fault = await sim.inject(FaultKind.HOST_FAILURE, {"host": "esxi-03"})
+        host, blade = sim.world.get(Host, "esxi-03"), sim.world.get(Blade, "c01s04")
+        assert (host.status.value, blade.status.value, blade.power_state.value) == ("failed", "failed", "off")
+        vm = sim.world.get(Vm, "vm-blade-01")
+        assert vm.power_state.value == "on" and sim.world.get(Host, vm.host_id).name in {"esxi-01", "esxi-02"}
+        assert {t.name for t in fault.targets} == {"esxi-03", "c01s04"}
+        assert [f.id for f in sim.active_faults()] == [fault.id]
+        await recorder.wait_for(lambda events: len([e for e in events if e.type.startswith(("vm.", "host."))]) >= 5)
+
+        order = [(e.type, e.data.get("name"), e.data.get("reason")) for e in recorder.events if e.type != "dcsim.started"]
+        assert order == [
+            ("fault.injected", None, None),
+            ("host.degraded", "c01s04", "power loss"),
+            ("host.degraded", "esxi-03", "blade power loss"),
+            ("vm.power_changed", "vm-blade-01", "host_failure"),
+            ("vm.migrated", "vm-blade-01", "ha"),
+            ("vm.power_changed", "vm-blade-01", "ha_restart"),
+        ]
+
+        # No VM can be placed on or moved to the failed host meanwhile.
+        from dcsim.errors import Conflict
+
+        try:
+            await sim.migrate("vm-001", "esxi-03")
+        except Conflict as exc:
+            assert "esxi-03" in exc.detail
+        else:
+            raise AssertionError("migrating onto a failed host must be refused")
+
+        cleared = await sim.clear_fault(fault.id)
+        assert cleared.cleared_at is not None and not sim.active_faults()
+        assert sim.world.get(Host, "esxi-03").status.value == "ok"
+        assert sim.world.get(Blade, "c01s04").power_state.value == "on"
+        await recorder.wait_for(lambda events: "fault.cleared" in [e.type for e in events])
+        assert recorder.types("host.recovered") == ["host.recovered", "host.recovered"]
+        assert [f.id for f in dc.sim.faults.values()] == [fault.id]  # the record stays
+
+
+async def test_without_ha_vms_stay_down(make_dcsim, recorder):
+    async with make_dcsim(recorder) as dc:
+        sim = dc.sim
+        await sim.inject(FaultKind.HOST_FAILURE, {"host": "compute-01"})  # zone "nova" has HA off
+        down = {vm.name: vm.power_state.value for vm in sim.list_vms(platform="openstack")}
+        assert down == {"instance-001": "off", "instance-002": "on", "instance-003": "off"}
+        await recorder.wait_for(lambda events: len([e for e in events if e.type == "vm.power_changed"]) == 2)
+        assert "vm.migrated" not in recorder.types()
+
+
+async def test_partition_heals_after_its_duration(make_dcsim, recorder):
+    async with make_dcsim(recorder) as dc:
+        fault = await dc.sim.inject(FaultKind.NETWORK_PARTITION, {"network": "private-net", "duration_seconds": 0.4})
+        assert fault.expires_at is not None
+        from dcsim.sim.model import Network
+
+        assert dc.sim.world.get(Network, "private-net").partitioned
+        await recorder.wait_for(lambda events: "fault.cleared" in [e.type for e in events], timeout=5)
+        assert dc.sim.faults[fault.id].cleared_by == "expired"
+        changes = [e.data["change"] for e in recorder.events if e.type == "network.changed"]
+        assert changes == ["partitioned", "healed"]
+
+
+def test_inject_api_records_and_clears(dcsim_client):
+    client = dcsim_client
+    assert client.get("/sim/inject").json() == []
+    disk = client.post("/sim/inject/disk-full", json={"vm": "vm-001"}).json()
+    firmware = client.post("/sim/inject/firmware-mismatch", json={"blade": "c01s02", "version": "4.1(3b)"}).json()
+    fabric = client.post("/sim/inject/fabric-failover", json={"domain": "ucs-domain-01"}).json()
+    active = {f["id"]: f for f in client.get("/sim/inject").json()}
+    assert set(active) == {disk["id"], firmware["id"], fabric["id"]}
+    assert {t["name"] for t in active[disk["id"]]["targets"]} == {"vm-001", "datastore-01"}
+    assert active[firmware["id"]]["kind"] == "firmware-mismatch" and active[firmware["id"]]["injected_at"]
+    state = client.get("/sim/state").json()["objects"]
+    assert next(b for b in state["blade"] if b["name"] == "c01s02")["firmware"] == "4.1(3b)"
+    fis = {fi["side"]: fi for fi in state["fabric_interconnect"]}
+    assert (fis["A"]["status"], fis["A"]["primary"], fis["B"]["primary"]) == ("failed", False, True)
+    datastore = next(d for d in state["datastore"] if d["name"] == "datastore-01")
+    assert datastore["used_gb"] == datastore["capacity_gb"]
+
+    assert client.delete(f"/sim/inject/{firmware['id']}").status_code == 200
+    assert client.delete(f"/sim/inject/{firmware['id']}").status_code == 409
+    blade = next(b for b in client.get("/sim/state").json()["objects"]["blade"] if b["name"] == "c01s02")
+    assert (blade["firmware"], blade["status"]) == ("4.2(3d)", "ok")
+    assert len(client.get("/sim/inject").json()) == 2
+    assert len(client.get("/sim/inject?all=true").json()) == 3
+
+    assert client.post("/sim/inject/meteor-strike", json={}).status_code == 400
+    assert client.post("/sim/inject/host-failure", json={}).status_code == 400
+    assert client.post("/sim/inject/network-partition", json={"network": "nope"}).status_code == 404
+
+
+def test_state_diff_against_known_good(dcsim_client):
+    client = dcsim_client
+    assert client.get("/sim/state/diff").status_code == 404
+    client.post("/sim/state/mark")
+    client.post("/sim/vms/vm-002/power", json={"action": "off"})
+    client.post("/sim/vms", json={"name": "new-01", "cluster": "cluster-01"})
+    diff = client.get("/sim/state/diff").json()
+    assert [a["name"] for a in diff["added"]] == ["new-01"] and diff["removed"] == []
+    assert {"kind": "vm", "name": "vm-002", "field": "power_state", "before": "on", "after": "off"}.items() <= next(
+        c for c in diff["changed"] if c["name"] == "vm-002"
+    ).items()
+
+
+async def test_faults_survive_restart(make_dcsim):
+    dc = make_dcsim()
+    async with dc:
+        fault = await dc.sim.inject(FaultKind.NETWORK_PARTITION, {"network": "VM Network"})
+    async with make_dcsim() as again:
+        assert [f.id for f in again.sim.active_faults()] == [fault.id]
+        await again.sim.clear_fault(fault.id)
