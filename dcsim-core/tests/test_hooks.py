@@ -251,3 +251,22 @@ def test_dcsim_drift_values_equal(make_dcsim):
     assert equal(field="files./etc/ssh/sshd_config", desired="PermitRootLogin no\n", actual="# x\nPermitRootLogin no\n")
     assert not equal(field="files./etc/ssh/sshd_config", desired="PermitRootLogin no", actual="PermitRootLogin yes")
     assert not equal(field="power_state", desired="on", actual="off")
+
+
+async def test_dcsim_sim_seed_topology(make_dcsim):
+    from dcsim.sim.model import Datacenter, Platform, Vm
+
+    class EdgeSite:
+        @hookimpl
+        def dcsim_sim_seed_topology(self, topology, settings):
+            topology.datacenter("dc-edge", Platform.VMWARE)
+
+    async with make_dcsim(EdgeSite()) as sim:
+        names = {dc.name for dc in sim.sim.world.all(Datacenter)}
+        assert names == {"dc-west", "RegionOne", "dc-edge"}
+        assert len(sim.sim.world.all(Vm)) == 6
+
+    # Without core's default estate the plugin's objects are all there is.
+    async with make_dcsim(EdgeSite(), sim_topology="empty", data_dir=sim.settings.data_dir / "other") as empty:
+        assert [dc.name for dc in empty.sim.world.all(Datacenter)] == ["dc-edge"]
+        assert empty.sim.world.all(Vm) == []
