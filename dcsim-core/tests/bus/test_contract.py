@@ -302,7 +302,7 @@ async def test_a_cancelled_tail_ends(bus: EventBus) -> None:
             assert consumer.cancelled()
     finally:
         publisher.cancel()
-        await asyncio.gather(publisher, return_exceptions=True)
+        await asyncio.wait_for(asyncio.gather(publisher, return_exceptions=True), timeout=5)
 
 
 def redis_settings(url: str) -> Settings:

@@ -177,7 +177,7 @@ async def test_stop_returns_while_events_flow(bus: EventBus) -> None:
             assert not runner.running
     finally:
         publisher.cancel()
-        await asyncio.gather(publisher, return_exceptions=True)
+        await asyncio.wait_for(asyncio.gather(publisher, return_exceptions=True), timeout=5)
 
 
 async def test_stop_returns_even_if_the_handler_swallows_the_cancellation(bus: EventBus) -> None:

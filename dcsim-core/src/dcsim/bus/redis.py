@@ -42,18 +42,6 @@ _Entry = tuple[str, dict[str, str]]
 _StreamReply = list[tuple[str, list[_Entry]]]
 
 
-def _raise_lost_cancellation() -> None:
-    """Raise the cancellation of the current task if something swallowed it.
-
-    On Python 3.11, ``asyncio.wait_for`` (redis-py sends every command through it when a
-    socket timeout is set) returns normally when cancelled just as the command completes
-    (CPython gh-86296), so a loop around commands would run on after ``cancel()``.
-    """
-    task = asyncio.current_task()
-    if task is not None and task.cancelling():
-        raise asyncio.CancelledError
-
-
 class RedisBus(EventBus):
     """An event bus on a Redis stream, with consumer groups as Redis consumer groups.
 
@@ -80,11 +68,21 @@ class RedisBus(EventBus):
         self._claim_cursors: dict[str, str] = {}
 
     @contextlib.contextmanager
-    def _reachable(self) -> Iterator[None]:
+    def _commands(self) -> Iterator[None]:
+        """Wrap Redis commands: connection failures become Unavailable; lost cancellations are raised.
+
+        On Python 3.11, ``asyncio.wait_for`` (redis-py sends every command through it when a
+        socket timeout is set) returns normally when cancelled just as the command completes
+        (CPython gh-86296). The task still counts the cancellation, so it is raised here
+        instead of letting a cancelled loop around bus calls run on.
+        """
         try:
             yield
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
             raise Unavailable(f"event bus: Redis at {self._where} is unreachable: {exc}") from exc
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise asyncio.CancelledError
 
     @contextlib.contextmanager
     def _group_exists(self, group: str) -> Iterator[None]:
@@ -101,12 +99,12 @@ class RedisBus(EventBus):
 
     async def ping(self) -> None:
         """Return when Redis answers ``PING``; raise :class:`~dcsim.errors.Unavailable` if not."""
-        with self._reachable():
+        with self._commands():
             await self._client.ping()
 
     async def publish(self, event: Event) -> str:
         """``XADD`` the event, trimming the stream to about ``retention_max_len`` entries."""
-        with self._reachable():
+        with self._commands():
             message_id = await self._client.xadd(
                 self.stream, {"event": dumps(event)}, maxlen=self.retention_max_len, approximate=True
             )
@@ -114,7 +112,7 @@ class RedisBus(EventBus):
 
     async def ensure_group(self, group: str) -> None:
         """Create ``group`` at the end of the stream (creating the stream too), unless it exists."""
-        with self._reachable():
+        with self._commands():
             try:
                 await self._client.xgroup_create(self.stream, group, id="$", mkstream=True)
             except redis.exceptions.ResponseError as exc:
@@ -129,15 +127,15 @@ class RedisBus(EventBus):
         become overdue while waiting are handed out too.
         """
         deadline = time.monotonic() + block_seconds
-        with self._reachable(), self._group_exists(group):
-            while True:
+        while True:
+            with self._commands(), self._group_exists(group):
                 deliveries = await self._claim_overdue(group, consumer, count)
                 remaining = deadline - time.monotonic()
                 if len(deliveries) < count:
                     block = None if deliveries or remaining <= 0 else min(remaining, self.redelivery_seconds)
                     deliveries += await self._read_new(group, consumer, count - len(deliveries), block)
-                if deliveries or time.monotonic() >= deadline:
-                    return deliveries
+            if deliveries or time.monotonic() >= deadline:
+                return deliveries
 
     async def _claim_overdue(self, group: str, consumer: str, count: int) -> list[Delivery]:
         start = self._claim_cursors.get(group, "0-0")
@@ -193,12 +191,12 @@ class RedisBus(EventBus):
 
     async def ack(self, group: str, message_id: str) -> None:
         """``XACK`` the delivery; unknown groups and ids are ignored."""
-        with self._reachable():
+        with self._commands():
             await self._client.xack(self.stream, group, message_id)
 
     async def pending(self, group: str) -> int:
         """The size of the group's pending entries list; 0 for an unknown group."""
-        with self._reachable():
+        with self._commands():
             try:
                 summary = await self._client.xpending(self.stream, group)
             except redis.exceptions.ResponseError as exc:
@@ -211,7 +209,7 @@ class RedisBus(EventBus):
         """The oldest ``count`` entries of the dead-letter stream, of ``group`` or of all."""
         letters: list[DeadLetter] = []
         start = "-"
-        with self._reachable():
+        with self._commands():
             while len(letters) < count:
                 reply = await self._client.xrange(self.dead_stream, min=start, max="+", count=_DEAD_LETTER_BATCH)
                 batch = cast(list[_Entry], reply)
@@ -232,7 +230,7 @@ class RedisBus(EventBus):
 
     async def recent(self, count: int = 100) -> list[tuple[str, Event]]:
         """The newest ``count`` entries (``XREVRANGE``), oldest first."""
-        with self._reachable():
+        with self._commands():
             reply = await self._client.xrevrange(self.stream, max="+", min="-", count=count)
         entries = cast(list[_Entry], reply)
         return [(message_id, loads(fields["event"], Event)) for message_id, fields in reversed(entries)]
@@ -243,15 +241,14 @@ class RedisBus(EventBus):
         The start is the newest entry's id rather than ``$``, and each read continues from
         the last id seen, so nothing published between two reads is missed.
         """
-        with self._reachable():
+        with self._commands():
             newest = cast(list[_Entry], await self._client.xrevrange(self.stream, max="+", min="-", count=1))
         last_id = newest[0][0] if newest else "0-0"
         while True:
-            with self._reachable():
+            with self._commands():
                 reply = await self._client.xread(
                     {self.stream: last_id}, count=_TAIL_BATCH, block=int(_MAX_BLOCK_SECONDS * 1000)
                 )
-            _raise_lost_cancellation()
             for _, entries in cast(_StreamReply, reply or []):
                 for message_id, fields in entries:
                     last_id = message_id
@@ -259,7 +256,7 @@ class RedisBus(EventBus):
 
     async def trim(self) -> int:
         """``XTRIM MINID`` by the server's clock: drop entries older than the age retention."""
-        with self._reachable():
+        with self._commands():
             seconds, microseconds = await self._client.time()
             cutoff_ms = int(seconds * 1000 + microseconds // 1000 - self.retention_max_age_seconds * 1000)
             if cutoff_ms <= 0:

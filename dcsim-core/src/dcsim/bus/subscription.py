@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import secrets
 import socket
@@ -43,7 +42,7 @@ class SubscriptionRunner:
         bus: the event bus to read from.
         subscriber: the group, handler and event types to run.
         dcsim: the instance passed to the handler as its first argument.
-        consumer: this runner's consumer name in the group; unique per process by default.
+        consumer: this runner's consumer name in the group; ``<hostname>-<pid>-<random>`` by default.
         count: deliveries fetched per read.
         block_seconds: how long one read waits for events.
     """
@@ -65,7 +64,7 @@ class SubscriptionRunner:
         self.count = count
         self.block_seconds = block_seconds
         self._task: asyncio.Task[None] | None = None
-        self._stopping = False
+        self._stopping = asyncio.Event()
 
     @property
     def running(self) -> bool:
@@ -75,7 +74,7 @@ class SubscriptionRunner:
     def start(self) -> None:
         """Start the background task (in the running event loop); a no-op if it runs."""
         if not self.running:
-            self._stopping = False
+            self._stopping.clear()
             self._task = asyncio.create_task(self._run(), name=f"dcsim-subscription-{self.subscriber.group}")
 
     async def stop(self) -> None:
@@ -85,26 +84,25 @@ class SubscriptionRunner:
         """
         if self._task is None:
             return
-        # The flag ends the loop even when the cancellation is lost: on Python 3.11,
-        # asyncio.wait_for (inside redis-py, maybe inside a handler) can swallow it
-        # when the awaited operation completes at the same moment (CPython gh-86296).
-        self._stopping = True
+        # The event ends the loop even if the cancellation gets lost, e.g. in a handler
+        # (on Python 3.11 asyncio.wait_for alone can swallow one: CPython gh-86296).
+        self._stopping.set()
         self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+        # wait() rather than awaiting the task: a cancellation of stop() itself must propagate.
+        await asyncio.wait({self._task})
         self._task = None
 
     async def _run(self) -> None:
         group = self.subscriber.group
         backoff = _MIN_BACKOFF_SECONDS
         group_ready = False
-        while not self._stopping:
+        while not self._stopping.is_set():
             try:
                 if not group_ready:
                     await self.bus.ensure_group(group)
                     group_ready = True
                 for delivery in await self.bus.read(group, self.consumer, self.count, self.block_seconds):
-                    if self._stopping:
+                    if self._stopping.is_set():
                         break
                     await self._handle(delivery)
             except NotFound:
