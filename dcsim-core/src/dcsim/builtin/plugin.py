@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from dcsim.cmdb.types import CI_TYPES, RELATIONSHIP_TYPES
 from dcsim.hooks import hookimpl
 from dcsim.itsm.priority import matrix_priority
-from dcsim.model import Check
+from dcsim.model import Check, Event
 from dcsim.patch.versions import compare_versions
 from dcsim.registry import (
     CmdbTypeRegistry,
@@ -15,6 +15,7 @@ from dcsim.registry import (
     LoadProfileRegistry,
     RouteRegistry,
     ServiceRegistry,
+    SubscriberRegistry,
 )
 from dcsim.settings import Settings
 from dcsim.sim.profiles import DEFAULT_PROFILES
@@ -26,19 +27,36 @@ if TYPE_CHECKING:
 
 @hookimpl
 def dcsim_register_services(registry: ServiceRegistry, settings: Settings) -> None:
+    from dcsim.cmdb.service import Cmdb
     from dcsim.sim.engine import Simulation
 
     registry.add("sim", Simulation(settings))
+    registry.add("cmdb", Cmdb(settings))
 
 
 @hookimpl
 async def dcsim_startup(dcsim: DcSim) -> None:
+    from dcsim.sim.metrics import SimMetrics
+
     await dcsim.sim.start(dcsim)
+    dcsim.metrics.register(SimMetrics(dcsim.sim, seed=dcsim.settings.sim_seed))
+    await dcsim.services["cmdb"].start(dcsim)
 
 
 @hookimpl
 async def dcsim_shutdown(dcsim: DcSim) -> None:
+    await dcsim.services["cmdb"].close()
     await dcsim.sim.close()
+
+
+@hookimpl
+def dcsim_register_subscribers(registry: SubscriberRegistry) -> None:
+    from dcsim.cmdb.service import SYNC_EVENT_TYPES
+
+    async def sync_cmdb(dcsim: DcSim, event: Event) -> None:
+        await dcsim.services["cmdb"].on_event(dcsim, event)
+
+    registry.add("cmdb-sync", sync_cmdb, types=SYNC_EVENT_TYPES)
 
 
 @hookimpl
@@ -60,6 +78,7 @@ def dcsim_sim_seed_topology(topology: Topology, settings: Settings) -> None:
 
 @hookimpl
 def dcsim_register_routes(registry: RouteRegistry) -> None:
+    from dcsim.cmdb import routes as cmdb_routes
     from dcsim.sim import routes as sim_routes
     from dcsim.web import core_routes as routes
 
@@ -71,6 +90,7 @@ def dcsim_register_routes(registry: RouteRegistry) -> None:
         routes.metrics,
         routes.events_socket,
         *sim_routes.HANDLERS,
+        *cmdb_routes.HANDLERS,
     ):
         registry.add(handler)
 
@@ -82,9 +102,10 @@ def dcsim_register_event_types(registry: EventTypeRegistry) -> None:
         description="an instance finished starting",
         data={"plugins": "names of the loaded plugins", "bus": "bus driver", "store": "store driver"},
     )
-    from dcsim.sim.engine import EVENT_TYPES
+    from dcsim.cmdb.service import EVENT_TYPES as CMDB_EVENT_TYPES
+    from dcsim.sim.engine import EVENT_TYPES as SIM_EVENT_TYPES
 
-    for event_type, (description, data) in EVENT_TYPES.items():
+    for event_type, (description, data) in (SIM_EVENT_TYPES | CMDB_EVENT_TYPES).items():
         registry.add(event_type, description=description, data=data)
 
 

@@ -1,0 +1,181 @@
+"""The ``builtin`` CMDB backend: CIs, relationships and history in dc-sim's own store.
+
+Every record is a store document (namespaces ``cmdb.ci``, ``cmdb.rel``,
+``cmdb.history``); an in-memory index, loaded at start and written through, answers
+queries, so listing and impact analysis do not scan the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from dcsim.cmdb.backend import CiQuery, CmdbBackend
+from dcsim.cmdb.model import TAG_KEYS, Ci, CiStatus, HistoryEntry, Relationship
+from dcsim.convert import converter, to_json
+from dcsim.errors import Conflict, InvalidInput, NotFound
+from dcsim.model import utcnow
+
+if TYPE_CHECKING:
+    from dcsim.app import DcSim
+    from dcsim.store.base import Store
+
+CI_NAMESPACE = "cmdb.ci"
+REL_NAMESPACE = "cmdb.rel"
+HISTORY_NAMESPACE = "cmdb.history"
+_EDITABLE = ("name", "attributes", "tags", "status")
+
+
+def check_tags(tags: dict[str, str]) -> None:
+    """Refuse tag keys outside :data:`TAG_KEYS` and non-text values."""
+    unknown = sorted(set(tags) - set(TAG_KEYS))
+    if unknown:
+        raise InvalidInput(f"unknown tag keys {unknown}; known: {', '.join(TAG_KEYS)}")
+    if not all(isinstance(v, str) for v in tags.values()):
+        raise InvalidInput("tag values must be text")
+
+
+class BuiltinCmdb(CmdbBackend):
+    """CMDB records in the dc-sim store."""
+
+    name = "builtin"
+
+    async def start(self, dcsim: DcSim) -> None:
+        self._store: Store = dcsim.store
+        self._cis: dict[str, Ci] = {}
+        self._by_source: dict[str, str] = {}
+        self._rels: dict[str, Relationship] = {}
+        self._lock = asyncio.Lock()
+        for doc in await asyncio.to_thread(self._store.list, CI_NAMESPACE):
+            self._index(converter.structure(doc.value, Ci))
+        for doc in await asyncio.to_thread(self._store.list, REL_NAMESPACE):
+            rel = converter.structure(doc.value, Relationship)
+            self._rels[rel.id] = rel
+
+    async def close(self) -> None:
+        """Nothing to release: the store belongs to the instance."""
+
+    async def ping(self) -> None:
+        await asyncio.to_thread(self._store.ping)
+
+    async def list_cis(self, query: CiQuery) -> tuple[int, list[Ci]]:
+        matching = sorted((ci for ci in self._cis.values() if query.matches(ci)), key=lambda ci: (ci.type, ci.name))
+        return len(matching), matching[query.offset : query.offset + query.limit]
+
+    async def get_ci(self, ci_id: str) -> Ci:
+        try:
+            return self._cis[ci_id]
+        except KeyError:
+            raise NotFound(f"no CI {ci_id!r}") from None
+
+    async def find_by_source(self, source_id: str) -> Ci | None:
+        ci_id = self._by_source.get(source_id)
+        return self._cis[ci_id] if ci_id else None
+
+    async def create_ci(self, ci: Ci, actor: str) -> Ci:
+        check_tags(ci.tags)
+        async with self._lock:
+            if ci.id in self._cis:
+                raise Conflict(f"CI {ci.id} already exists")
+            if ci.source_id and ci.source_id in self._by_source:
+                raise Conflict(f"a CI already mirrors {ci.source_id}")
+            entry = HistoryEntry(ci_id=ci.id, actor=actor, action="created", after=to_json(ci))
+            await self._write(cis=[ci], history=[entry])
+            self._index(ci)
+            return ci
+
+    async def update_ci(self, ci_id: str, changes: dict[str, Any], actor: str) -> Ci:
+        unknown = sorted(set(changes) - set(_EDITABLE))
+        if unknown:
+            raise InvalidInput(f"cannot change {unknown}; editable: {', '.join(_EDITABLE)}")
+        if "tags" in changes:
+            check_tags(changes["tags"])
+        async with self._lock:
+            ci = await self.get_ci(ci_id)
+            before = to_json(ci)
+            updated = converter.structure({**before, **to_json(changes), "updated_at": utcnow().isoformat()}, Ci)
+            after = to_json(updated)
+            if {k: before[k] for k in _EDITABLE} == {k: after[k] for k in _EDITABLE}:
+                return ci
+            action = "decommissioned" if updated.status is CiStatus.DECOMMISSIONED else "updated"
+            if ci.status is CiStatus.DECOMMISSIONED and updated.status is CiStatus.ACTIVE:
+                action = "recommissioned"
+            changed = {k: before[k] for k in _EDITABLE if before[k] != after[k]}
+            entry = HistoryEntry(
+                ci_id=ci.id, actor=actor, action=action, before=changed, after={k: after[k] for k in changed}
+            )
+            await self._write(cis=[updated], history=[entry])
+            self._index(updated)
+            return updated
+
+    async def relationships(self, ci_id: str | None = None) -> list[Relationship]:
+        rels = self._rels.values()
+        if ci_id is None:
+            return list(rels)
+        return [r for r in rels if ci_id in (r.source_id, r.target_id)]
+
+    async def add_relationship(self, relationship: Relationship, actor: str) -> Relationship:
+        async with self._lock:
+            for end in (relationship.source_id, relationship.target_id):
+                if end not in self._cis:
+                    raise NotFound(f"no CI {end!r}")
+            if any(
+                (r.type, r.source_id, r.target_id)
+                == (relationship.type, relationship.source_id, relationship.target_id)
+                for r in self._rels.values()
+            ):
+                raise Conflict("that relationship already exists")
+            entries = [
+                HistoryEntry(ci_id=ci_id, actor=actor, action="relationship_added", after=to_json(relationship))
+                for ci_id in (relationship.source_id, relationship.target_id)
+            ]
+            await self._write(rels=[relationship], history=entries)
+            self._rels[relationship.id] = relationship
+            return relationship
+
+    async def remove_relationship(self, relationship_id: str, actor: str) -> None:
+        async with self._lock:
+            relationship = self._rels.get(relationship_id)
+            if relationship is None:
+                raise NotFound(f"no relationship {relationship_id!r}")
+            entries = [
+                HistoryEntry(ci_id=ci_id, actor=actor, action="relationship_removed", before=to_json(relationship))
+                for ci_id in (relationship.source_id, relationship.target_id)
+                if ci_id in self._cis
+            ]
+            await self._write(removed_rels=[relationship], history=entries)
+            del self._rels[relationship_id]
+
+    async def history(self, ci_id: str) -> list[HistoryEntry]:
+        await self.get_ci(ci_id)
+        documents = await asyncio.to_thread(self._store.list, HISTORY_NAMESPACE, f"{ci_id}/")
+        return [converter.structure(doc.value, HistoryEntry) for doc in documents]
+
+    def _index(self, ci: Ci) -> None:
+        self._cis[ci.id] = ci
+        if ci.source_id:
+            self._by_source[ci.source_id] = ci.id
+
+    async def _write(
+        self,
+        *,
+        cis: Sequence[Ci] = (),
+        rels: Sequence[Relationship] = (),
+        removed_rels: Sequence[Relationship] = (),
+        history: Sequence[HistoryEntry] = (),
+    ) -> None:
+        def write() -> None:
+            with self._store.transaction() as session:
+                for ci in cis:
+                    session.put(CI_NAMESPACE, ci.id, converter.unstructure(ci))
+                for rel in rels:
+                    session.put(REL_NAMESPACE, rel.id, converter.unstructure(rel))
+                for rel in removed_rels:
+                    session.delete(REL_NAMESPACE, rel.id)
+                for entry in history:
+                    # Keys sort by time within a CI, so a prefix listing is the history in order.
+                    key = f"{entry.ci_id}/{entry.at.isoformat()}/{entry.id}"
+                    session.put(HISTORY_NAMESPACE, key, converter.unstructure(entry))
+
+        await asyncio.to_thread(write)
