@@ -13,6 +13,9 @@ Fixtures:
     (``None`` for no token).
 ``dcsim_client``
     ``make_client()`` with the installed plugins and an admin token.
+``dcsim_server``
+    A real ``dcsim serve`` process on a free loopback port with a temporary data
+    directory: ``.url``, ``.token`` (admin), ``.data_dir``; stopped after the test.
 
 Example::
 
@@ -33,6 +36,12 @@ Example::
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -108,3 +117,54 @@ def make_client(make_dcsim: Callable[..., DcSim]) -> Iterator[Callable[..., Dcsi
 def dcsim_client(make_client: Callable[..., DcsimClient]) -> DcsimClient:
     """A started app with the installed plugins, authenticated as admin."""
     return make_client()
+
+
+@attrs.frozen
+class ServerProcess:
+    """A running ``dcsim serve``."""
+
+    url: str
+    token: str
+    data_dir: Path
+    process: subprocess.Popen[bytes]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def dcsim_server(tmp_path: Path) -> Iterator[ServerProcess]:
+    """``dcsim serve`` in a subprocess, with its admin token; stopped by PID afterwards."""
+    data_dir = tmp_path / "server"
+    port = _free_port()
+    log = (tmp_path / "server.log").open("wb")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DCSIM_")}
+    env |= {"DCSIM_DATA_DIR": str(data_dir), "DCSIM_PORT": str(port)}
+    command = [sys.executable, "-c", "from dcsim.cli import main; main()", "serve"]
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/healthz", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"dcsim serve did not come up:\n{(tmp_path / 'server.log').read_text()}")
+            time.sleep(0.2)
+        token = (data_dir / "admin-token").read_text().strip()
+        yield ServerProcess(url=url, token=token, data_dir=data_dir, process=process)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()

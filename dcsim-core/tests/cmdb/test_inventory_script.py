@@ -1,0 +1,43 @@
+"""ansible-inventory (real ansible-core) reads dc-sim's CMDB through dcsim-inventory."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .test_cmdb_api import SEED_GROUPS
+
+
+def _tool(name: str) -> str:
+    found = shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{name} is not installed (it comes with dcsim-core[test])")
+        pytest.skip(f"{name} is not installed")
+    return found
+
+
+def test_ansible_inventory_lists_the_seed_groups(dcsim_server):
+    env = {**os.environ, "DCSIM_URL": dcsim_server.url, "DCSIM_TOKEN": dcsim_server.token,
+           "ANSIBLE_INVENTORY_UNPARSED_FAILED": "true"}  # fmt: skip
+    result = subprocess.run(
+        [_tool("ansible-inventory"), "-i", _tool("dcsim-inventory"), "--list"],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    inventory = json.loads(result.stdout)
+    for group, hosts in SEED_GROUPS.items():
+        assert sorted(inventory[group]["hosts"]) == hosts, group
+    assert inventory["_meta"]["hostvars"]["sim-vmw-vm-002"]["ansible_port"] == 22002
+
+
+def test_inventory_script_errors_are_clear(dcsim_server):
+    env = {**os.environ, "DCSIM_URL": dcsim_server.url, "DCSIM_TOKEN": "wrong"}
+    result = subprocess.run([_tool("dcsim-inventory"), "--list"], env=env, capture_output=True, text=True, check=False)
+    assert result.returncode != 0 and "401" in result.stderr
