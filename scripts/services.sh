@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs and starts what the test suite needs, idempotently:
 #   - the redis-server binary (the tests start their own servers on free ports);
-#   - a PostgreSQL cluster on 127.0.0.1 with role and database for the store tests.
+#   - a PostgreSQL cluster on 127.0.0.1 with role and database for the store tests;
+#   - a Docker engine (Debian's docker.io), debootstrap and the ssh client for the docker
+#     node backend (`tox -e docker` builds the node images, then tests against the engine).
 # Progress goes to stderr; stdout gets `export` lines for the caller to eval:
 #   eval "$(scripts/services.sh)"
 # A DCSIM_TEST_DATABASE_URL already set means "use that database": PostgreSQL is left alone.
@@ -94,7 +96,44 @@ ensure_postgres() {
     echo "export DCSIM_TEST_DATABASE_URL=postgresql+psycopg://$PG_ROLE:$PG_PASSWORD@127.0.0.1:$port/$PG_DATABASE"
 }
 
+DOCKERD_LOG=/tmp/dcsim-dockerd.log
+
+ensure_command() {
+    local command=$1 package=$2
+    if command -v "$command" >/dev/null; then
+        say "$command present"
+    else
+        apt_install "$package"
+    fi
+}
+
+ensure_docker() {
+    ensure_command dockerd docker.io
+    ensure_command debootstrap debootstrap
+    ensure_command ssh openssh-client
+    if docker info >/dev/null 2>&1; then
+        say "Docker engine already running: $(docker info --format '{{.ServerVersion}}')"
+        return
+    fi
+    say "starting dockerd (log: $DOCKERD_LOG)"
+    # --ip: a port published without an address binds to loopback, never to every interface.
+    # setsid: the daemon outlives this script and is not in the caller's process group.
+    as_root setsid dockerd --ip=127.0.0.1 >"$DOCKERD_LOG" 2>&1 </dev/null &
+    local waited=0
+    until docker info >/dev/null 2>&1; do
+        if ((waited >= 120)); then
+            say "dockerd did not answer within 60 s; last lines of $DOCKERD_LOG:"
+            tail -20 "$DOCKERD_LOG" >&2
+            exit 1
+        fi
+        sleep 0.5
+        waited=$((waited + 1))
+    done
+    say "Docker engine ready: $(docker info --format '{{.ServerVersion}}')"
+}
+
 ensure_redis
+ensure_docker
 if [[ -n ${DCSIM_TEST_DATABASE_URL:-} ]]; then
     say "DCSIM_TEST_DATABASE_URL is set: using that database, leaving PostgreSQL alone"
 else

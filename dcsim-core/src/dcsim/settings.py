@@ -47,7 +47,13 @@ class Settings:
     sim_topology: str = "default"
     sim_seed: int = 0
     cmdb_backend: str = "builtin"
+    # ITSM automation rules switched off, by name (GET /itsm/rules lists them).
+    itsm_disabled_rules: tuple[str, ...] = ()
     node_backend: str = "virtual"
+    # Docker engine of the docker node backend; None means DOCKER_HOST or the local socket.
+    docker_url: str | None = None
+    # Node images are <prefix>:rhel9 and <prefix>:ubuntu22, snapshots <prefix>-snapshot:<tag>.
+    node_image_prefix: str = "dcsim-node"
     strict_plugins: bool = False
     disable_plugins: tuple[str, ...] = ()
     max_request_body_bytes: int = 1024 * 1024

@@ -26,7 +26,12 @@ def test_seed_topology_is_served(dcsim_client):
     assert set(vms) == set(SEED_VMS)
     for name, (platform, host, cpu, memory, guest, node, port) in SEED_VMS.items():
         vm = vms[name]
-        assert (vm["platform"], hosts[vm["host_id"]]["name"], vm["cpu"], vm["memory_mb"]) == (platform, host, cpu, memory)
+        assert (vm["platform"], hosts[vm["host_id"]]["name"], vm["cpu"], vm["memory_mb"]) == (
+            platform,
+            host,
+            cpu,
+            memory,
+        )
         assert (vm["node"]["guest_os"], vm["node"]["name"], vm["node"]["ssh_port"]) == (guest, node, port)
         assert vm["power_state"] == "on"
     assert {vm["flavor"] for name, vm in vms.items() if name.startswith("instance")} == {"m1.small"}

@@ -22,16 +22,20 @@ from dcsim.sim.profiles import DEFAULT_PROFILES
 
 if TYPE_CHECKING:
     from dcsim.app import DcSim
+    from dcsim.itsm.rules import RuleRegistry
+    from dcsim.itsm.sla import SlaTarget
     from dcsim.sim.topology import Topology
 
 
 @hookimpl
 def dcsim_register_services(registry: ServiceRegistry, settings: Settings) -> None:
     from dcsim.cmdb.service import Cmdb
+    from dcsim.itsm.service import Itsm
     from dcsim.sim.engine import Simulation
 
     registry.add("sim", Simulation(settings))
     registry.add("cmdb", Cmdb(settings))
+    registry.add("itsm", Itsm(settings))
 
 
 @hookimpl
@@ -41,10 +45,12 @@ async def dcsim_startup(dcsim: DcSim) -> None:
     await dcsim.sim.start(dcsim)
     dcsim.metrics.register(SimMetrics(dcsim.sim, seed=dcsim.settings.sim_seed))
     await dcsim.services["cmdb"].start(dcsim)
+    await dcsim.services["itsm"].start(dcsim)
 
 
 @hookimpl
 async def dcsim_shutdown(dcsim: DcSim) -> None:
+    await dcsim.services["itsm"].close()
     await dcsim.services["cmdb"].close()
     await dcsim.sim.close()
 
@@ -57,6 +63,12 @@ def dcsim_register_subscribers(registry: SubscriberRegistry) -> None:
         await dcsim.services["cmdb"].on_event(dcsim, event)
 
     registry.add("cmdb-sync", sync_cmdb, types=SYNC_EVENT_TYPES)
+
+    async def run_itsm_rules(dcsim: DcSim, event: Event) -> None:
+        await dcsim.services["itsm"].on_event(event)
+
+    # Every type: rules come from a hook at start, after subscriptions are fixed.
+    registry.add("itsm-rules", run_itsm_rules, types=("*",))
 
 
 @hookimpl
@@ -79,6 +91,7 @@ def dcsim_sim_seed_topology(topology: Topology, settings: Settings) -> None:
 @hookimpl
 def dcsim_register_routes(registry: RouteRegistry) -> None:
     from dcsim.cmdb import routes as cmdb_routes
+    from dcsim.itsm import routes as itsm_routes
     from dcsim.sim import routes as sim_routes
     from dcsim.web import core_routes as routes
 
@@ -91,6 +104,7 @@ def dcsim_register_routes(registry: RouteRegistry) -> None:
         routes.events_socket,
         *sim_routes.HANDLERS,
         *cmdb_routes.HANDLERS,
+        *itsm_routes.HANDLERS,
     ):
         registry.add(handler)
 
@@ -103,10 +117,14 @@ def dcsim_register_event_types(registry: EventTypeRegistry) -> None:
         data={"plugins": "names of the loaded plugins", "bus": "bus driver", "store": "store driver"},
     )
     from dcsim.cmdb.service import EVENT_TYPES as CMDB_EVENT_TYPES
+    from dcsim.itsm.service import DRIFT_DETECTED
+    from dcsim.itsm.service import EVENT_TYPES as ITSM_EVENT_TYPES
     from dcsim.sim.engine import EVENT_TYPES as SIM_EVENT_TYPES
 
-    for event_type, (description, data) in (SIM_EVENT_TYPES | CMDB_EVENT_TYPES).items():
+    for event_type, (description, data) in (SIM_EVENT_TYPES | CMDB_EVENT_TYPES | ITSM_EVENT_TYPES).items():
         registry.add(event_type, description=description, data=data)
+    if "drift.detected" not in registry:
+        registry.add("drift.detected", description=DRIFT_DETECTED[0], data=DRIFT_DETECTED[1])
 
 
 @hookimpl
@@ -126,6 +144,20 @@ def dcsim_cmdb_register_types(registry: CmdbTypeRegistry) -> None:
 @hookimpl(trylast=True)
 def dcsim_itsm_priority(impact: int, urgency: int) -> str:
     return matrix_priority(impact, urgency)
+
+
+@hookimpl(trylast=True)
+def dcsim_itsm_sla_targets(priority: str) -> SlaTarget | None:
+    from dcsim.itsm.sla import DEFAULT_TARGETS
+
+    return DEFAULT_TARGETS.get(priority)
+
+
+@hookimpl
+def dcsim_itsm_register_rules(registry: RuleRegistry) -> None:
+    from dcsim.itsm.rules import register_builtin_rules
+
+    register_builtin_rules(registry)
 
 
 @hookimpl(trylast=True)

@@ -1,1 +1,1 @@
-"""ITSM (incidents, problems and changes arrive with issue #5)."""
+"""ITSM: incidents, problems and changes with enforced workflows, SLAs and automation rules (SPEC-006)."""

@@ -1,0 +1,111 @@
+"""ITSM records in the dc-sim store, with an in-memory index written through.
+
+Each kind has a namespace (``itsm.incident``, ``itsm.problem``, ``itsm.change``) keyed
+by record number. Numbers come from a counter document per kind (``itsm.counter``)
+advanced with its optimistic version in the same transaction that writes the new
+record, so two processes never hand out one number and a failed write burns none.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+from dcsim.convert import converter
+from dcsim.errors import Conflict, NotFound
+from dcsim.itsm.model import Record
+
+if TYPE_CHECKING:
+    from dcsim.store.base import Store
+
+R = TypeVar("R", bound=Record)
+
+COUNTER_NAMESPACE = "itsm.counter"
+FIRST_SERIAL = 1001
+_ALLOCATION_ATTEMPTS = 5
+
+
+class RecordBook(Generic[R]):
+    """The records of one kind: loaded at start, written through on every change."""
+
+    def __init__(self, cls: type[R], namespace: str, prefix: str) -> None:
+        self.cls = cls
+        self.namespace = namespace
+        self.prefix = prefix
+        self._records: dict[str, R] = {}
+        self._versions: dict[str, int] = {}
+        self._store: Store | None = None
+
+    async def load(self, store: Store) -> None:
+        """Read every record of the kind from ``store`` into the index."""
+        self._store = store
+        self._records.clear()
+        self._versions.clear()
+        for doc in await asyncio.to_thread(store.list, self.namespace):
+            self._records[doc.key] = converter.structure(doc.value, self.cls)
+            self._versions[doc.key] = doc.version
+
+    @property
+    def store(self) -> Store:
+        """The store the records live in (set by :meth:`load`)."""
+        if self._store is None:
+            raise RuntimeError("the ITSM records are not loaded")
+        return self._store
+
+    def get(self, number: str) -> R:
+        """The record ``number``; NotFound otherwise."""
+        try:
+            return self._records[number]
+        except KeyError:
+            raise NotFound(f"no {self.cls.__name__.lower()} {number!r}") from None
+
+    def all(self) -> list[R]:
+        """Every record, newest first."""
+        return [self._records[number] for number in sorted(self._records, reverse=True)]
+
+    def exists(self, number: str) -> bool:
+        """True when ``number`` is a record of this kind."""
+        return number in self._records
+
+    async def add(self, record: R) -> R:
+        """Give ``record`` the next number, store it and index it."""
+        for attempt in range(_ALLOCATION_ATTEMPTS):
+            try:
+                version = await asyncio.to_thread(self._insert, record)
+                break
+            except Conflict:
+                # Another process took the serial first; the next attempt reads its successor.
+                if attempt == _ALLOCATION_ATTEMPTS - 1:
+                    raise
+        self._records[record.number] = record
+        self._versions[record.number] = version
+        return record
+
+    async def save(self, record: R) -> None:
+        """Write a changed record; Conflict when another process changed it meanwhile."""
+        expected = self._versions[record.number]
+        value = converter.unstructure(record)
+
+        def write() -> int:
+            with self.store.transaction() as session:
+                return session.put(self.namespace, record.number, value, expected_version=expected).version
+
+        try:
+            version = await asyncio.to_thread(write)
+        except Conflict:
+            doc = await asyncio.to_thread(self.store.get, self.namespace, record.number)
+            self._records[record.number] = converter.structure(doc.value, self.cls)
+            self._versions[record.number] = doc.version
+            raise Conflict(f"{record.number} was changed elsewhere meanwhile; read it again and retry") from None
+        self._records[record.number] = record
+        self._versions[record.number] = version
+
+    def _insert(self, record: R) -> int:
+        with self.store.transaction() as session:
+            counter = session.find(COUNTER_NAMESPACE, self.prefix)
+            serial = int(counter.value["next"]) if counter else FIRST_SERIAL
+            session.put(
+                COUNTER_NAMESPACE, self.prefix, {"next": serial + 1}, expected_version=counter.version if counter else 0
+            )
+            record.number = f"{self.prefix}{serial:07d}"
+            return session.put(self.namespace, record.number, converter.unstructure(record), expected_version=0).version

@@ -1,0 +1,352 @@
+"""The ``/itsm`` REST API: incidents, problems and changes, their workflows, alerts, rules.
+
+Workflow actions share one shape per record kind, ``POST /itsm/<records>/{number}/{action}``
+with the action's body; the tables in :mod:`dcsim.itsm.workflow` say which actions
+exist and where each leads.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Annotated, Any, TypeVar
+
+from litestar import Controller, Request, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from dcsim.app import DcSim
+from dcsim.convert import to_json
+from dcsim.errors import Forbidden, InvalidInput
+from dcsim.itsm.model import (
+    PRIORITIES,
+    ChangePatch,
+    ChangeRequest,
+    ChangeState,
+    ChangeType,
+    IncidentPatch,
+    IncidentRequest,
+    IncidentState,
+    NoteRequest,
+    ProblemPatch,
+    ProblemRequest,
+    ProblemState,
+)
+from dcsim.itsm.service import Itsm, parse
+from dcsim.itsm.workflow import CHANGE_TRANSITIONS, INCIDENT_TRANSITIONS, PROBLEM_TRANSITIONS, actions, describe
+from dcsim.model import Role, Token
+
+E = TypeVar("E", bound=enum.Enum)
+
+MAX_PAGE = 1000
+#: ``?state=a,b``: Litestar reserves the parameter name ``state`` for app state.
+StateQuery = Annotated[str | None, Parameter(query="state", description="states, comma-separated")]
+#: Change actions that are the change manager's: approving and rejecting need an admin token.
+ADMIN_ACTIONS = frozenset({"approve", "reject"})
+
+
+def _itsm(dcsim: DcSim) -> Itsm:
+    return dcsim.services["itsm"]  # type: ignore[no-any-return]
+
+
+def _token(request: Request[Any, Any, Any]) -> Token:
+    token: Token = request.scope["state"]["token"]
+    return token
+
+
+def _actor(request: Request[Any, Any, Any]) -> str:
+    return f"token:{_token(request).name}"
+
+
+def _page(items: list[Any], limit: int, offset: int) -> dict[str, Any]:
+    if limit < 1 or limit > MAX_PAGE or offset < 0:
+        raise InvalidInput(f"limit must be 1..{MAX_PAGE} and offset >= 0")
+    return {"total": len(items), "limit": limit, "offset": offset, "items": to_json(items[offset : offset + limit])}
+
+
+def _members(value: str | None, cls: type[E]) -> list[E] | None:
+    """``state=a,b`` as enum members; unknown names are a 400 naming the known ones."""
+    if not value:
+        return None
+    try:
+        return [cls(name.strip()) for name in value.split(",") if name.strip()]
+    except ValueError:
+        known = ", ".join(member.value for member in cls)
+        raise InvalidInput(f"unknown {cls.__name__} in {value!r}; known: {known}") from None
+
+
+def _patch_body(data: dict[str, Any], records: str, table: dict[Any, dict[str, Any]]) -> None:
+    if "state" in data:
+        raise InvalidInput(
+            f"state changes only through the workflow: POST /itsm/{records}/{{number}}/{{action}}",
+            actions=actions(table),
+        )
+
+
+class IncidentController(Controller):
+    """Incidents: P1-P4, SLAs, workflow new > in_progress > on_hold > resolved > closed."""
+
+    path = "/itsm/incidents"
+    tags = ["itsm"]
+
+    @get("/", summary="Incidents, newest first, filtered and paginated")
+    async def list_incidents(
+        self,
+        dcsim: NamedDependency[DcSim],
+        states: StateQuery = None,
+        priority: FromQuery[str | None] = None,
+        assignee: FromQuery[str | None] = None,
+        ci: FromQuery[str | None] = None,
+        q: FromQuery[str | None] = None,
+        limit: FromQuery[int] = 100,
+        offset: FromQuery[int] = 0,
+    ) -> dict[str, Any]:
+        if priority is not None and priority not in PRIORITIES:
+            raise InvalidInput(f"priority must be one of {', '.join(PRIORITIES)}")
+        found = _itsm(dcsim).list_incidents(
+            states=_members(states, IncidentState), priority=priority, assignee=assignee, ci=ci, q=q
+        )
+        return _page(found, limit, offset)
+
+    @post("/", status_code=HTTP_201_CREATED, summary="Open an incident")
+    async def create_incident(
+        self, dcsim: NamedDependency[DcSim], request: Request[Any, Any, Any], data: JSONBody[dict[str, Any]]
+    ) -> dict[str, Any]:
+        incident = await _itsm(dcsim).create_incident(parse(data, IncidentRequest), _actor(request))
+        return to_json(incident)  # type: ignore[no-any-return]
+
+    @get("/{number:str}", summary="One incident with its notes, history and SLA")
+    async def get_incident(self, dcsim: NamedDependency[DcSim], number: FromPath[str]) -> dict[str, Any]:
+        return to_json(_itsm(dcsim).incidents.get(number))  # type: ignore[no-any-return]
+
+    @patch("/{number:str}", summary="Change an incident's fields (not its state)")
+    async def patch_incident(
+        self,
+        dcsim: NamedDependency[DcSim],
+        request: Request[Any, Any, Any],
+        number: FromPath[str],
+        data: JSONBody[dict[str, Any]],
+    ) -> dict[str, Any]:
+        _patch_body(data, "incidents", INCIDENT_TRANSITIONS)
+        incident = await _itsm(dcsim).update_incident(number, parse(data, IncidentPatch), _actor(request))
+        return to_json(incident)  # type: ignore[no-any-return]
+
+    @post("/{number:str}/notes", status_code=HTTP_201_CREATED, summary="Add a work-log note")
+    async def add_note(
+        self,
+        dcsim: NamedDependency[DcSim],
+        request: Request[Any, Any, Any],
+        number: FromPath[str],
+        data: JSONBody[dict[str, Any]],
+    ) -> dict[str, Any]:
+        text = parse(data, NoteRequest).text
+        return to_json(await _itsm(dcsim).add_note("incident", number, text, _actor(request)))  # type: ignore[no-any-return]
+
+    @post(
+        "/{number:str}/{action:str}",
+        status_code=HTTP_200_OK,
+        summary="Workflow action: start, hold, resume, resolve, close, reopen or cancel",
+    )
+    async def incident_action(
+        self,
+        dcsim: NamedDependency[DcSim],
+        request: Request[Any, Any, Any],
+        number: FromPath[str],
+        action: FromPath[str],
+        data: JSONBody[dict[str, Any] | None] = None,
+    ) -> dict[str, Any]:
+        incident = await _itsm(dcsim).incident_action(number, action, data, _actor(request))
+        return to_json(incident)  # type: ignore[no-any-return]
+
+
+class ProblemController(Controller):
+    """Problems: investigating > known_error > resolved, with linked incidents."""
+
+    path = "/itsm/problems"
+    tags = ["itsm"]
+
+    @get("/", summary="Problems, newest first, filtered and paginated")
+    async def list_problems(
+        self,
+        dcsim: NamedDependency[DcSim],
+        states: StateQuery = None,
+        incident: FromQuery[str | None] = None,
+        ci: FromQuery[str | None] = None,
+        q: FromQuery[str | None] = None,
+        limit: FromQuery[int] = 100,
+        offset: FromQuery[int] = 0,
+    ) -> dict[str, Any]:
+        found = _itsm(dcsim).list_problems(states=_members(states, ProblemState), incident=incident, ci=ci, q=q)
+        return _page(found, limit, offset)
+
+    @post("/", status_code=HTTP_201_CREATED, summary="Open a problem")
+    async def create_problem(
+        self, dcsim: NamedDependency[DcSim], request: Request[Any, Any, Any], data: JSONBody[dict[str, Any]]
+    ) -> dict[str, Any]:
+        problem = await _itsm(dcsim).create_problem(parse(data, ProblemRequest), _actor(request))
+        return to_json(problem)  # type: ignore[no-any-return]
+
+    @get("/{number:str}", summary="One problem")
+    async def get_problem(self, dcsim: NamedDependency[DcSim], number: FromPath[str]) -> dict[str, Any]:
+        return to_json(_itsm(dcsim).problems.get(number))  # type: ignore[no-any-return]
+
+    @patch("/{number:str}", summary="Change a problem's fields or linked incidents (not its state)")
+    async def patch_problem(
+        self,
+        dcsim: NamedDependency[DcSim],
+        request: Request[Any, Any, Any],
+        number: FromPath[str],
+        data: JSONBody[dict[str, Any]],
+    ) -> dict[str, Any]:
+        _patch_body(data, "problems", PROBLEM_TRANSITIONS)
+        problem = await _itsm(dcsim).update_problem(number, parse(data, ProblemPatch), _actor(request))
+        return to_json(problem)  # type: ignore[no-any-return]
+
+    @post("/{number:str}/notes", status_code=HTTP_201_CREATED, summary="Add a work-log note")
+    async def add_note(
+        self,
+        dcsim: NamedDependency[DcSim],
+        request: Request[Any, Any, Any],
+        number: FromPath[str],
+        data: JSONBody[dict[str, Any]],
+    ) -> dict[str, Any]:
+        text = parse(data, NoteRequest).text
+        return to_json(await _itsm(dcsim).add_note("problem", number, text, _actor(request)))  # type: ignore[no-any-return]
+
+    @post(
+        "/{number:str}/{action:str}", status_code=HTTP_200_OK, summary="Workflow action: known_error, resolve or reopen"
+    )
+    async def problem_action(
+        self,
+        dcsim: NamedDependency[DcSim],
+        request: Request[Any, Any, Any],
+        number: FromPath[str],
+        action: FromPath[str],
+        data: JSONBody[dict[str, Any] | None] = None,
+    ) -> dict[str, Any]:
+        problem = await _itsm(dcsim).problem_action(number, action, data, _actor(request))
+        return to_json(problem)  # type: ignore[no-any-return]
+
+
+class ChangeController(Controller):
+    """Changes: draft > pending_approval > approved > scheduled > in_progress > completed / failed."""
+
+    path = "/itsm/changes"
+    tags = ["itsm"]
+
+    @get("/", summary="Changes, newest first, filtered and paginated")
+    async def list_changes(
+        self,
+        dcsim: NamedDependency[DcSim],
+        states: StateQuery = None,
+        type: FromQuery[str | None] = None,
+        ci: FromQuery[str | None] = None,
+        q: FromQuery[str | None] = None,
+        limit: FromQuery[int] = 100,
+        offset: FromQuery[int] = 0,
+    ) -> dict[str, Any]:
+        found = _itsm(dcsim).list_changes(
+            states=_members(states, ChangeState), types=_members(type, ChangeType), ci=ci, q=q
+        )
+        return _page(found, limit, offset)
+
+    @post("/", status_code=HTTP_201_CREATED, summary="Request a change (standard changes are created approved)")
+    async def create_change(
+        self, dcsim: NamedDependency[DcSim], request: Request[Any, Any, Any], data: JSONBody[dict[str, Any]]
+    ) -> dict[str, Any]:
+        change = await _itsm(dcsim).create_change(parse(data, ChangeRequest), _actor(request))
+        return to_json(change)  # type: ignore[no-any-return]
+
+    @get("/{number:str}", summary="One change with its approvals")
+    async def get_change(self, dcsim: NamedDependency[DcSim], number: FromPath[str]) -> dict[str, Any]:
+        return to_json(_itsm(dcsim).changes.get(number))  # type: ignore[no-any-return]
+
+    @patch("/{number:str}", summary="Change a change's fields (its plan only in draft)")
+    async def patch_change(
+        self,
+        dcsim: NamedDependency[DcSim],
+        request: Request[Any, Any, Any],
+        number: FromPath[str],
+        data: JSONBody[dict[str, Any]],
+    ) -> dict[str, Any]:
+        _patch_body(data, "changes", CHANGE_TRANSITIONS)
+        change = await _itsm(dcsim).update_change(number, parse(data, ChangePatch), _actor(request))
+        return to_json(change)  # type: ignore[no-any-return]
+
+    @post("/{number:str}/notes", status_code=HTTP_201_CREATED, summary="Add a work-log note")
+    async def add_note(
+        self,
+        dcsim: NamedDependency[DcSim],
+        request: Request[Any, Any, Any],
+        number: FromPath[str],
+        data: JSONBody[dict[str, Any]],
+    ) -> dict[str, Any]:
+        text = parse(data, NoteRequest).text
+        return to_json(await _itsm(dcsim).add_note("change", number, text, _actor(request)))  # type: ignore[no-any-return]
+
+    @post(
+        "/{number:str}/{action:str}",
+        status_code=HTTP_200_OK,
+        summary="Workflow action: submit, approve, reject, schedule, start, complete, fail or cancel "
+        "(approve and reject need an admin token)",
+    )
+    async def change_action(
+        self,
+        dcsim: NamedDependency[DcSim],
+        request: Request[Any, Any, Any],
+        number: FromPath[str],
+        action: FromPath[str],
+        data: JSONBody[dict[str, Any] | None] = None,
+    ) -> dict[str, Any]:
+        token = _token(request)
+        if action in ADMIN_ACTIONS and not token.role.allows(Role.ADMIN):
+            raise Forbidden(
+                f"{action} needs the admin role; the token has {token.role.value}",
+                required_role=Role.ADMIN.value,
+                token_role=token.role.value,
+            )
+        change = await _itsm(dcsim).change_action(number, action, data, _actor(request))
+        return to_json(change)  # type: ignore[no-any-return]
+
+
+class ItsmController(Controller):
+    """Alert intake, automation rules, SLA targets and the workflow tables."""
+
+    path = "/itsm"
+    tags = ["itsm"]
+
+    @post(
+        "/alerts/{receiver:str}",
+        status_code=HTTP_200_OK,
+        summary="Webhook for alerts (receiver alertmanager: Alertmanager's payload, version 4)",
+    )
+    async def alerts(
+        self, dcsim: NamedDependency[DcSim], receiver: FromPath[str], data: JSONBody[dict[str, Any]]
+    ) -> dict[str, Any]:
+        return await _itsm(dcsim).run_webhook(receiver, data)
+
+    @get("/rules", summary="Automation rules and whether each is enabled")
+    async def rules(self, dcsim: NamedDependency[DcSim]) -> list[dict[str, Any]]:
+        return _itsm(dcsim).rules.describe()
+
+    @get("/sla", summary="Response and resolution targets per priority, in seconds")
+    async def sla_targets(self, dcsim: NamedDependency[DcSim]) -> dict[str, dict[str, int]]:
+        targets = {priority: dcsim.hook.dcsim_itsm_sla_targets(priority=priority) for priority in PRIORITIES}
+        return {
+            priority: {
+                "response_seconds": int(target.response.total_seconds()),
+                "resolution_seconds": int(target.resolution.total_seconds()),
+            }
+            for priority, target in targets.items()
+        }
+
+    @get("/workflows", summary="The transition tables: state -> {action: next state}")
+    async def workflows(self) -> dict[str, dict[str, dict[str, str]]]:
+        return {
+            "incident": describe(INCIDENT_TRANSITIONS),
+            "problem": describe(PROBLEM_TRANSITIONS),
+            "change": describe(CHANGE_TRANSITIONS),
+        }
+
+
+HANDLERS = (IncidentController, ProblemController, ChangeController, ItsmController)

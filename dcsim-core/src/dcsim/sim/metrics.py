@@ -1,0 +1,250 @@
+"""Simulated metrics: per-VM, host and cluster gauges computed from the world on scrape.
+
+Nothing is sampled in the background. Each scrape of ``/metrics`` derives every value
+from the world as it is, the VM's load profile and size, the active faults, and a noise
+term that depends only on ``(sim_seed, object id, metric, time bucket)``. So the same
+seed, world and clock give the same figures, and a value holds still for one time bucket
+(15 s, a Prometheus scrape interval) instead of jittering between two scrapes.
+
+Noise
+    One BLAKE2b digest of ``"<seed>/<object id>/<bucket>"`` per object and bucket,
+    read as five unsigned 32-bit slices, one per metric (cpu, memory, disk, net,
+    spike), each mapped to a uniform number in [0, 1). A digest rather than Python's
+    ``hash()`` because that is salted per process; one digest per object rather than
+    one per metric keeps a 10,000-VM scrape at 10,000 hashes.
+
+Values of a powered-on VM (anything else reports 0)
+    cpu = profile.cpu x (0.8 .. 1.2); memory = profile.memory +- 0.05;
+    disk = profile.io x (0.7 .. 1.3) x 25 MB/s per vCPU; net likewise with 12.5 MB/s
+    (100 Mbit/s) per vCPU. A profile with ``spike_chance`` spikes in that share of
+    buckets: cpu 0.9 .. 1.0 and four times the I/O (at most the peak).
+
+Anomalies while a fault is active
+    host failure: the host is off (power 0, ambient temperature, uptime 0) and its VMs
+    are off; disk full: VMs with a disk on that datastore run disk I/O at the peak and
+    memory at 0.90 .. 0.98; network partition: VMs with a NIC on that network have no
+    network I/O; firmware mismatch: the host on that blade runs 15 degrees hotter.
+
+Cluster figures count only hosts that are on and not failed (capacity is what can run):
+    ``dcsim_cluster_capacity_used`` = sum(cpu usage x vCPUs of powered-on VMs) / cores,
+    the load-weighted share of the cluster's CPU in use, at most 1;
+    ``dcsim_cluster_overcommit_ratio`` = vCPUs of powered-on VMs / cores;
+    ``dcsim_cluster_vm_count`` = VMs placed in the cluster, whatever their power state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+import attrs
+from prometheus_client.core import GaugeMetricFamily
+
+from dcsim.registry import LoadProfile
+from dcsim.sim.faults import FaultKind
+from dcsim.sim.model import Cluster, HealthStatus, Host, PowerState, Vm
+from dcsim.sim.profiles import DEFAULT_PROFILES
+
+if TYPE_CHECKING:
+    from dcsim.sim.engine import Simulation
+
+#: Seconds a value holds still: one Prometheus scrape interval.
+BUCKET_SECONDS = 15
+#: Peak disk and network throughput of a VM, in bytes per second per vCPU.
+DISK_PEAK_PER_VCPU = 25_000_000
+NET_PEAK_PER_VCPU = 12_500_000
+#: Host temperatures in degrees Celsius: the room, an idle host, and the rise at full load.
+AMBIENT_CELSIUS = 22.0
+IDLE_CELSIUS = 38.0
+LOAD_CELSIUS = 30.0
+FIRMWARE_MISMATCH_CELSIUS = 15.0
+
+# Which slice of an object's digest each metric reads.
+_CPU, _MEMORY, _DISK, _NET, _SPIKE = range(5)
+_SLICES = struct.Struct("<5I")
+_SCALE = 1.0 / 2**32
+
+_VM_LABELS = ["vm", "platform", "host", "cluster"]
+_HOST_LABELS = ["host", "cluster", "status"]
+_CLUSTER_LABELS = ["cluster"]
+
+# The profile of a VM whose profile's plugin is gone; a scrape must not fail over it.
+_FALLBACK_PROFILE = next(p for p in DEFAULT_PROFILES if p.name == "normal")
+
+
+def uniforms(seed: int, object_id: str, bucket: int) -> tuple[float, ...]:
+    """Five numbers in [0, 1), one per metric slot, fixed by seed, object and time bucket."""
+    digest = hashlib.blake2b(f"{seed}/{object_id}/{bucket}".encode(), digest_size=_SLICES.size).digest()
+    return tuple(value * _SCALE for value in _SLICES.unpack(digest))
+
+
+class SimMetrics:
+    """A Prometheus collector of the simulated estate's metrics.
+
+    Args:
+        sim: the started simulation whose world and faults are read on each scrape.
+        seed: the seed of the noise (the instance's ``sim_seed``).
+        clock: seconds since the epoch; tests pass a fixed one.
+    """
+
+    def __init__(self, sim: Simulation, seed: int, clock: Callable[[], float] = time.time) -> None:
+        self._sim = sim
+        self._seed = seed
+        self._clock = clock
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        """Every series, from one pass over the VMs, then the hosts, then the clusters."""
+        now = self._clock()
+        bucket = int(now // BUCKET_SECONDS)
+        world = self._sim.world
+        clusters = {cluster.id: cluster for cluster in world.all(Cluster)}
+        hosts = {host.id: host for host in world.all(Host)}
+        faulted = _Faulted.of(self._sim)
+        load = _Load()
+        yield from self._vm_series(world.all(Vm), hosts, clusters, bucket, faulted, load)
+        yield from self._host_series(hosts, clusters, now, bucket, faulted, load)
+        yield from _cluster_series(clusters, load)
+
+    def _vm_series(
+        self,
+        vms: list[Vm],
+        hosts: dict[str, Host],
+        clusters: dict[str, Cluster],
+        bucket: int,
+        faulted: _Faulted,
+        load: _Load,
+    ) -> list[GaugeMetricFamily]:
+        registry = self._sim.dcsim.load_profiles
+        profiles: dict[str, LoadProfile] = {name: registry[name] for name in registry}
+        cpu_family = _gauge("dcsim_vm_cpu_usage", "CPU in use, a fraction of the VM's vCPUs.", _VM_LABELS)
+        memory_family = _gauge("dcsim_vm_memory_usage", "Memory in use, a fraction of the VM's memory.", _VM_LABELS)
+        disk_family = _gauge("dcsim_vm_disk_io", "Disk throughput, bytes per second.", _VM_LABELS)
+        net_family = _gauge("dcsim_vm_net_io", "Network throughput, bytes per second.", _VM_LABELS)
+        families = [cpu_family, memory_family, disk_family, net_family]
+        for vm in vms:
+            host = hosts[vm.host_id]
+            cluster = clusters[host.cluster_id]
+            load.cluster_vms[cluster.id] += 1
+            labels = [vm.name, vm.platform.value, host.name, cluster.name]
+            if vm.power_state is not PowerState.ON:
+                for family in families:
+                    family.add_metric(labels, 0.0)
+                continue
+            u = uniforms(self._seed, vm.id, bucket)
+            profile = profiles.get(vm.load_profile, _FALLBACK_PROFILE)
+            cpu = profile.cpu * (0.8 + 0.4 * u[_CPU])
+            memory = profile.memory + 0.1 * (u[_MEMORY] - 0.5)
+            disk = profile.io * (0.7 + 0.6 * u[_DISK])
+            net = profile.io * (0.7 + 0.6 * u[_NET])
+            if u[_SPIKE] < profile.spike_chance:
+                cpu, disk, net = 0.9 + 0.1 * u[_CPU], min(1.0, 4 * disk), min(1.0, 4 * net)
+            if faulted.datastores and any(d.datastore_id in faulted.datastores for d in vm.disks):
+                # Writers retry against a full datastore and pile up in memory.
+                disk, memory = 1.0, max(memory, 0.90 + 0.08 * u[_MEMORY])
+            if faulted.networks and any(nic.network_id in faulted.networks for nic in vm.nics):
+                net = 0.0
+            cpu, memory = _fraction(cpu), _fraction(memory)
+            cpu_family.add_metric(labels, cpu)
+            memory_family.add_metric(labels, memory)
+            disk_family.add_metric(labels, disk * DISK_PEAK_PER_VCPU * vm.cpu)
+            net_family.add_metric(labels, net * NET_PEAK_PER_VCPU * vm.cpu)
+            load.host_busy[host.id] += cpu * vm.cpu
+            load.host_vcpus[host.id] += vm.cpu
+        return families
+
+    def _host_series(
+        self,
+        hosts: dict[str, Host],
+        clusters: dict[str, Cluster],
+        now: float,
+        bucket: int,
+        faulted: _Faulted,
+        load: _Load,
+    ) -> list[GaugeMetricFamily]:
+        power = _gauge("dcsim_host_power_state", "1 when the host is on, 0 when off or failed.", _HOST_LABELS)
+        temperature = _gauge("dcsim_host_temperature", "Host inlet temperature, Celsius.", _HOST_LABELS)
+        uptime = _gauge("dcsim_host_uptime", "Seconds since the host booted, 0 when off.", _HOST_LABELS)
+        for host in hosts.values():
+            cluster = clusters[host.cluster_id]
+            labels = [host.name, cluster.name, host.status.value]
+            if host.power_state is not PowerState.ON or host.status is HealthStatus.FAILED:
+                power.add_metric(labels, 0.0)
+                temperature.add_metric(labels, AMBIENT_CELSIUS)
+                uptime.add_metric(labels, 0.0)
+                continue
+            busy = min(1.0, load.host_busy[host.id] / host.cpu_cores) if host.cpu_cores else 0.0
+            celsius = IDLE_CELSIUS + LOAD_CELSIUS * busy + 2 * (uniforms(self._seed, host.id, bucket)[0] - 0.5)
+            if host.blade_id in faulted.blades:
+                celsius += FIRMWARE_MISMATCH_CELSIUS
+            power.add_metric(labels, 1.0)
+            temperature.add_metric(labels, round(celsius, 1))
+            uptime.add_metric(labels, max(0.0, now - host.booted_at.timestamp()))
+            load.cluster_cores[cluster.id] += host.cpu_cores
+            load.cluster_busy[cluster.id] += load.host_busy[host.id]
+            load.cluster_vcpus[cluster.id] += load.host_vcpus[host.id]
+        return [power, temperature, uptime]
+
+
+@attrs.frozen
+class _Faulted:
+    """Ids of the objects active faults make misbehave: full datastores, partitioned
+    networks, blades running mismatched firmware."""
+
+    datastores: frozenset[str]
+    networks: frozenset[str]
+    blades: frozenset[str]
+
+    @classmethod
+    def of(cls, sim: Simulation) -> _Faulted:
+        by_kind: dict[tuple[FaultKind, str], set[str]] = defaultdict(set)
+        for fault in sim.active_faults():
+            for target in fault.targets:
+                by_kind[fault.kind, target.kind].add(target.id)
+        return cls(
+            datastores=frozenset(by_kind[FaultKind.DISK_FULL, "datastore"]),
+            networks=frozenset(by_kind[FaultKind.NETWORK_PARTITION, "network"]),
+            blades=frozenset(by_kind[FaultKind.FIRMWARE_MISMATCH, "blade"]),
+        )
+
+
+@attrs.define
+class _Load:
+    """Sums over powered-on VMs, by host and then by cluster, built up during one scrape."""
+
+    host_busy: defaultdict[str, float] = attrs.field(factory=lambda: defaultdict(float))  # usage x vCPUs
+    host_vcpus: defaultdict[str, int] = attrs.field(factory=lambda: defaultdict(int))
+    cluster_vms: defaultdict[str, int] = attrs.field(factory=lambda: defaultdict(int))  # any power state
+    # Clusters count only hosts that are on and not failed: capacity is what can run.
+    cluster_cores: defaultdict[str, int] = attrs.field(factory=lambda: defaultdict(int))
+    cluster_busy: defaultdict[str, float] = attrs.field(factory=lambda: defaultdict(float))
+    cluster_vcpus: defaultdict[str, int] = attrs.field(factory=lambda: defaultdict(int))
+
+
+def _cluster_series(clusters: dict[str, Cluster], load: _Load) -> list[GaugeMetricFamily]:
+    used = _gauge(
+        "dcsim_cluster_capacity_used",
+        "Load-weighted share of the cluster's CPU in use: sum(cpu usage x vCPUs) / cores of running hosts.",
+        _CLUSTER_LABELS,
+    )
+    count = _gauge("dcsim_cluster_vm_count", "VMs placed in the cluster, any power state.", _CLUSTER_LABELS)
+    overcommit = _gauge(
+        "dcsim_cluster_overcommit_ratio", "vCPUs of powered-on VMs / physical cores of running hosts.", _CLUSTER_LABELS
+    )
+    for cluster in clusters.values():
+        cores = load.cluster_cores[cluster.id]
+        used.add_metric([cluster.name], min(1.0, load.cluster_busy[cluster.id] / cores) if cores else 0.0)
+        count.add_metric([cluster.name], float(load.cluster_vms[cluster.id]))
+        overcommit.add_metric([cluster.name], load.cluster_vcpus[cluster.id] / cores if cores else 0.0)
+    return [used, count, overcommit]
+
+
+def _gauge(name: str, documentation: str, labels: list[str]) -> GaugeMetricFamily:
+    return GaugeMetricFamily(name, documentation, labels=labels)
+
+
+def _fraction(value: float) -> float:
+    return min(1.0, max(0.0, value))

@@ -1,0 +1,1 @@
+"""ITSM: incidents, problems, changes, SLAs and automation rules."""

@@ -1,0 +1,77 @@
+"""Fixtures for the ITSM tests: a controllable clock, a shared client, CI and event helpers."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from dcsim.app import DcSim
+from dcsim.convert import to_json
+from dcsim.plugins import load_plugins
+from dcsim.settings import load_settings
+from dcsim.testing import DcsimClient
+from dcsim.web.app import create_app
+
+
+class FakeClock:
+    """A clock the test moves by hand; the ITSM service reads it through ``itsm.clock``."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@pytest.fixture(scope="session")
+def shared_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DcsimClient]:
+    """One started app for the ITSM tests that need only fresh records, not a fresh
+    instance (the workflow tables alone have over a hundred cases)."""
+    settings = load_settings(environ={}, data_dir=tmp_path_factory.mktemp("itsm") / "dcsim", create_admin_token=False)
+    sim = DcSim(settings, load_plugins(settings, ()))
+    client = DcsimClient(create_app(sim), raise_server_exceptions=False)
+    client.sim = sim
+    with client:
+        client.headers["Authorization"] = f"Bearer {client.token('admin')}"
+        yield client
+
+
+@pytest.fixture
+def clock(shared_client: DcsimClient) -> Iterator[FakeClock]:
+    """A fake clock installed in the shared instance's ITSM service for one test."""
+    itsm = shared_client.sim.services["itsm"]
+    real, itsm.clock = itsm.clock, FakeClock()
+    yield itsm.clock
+    itsm.clock = real
+
+
+def ci_id(client: DcsimClient, name: str) -> str:
+    """The id of the active CI called ``name``."""
+    items = client.get(f"/cmdb/cis?q={name}").json()["items"]
+    return next(ci["id"] for ci in items if ci["name"] == name)
+
+
+def events(client: DcsimClient, prefix: str) -> list[dict[str, Any]]:
+    """Every retained bus event whose type starts with ``prefix``, oldest first, as JSON."""
+    retained = client.call(client.sim.bus.recent, 1_000_000)
+    return [to_json(event) for _, event in retained if event.type.startswith(prefix)]
+
+
+def eventually(check: Callable[[], Any], timeout: float = 5.0) -> Any:
+    """Poll ``check`` until it returns something truthy."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout} s")
+        time.sleep(0.02)
