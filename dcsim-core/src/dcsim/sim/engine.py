@@ -106,7 +106,12 @@ EVENT_TYPES: dict[str, tuple[str, dict[str, str]]] = {
     "fault.cleared": ("a fault was cleared or expired", {"fault": "the fault record, with cleared_at"}),
     "node.file_changed": (
         "a file under /etc changed inside a node",
-        {"node": "node name", "path": "path inside the node", "diff": "unified diff", "owner": "kind/id of the VM or blade"},
+        {
+            "node": "node name",
+            "path": "path inside the node",
+            "diff": "unified diff",
+            "owner": "kind/id of the VM or blade",
+        },
     ),
 }
 
@@ -232,7 +237,9 @@ class Simulation:
         power = owner.power_state
         labels = {
             "sim.platform": owner.platform.value if isinstance(owner, Vm) else Platform.UCS.value,
-            "sim.type": ("instance" if owner.platform is Platform.OPENSTACK else "vm") if isinstance(owner, Vm) else "blade",
+            "sim.type": ("instance" if owner.platform is Platform.OPENSTACK else "vm")
+            if isinstance(owner, Vm)
+            else "blade",
             "sim.id": owner.id,
             "sim.name": owner.name,
             "sim.guest_os": node.guest_os.value,
@@ -305,7 +312,9 @@ class Simulation:
                 node=node,
                 power_state=PowerState.ON if request.power_on else PowerState.OFF,
                 nics=[Nic(mac=_mac(cluster.platform, vm_id), network_id=network.id, ip=self._free_ip(network))],
-                disks=[Disk(label="Hard disk 1", size_gb=request.disk_gb, datastore_id=datastore.id if datastore else None)],
+                disks=[
+                    Disk(label="Hard disk 1", size_gb=request.disk_gb, datastore_id=datastore.id if datastore else None)
+                ],
                 load_profile=request.load_profile,
                 tags={"os": request.guest_os.value, "platform": cluster.platform.value, **request.tags},
             )
@@ -629,7 +638,10 @@ class Simulation:
             raise InvalidInput(f"domain {domain.name} has no fabric interconnect {side!r}")
         if failing.status is HealthStatus.FAILED:
             raise Conflict(f"{failing.name} has already failed")
-        fault.targets += [Target("ucs_domain", domain.id, domain.name), Target("fabric_interconnect", failing.id, failing.name)]
+        fault.targets += [
+            Target("ucs_domain", domain.id, domain.name),
+            Target("fabric_interconnect", failing.id, failing.name),
+        ]
         failing.status = HealthStatus.FAILED
         events = [_degraded("fabric_interconnect", failing, "fabric interconnect down", fault)]
         if failing.primary:
@@ -715,7 +727,13 @@ class Simulation:
                 before = owner.power_state
                 owner.power_state = power_state
                 await self._save([owner])
-                data = {"kind": "blade", "id": owner.id, "name": owner.name, "from": before.value, "to": power_state.value}
+                data = {
+                    "kind": "blade",
+                    "id": owner.id,
+                    "name": owner.name,
+                    "from": before.value,
+                    "to": power_state.value,
+                }
                 event_type = "host.recovered" if power_state is PowerState.ON else "host.degraded"
                 await self._publish(event_type, data | {"reason": "external", "status": owner.status.value}, owner)
 
@@ -832,7 +850,11 @@ def _recovered(kind: str, obj: Any, fault: Fault) -> _Event:
 
 
 def _changed(kind: str, obj: Any, change: str, fault: Fault) -> _Event:
-    return ("network.changed", {"kind": kind, "id": obj.id, "name": obj.name, "change": change, "fault_id": fault.id}, obj)
+    return (
+        "network.changed",
+        {"kind": kind, "id": obj.id, "name": obj.name, "change": change, "fault_id": fault.id},
+        obj,
+    )
 
 
 def _required(params: dict[str, Any], name: str) -> str:
@@ -854,7 +876,9 @@ def _mac(platform: Platform, seed: str) -> str:
     return MAC_PREFIX[platform] + "".join(f":{b:02x}" for b in digest[:3])
 
 
-def diff_states(before: dict[str, list[dict[str, Any]]], after: dict[str, list[dict[str, Any]]], marked_at: str) -> dict[str, Any]:
+def diff_states(
+    before: dict[str, list[dict[str, Any]]], after: dict[str, list[dict[str, Any]]], marked_at: str
+) -> dict[str, Any]:
     """Objects added and removed, and field-level changes, between two dumps."""
     added, removed, changed = [], [], []
     for kind in sorted(set(before) | set(after)):
@@ -870,4 +894,3 @@ def diff_states(before: dict[str, list[dict[str, Any]]], after: dict[str, list[d
                         "before": old[object_id].get(field), "after": new[object_id].get(field),
                     })  # fmt: skip
     return {"marked_at": marked_at, "added": added, "removed": removed, "changed": changed}
-

@@ -117,7 +117,9 @@ class VmController(Controller):
         return to_json(result)  # type: ignore[no-any-return]
 
     @post("/{vm:str}/power", status_code=HTTP_200_OK, summary="Power on, off, suspend or reset")
-    async def power(self, dcsim: NamedDependency[DcSim], vm: FromPath[str], data: JSONBody[dict[str, Any]]) -> dict[str, Any]:
+    async def power(
+        self, dcsim: NamedDependency[DcSim], vm: FromPath[str], data: JSONBody[dict[str, Any]]
+    ) -> dict[str, Any]:
         return to_json(await dcsim.sim.power(vm, from_json(data, PowerRequest).action))  # type: ignore[no-any-return]
 
     @get("/{vm:str}/snapshots", summary="A VM's snapshots")
@@ -144,12 +146,16 @@ class VmController(Controller):
         return to_json(await dcsim.sim.delete_snapshot(vm, snapshot))  # type: ignore[no-any-return]
 
     @post("/{vm:str}/clone", status_code=HTTP_201_CREATED, summary="Clone into a new powered-off VM")
-    async def clone(self, dcsim: NamedDependency[DcSim], vm: FromPath[str], data: JSONBody[dict[str, Any]]) -> dict[str, Any]:
+    async def clone(
+        self, dcsim: NamedDependency[DcSim], vm: FromPath[str], data: JSONBody[dict[str, Any]]
+    ) -> dict[str, Any]:
         body = from_json(data, CloneRequest)
         return to_json(await dcsim.sim.clone(vm, body.name, body.host))  # type: ignore[no-any-return]
 
     @post("/{vm:str}/migrate", status_code=HTTP_200_OK, summary="Move to another host (vMotion-like)")
-    async def migrate(self, dcsim: NamedDependency[DcSim], vm: FromPath[str], data: JSONBody[dict[str, Any]]) -> dict[str, Any]:
+    async def migrate(
+        self, dcsim: NamedDependency[DcSim], vm: FromPath[str], data: JSONBody[dict[str, Any]]
+    ) -> dict[str, Any]:
         return to_json(await dcsim.sim.migrate(vm, from_json(data, MigrateRequest).host))  # type: ignore[no-any-return]
 
 
@@ -211,7 +217,9 @@ class FaultController(Controller):
         return to_json(faults)  # type: ignore[no-any-return]
 
     @post("/{kind:str}", status_code=HTTP_201_CREATED, summary="Inject a fault of a kind")
-    async def inject(self, dcsim: NamedDependency[DcSim], kind: FromPath[str], data: JSONBody[dict[str, Any]]) -> dict[str, Any]:
+    async def inject(
+        self, dcsim: NamedDependency[DcSim], kind: FromPath[str], data: JSONBody[dict[str, Any]]
+    ) -> dict[str, Any]:
         try:
             fault_kind = FaultKind(kind)
         except ValueError:

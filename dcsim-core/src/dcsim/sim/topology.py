@@ -108,7 +108,9 @@ class Topology:
 
     def network(self, name: str, dc: Datacenter, vlan: int | None, cidr: str | None) -> Network:
         return self.add(  # type: ignore[no-any-return]
-            Network(id=self.id("network", name), name=name, datacenter_id=dc.id, platform=dc.platform, vlan=vlan, cidr=cidr)
+            Network(
+                id=self.id("network", name), name=name, datacenter_id=dc.id, platform=dc.platform, vlan=vlan, cidr=cidr
+            )
         )
 
     def datastore(self, name: str, dc: Datacenter, capacity_gb: int) -> Datastore:

@@ -99,7 +99,9 @@ class World:
 
     def dump(self) -> dict[str, list[dict[str, Any]]]:
         """Every object as JSON, by kind (the body of ``GET /sim/state``)."""
-        return {kind: [converter.unstructure(obj) for obj in objects.values()] for kind, objects in self._objects.items()}
+        return {
+            kind: [converter.unstructure(obj) for obj in objects.values()] for kind, objects in self._objects.items()
+        }
 
     # Persistence ----------------------------------------------------------------
 
