@@ -168,6 +168,7 @@ class CmdbController(Controller):
         cmdb = _cmdb(dcsim)
         return {
             "backend": cmdb.backend.name,
+            "resync_pending": cmdb.resync_pending,
             "last_run": to_json(cmdb.last_run),
             "last_full_run": to_json(cmdb.last_full_run),
         }

@@ -99,16 +99,21 @@ class Cmdb:
             raise RuntimeError("the CMDB is not started")
         return self._dcsim
 
-    async def _bootstrap_until_done(self) -> None:
+    @property
+    def resync_pending(self) -> bool:
+        """True while a full sync waits for the backend to come back."""
+        return self._retry is not None and not self._retry.done()
+
+    async def _bootstrap_until_done(self, trigger: str = "bootstrap") -> None:
         delay = 1.0
         while True:
             await asyncio.sleep(delay)
             try:
                 await self.backend.start(self.dcsim)
-                await self.sync("bootstrap")
+                await self.sync(trigger)
                 return
             except Unavailable as exc:
-                log.warning("cmdb.bootstrap_retry", error=exc.detail, retry_in=delay)
+                log.warning("cmdb.sync_retry", trigger=trigger, error=exc.detail, retry_in=delay)
                 delay = min(delay * 2, 30.0)
 
     # Sync ------------------------------------------------------------------------------
@@ -156,14 +161,26 @@ class Cmdb:
             return await self._finish(run, full=False)
 
     async def on_event(self, dcsim: DcSim, event: Event) -> None:
-        """Subscriber of simulation events: sync the object the event is about."""
+        """Subscriber of simulation events: sync the object the event is about.
+
+        While the backend is unreachable the event is not retried one by one: a full
+        reconcile is scheduled for when it is back, which covers every missed change.
+        """
         kind, _, object_id = (event.subject or "").partition("/")
-        if kind == "fault":
-            targets = event.data.get("fault", {}).get("targets", [])
-            for target in targets:
-                await self.sync_object(target["kind"], target["id"])
-        elif object_id:
-            await self.sync_object(kind, object_id)
+        try:
+            if kind == "fault":
+                targets = event.data.get("fault", {}).get("targets", [])
+                for target in targets:
+                    await self.sync_object(target["kind"], target["id"])
+            elif object_id:
+                await self.sync_object(kind, object_id)
+        except Unavailable as exc:
+            self._schedule_resync(exc)
+
+    def _schedule_resync(self, exc: Unavailable) -> None:
+        if self._retry is None or self._retry.done():
+            log.warning("cmdb.backend_unavailable", error=exc.detail, action="full sync when it is back")
+            self._retry = asyncio.create_task(self._bootstrap_until_done(trigger="resume"))
 
     async def _upsert(self, spec: CiSpec, run: SyncRun) -> Ci:
         ci = await self.backend.find_by_source(spec.source_id)
