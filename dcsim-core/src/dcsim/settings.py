@@ -47,6 +47,9 @@ class Settings:
     sim_topology: str = "default"
     sim_seed: int = 0
     cmdb_backend: str = "builtin"
+    # The netbox CMDB backend's NetBox (``http://host:port``) and API token (v1 key or v2 ``nbt_...``).
+    netbox_url: str | None = None
+    netbox_token: str | None = None
     # ITSM automation rules switched off, by name (GET /itsm/rules lists them).
     itsm_disabled_rules: tuple[str, ...] = ()
     node_backend: str = "virtual"
@@ -73,7 +76,7 @@ class Settings:
         return self.data_dir / "admin-token"
 
     def masked(self) -> dict[str, Any]:
-        """The settings as plain values with passwords in URLs replaced by ``***``."""
+        """The settings as plain values with passwords in URLs and tokens replaced by ``***``."""
         out: dict[str, Any] = {}
         for field in attrs.fields(Settings):
             value = getattr(self, field.name)
@@ -83,6 +86,8 @@ class Settings:
                 value = list(value)
             if field.name.endswith("_url") and isinstance(value, str):
                 value = _mask_url(value)
+            elif field.name.endswith("_token") and isinstance(value, str):
+                value = "***"
             out[field.name] = value
         out["effective_database_url"] = _mask_url(self.effective_database_url)
         return out

@@ -73,11 +73,18 @@ def dcsim_register_subscribers(registry: SubscriberRegistry) -> None:
 
 @hookimpl
 async def dcsim_readiness(dcsim: DcSim) -> list[Check]:
-    try:
-        await dcsim.sim.nodes.ping()
-    except Exception as exc:
-        return [Check("nodes", False, f"{dcsim.sim.nodes.name}: {exc}")]
-    return [Check("nodes", True, dcsim.sim.nodes.name)]
+    checks = []
+    for name, probe, driver in [
+        ("nodes", dcsim.sim.nodes.ping, dcsim.sim.nodes.name),
+        ("cmdb", dcsim.services["cmdb"].backend.ping, dcsim.services["cmdb"].backend.name),
+    ]:
+        try:
+            await probe()
+        except Exception as exc:
+            checks.append(Check(name, False, f"{driver}: {exc}"))
+        else:
+            checks.append(Check(name, True, driver))
+    return checks
 
 
 @hookimpl(tryfirst=True)

@@ -8,6 +8,8 @@ contract suite in ``tests/cmdb`` runs against every backend.
 from __future__ import annotations
 
 import abc
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -108,3 +110,11 @@ class CmdbBackend(abc.ABC):
     @abc.abstractmethod
     async def history(self, ci_id: str) -> list[HistoryEntry]:
         """Changes to a CI, oldest first."""
+
+    @asynccontextmanager
+    async def batch(self) -> AsyncIterator[None]:
+        """Group the writes of a block (a full sync) so the backend may commit them at once.
+
+        Reads inside the block see the block's writes. The default writes as it goes.
+        """
+        yield

@@ -8,7 +8,8 @@ queries, so listing and impact analysis do not scan the database.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from dcsim.cmdb.backend import CiQuery, CmdbBackend
@@ -19,7 +20,7 @@ from dcsim.model import utcnow
 
 if TYPE_CHECKING:
     from dcsim.app import DcSim
-    from dcsim.store.base import Store
+    from dcsim.store.base import DocumentSession, Store
 
 CI_NAMESPACE = "cmdb.ci"
 REL_NAMESPACE = "cmdb.rel"
@@ -46,12 +47,15 @@ class BuiltinCmdb(CmdbBackend):
         self._cis: dict[str, Ci] = {}
         self._by_source: dict[str, str] = {}
         self._rels: dict[str, Relationship] = {}
+        self._rel_keys: set[tuple[str, str, str]] = set()
+        self._pending: list[Callable[[DocumentSession], None]] | None = None
         self._lock = asyncio.Lock()
         for doc in await asyncio.to_thread(self._store.list, CI_NAMESPACE):
             self._index(converter.structure(doc.value, Ci))
         for doc in await asyncio.to_thread(self._store.list, REL_NAMESPACE):
             rel = converter.structure(doc.value, Relationship)
             self._rels[rel.id] = rel
+            self._rel_keys.add(_key(rel))
 
     async def close(self) -> None:
         """Nothing to release: the store belongs to the instance."""
@@ -120,11 +124,7 @@ class BuiltinCmdb(CmdbBackend):
             for end in (relationship.source_id, relationship.target_id):
                 if end not in self._cis:
                     raise NotFound(f"no CI {end!r}")
-            if any(
-                (r.type, r.source_id, r.target_id)
-                == (relationship.type, relationship.source_id, relationship.target_id)
-                for r in self._rels.values()
-            ):
+            if _key(relationship) in self._rel_keys:
                 raise Conflict("that relationship already exists")
             entries = [
                 HistoryEntry(ci_id=ci_id, actor=actor, action="relationship_added", after=to_json(relationship))
@@ -132,6 +132,7 @@ class BuiltinCmdb(CmdbBackend):
             ]
             await self._write(rels=[relationship], history=entries)
             self._rels[relationship.id] = relationship
+            self._rel_keys.add(_key(relationship))
             return relationship
 
     async def remove_relationship(self, relationship_id: str, actor: str) -> None:
@@ -146,6 +147,7 @@ class BuiltinCmdb(CmdbBackend):
             ]
             await self._write(removed_rels=[relationship], history=entries)
             del self._rels[relationship_id]
+            self._rel_keys.discard(_key(relationship))
 
     async def history(self, ci_id: str) -> list[HistoryEntry]:
         await self.get_ci(ci_id)
@@ -157,6 +159,26 @@ class BuiltinCmdb(CmdbBackend):
         if ci.source_id:
             self._by_source[ci.source_id] = ci.id
 
+    @asynccontextmanager
+    async def batch(self) -> AsyncIterator[None]:
+        """Collect the block's writes and commit them in one transaction at its end."""
+        if self._pending is not None:  # already batching: the outer block commits
+            yield
+            return
+        self._pending = []
+        try:
+            yield
+            writes = self._pending
+        finally:
+            self._pending = None
+
+        def commit() -> None:
+            with self._store.transaction() as session:
+                for write in writes:
+                    write(session)
+
+        await asyncio.to_thread(commit)
+
     async def _write(
         self,
         *,
@@ -165,17 +187,28 @@ class BuiltinCmdb(CmdbBackend):
         removed_rels: Sequence[Relationship] = (),
         history: Sequence[HistoryEntry] = (),
     ) -> None:
-        def write() -> None:
-            with self._store.transaction() as session:
-                for ci in cis:
-                    session.put(CI_NAMESPACE, ci.id, converter.unstructure(ci))
-                for rel in rels:
-                    session.put(REL_NAMESPACE, rel.id, converter.unstructure(rel))
-                for rel in removed_rels:
-                    session.delete(REL_NAMESPACE, rel.id)
-                for entry in history:
-                    # Keys sort by time within a CI, so a prefix listing is the history in order.
-                    key = f"{entry.ci_id}/{entry.at.isoformat()}/{entry.id}"
-                    session.put(HISTORY_NAMESPACE, key, converter.unstructure(entry))
+        def write(session: DocumentSession) -> None:
+            for ci in cis:
+                session.put(CI_NAMESPACE, ci.id, converter.unstructure(ci))
+            for rel in rels:
+                session.put(REL_NAMESPACE, rel.id, converter.unstructure(rel))
+            for rel in removed_rels:
+                session.delete(REL_NAMESPACE, rel.id)
+            for entry in history:
+                # Keys sort by time within a CI, so a prefix listing is the history in order.
+                key = f"{entry.ci_id}/{entry.at.isoformat()}/{entry.id}"
+                session.put(HISTORY_NAMESPACE, key, converter.unstructure(entry))
 
-        await asyncio.to_thread(write)
+        if self._pending is not None:
+            self._pending.append(write)
+            return
+
+        def commit() -> None:
+            with self._store.transaction() as session:
+                write(session)
+
+        await asyncio.to_thread(commit)
+
+
+def _key(relationship: Relationship) -> tuple[str, str, str]:
+    return (relationship.type, relationship.source_id, relationship.target_id)

@@ -124,15 +124,16 @@ class Cmdb:
             run = SyncRun(trigger=trigger, started_at=utcnow())
             specs, relationships = desired_state(self.dcsim.sim.world)
             by_source: dict[str, Ci] = {}
-            for spec in specs:
-                by_source[spec.source_id] = await self._upsert(spec, run)
-            wanted = {spec.source_id for spec in specs}
-            _, existing = await self.backend.list_cis(CiQuery(status="all", limit=10**9))
-            # Relationships first, so a decommissioned CI's history ends with its decommissioning.
-            await self._reconcile_relationships(relationships, by_source, None, run)
-            for ci in existing:
-                if ci.source == "sim" and ci.source_id not in wanted and ci.status is CiStatus.ACTIVE:
-                    await self._decommission(ci, run)
+            async with self.backend.batch():
+                for spec in specs:
+                    by_source[spec.source_id] = await self._upsert(spec, run)
+                wanted = {spec.source_id for spec in specs}
+                _, existing = await self.backend.list_cis(CiQuery(status="all", limit=10**9))
+                # Relationships first, so a decommissioned CI's history ends with its decommissioning.
+                await self._reconcile_relationships(relationships, by_source, None, run)
+                for ci in existing:
+                    if ci.source == "sim" and ci.source_id not in wanted and ci.status is CiStatus.ACTIVE:
+                        await self._decommission(ci, run)
             return await self._finish(run, full=True)
 
     async def sync_object(self, kind: str, object_id: str, trigger: str = "event") -> SyncRun:

@@ -12,6 +12,7 @@ import contextlib
 import copy
 import hashlib
 import ipaddress
+import itertools
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -802,7 +803,8 @@ class Simulation:
         if not network.cidr:
             return None
         used = {nic.ip for vm in self.world.all(Vm) for nic in vm.nics if nic.network_id == network.id}
-        for address in list(ipaddress.ip_network(network.cidr).hosts())[9:]:
+        # From .10 on, as the seed does; hosts() is a generator, so a /16 is not listed whole.
+        for address in itertools.islice(ipaddress.ip_network(network.cidr).hosts(), 9, None):
             if str(address) not in used:
                 return str(address)
         raise Conflict(f"network {network.name} has no free address")

@@ -9,6 +9,7 @@ the tables below describe it for queries and are checked against the migrated sc
 from __future__ import annotations
 
 import builtins
+import contextlib
 import functools
 import hashlib
 import json
@@ -353,9 +354,11 @@ class SqlDocumentSession(DocumentSession):
                 .values(value=value, version=expected_version + 1, updated_at=now)
             )
         try:
-            # A savepoint, so that a failed insert leaves the outer transaction usable
-            # (PostgreSQL aborts the whole transaction on any error otherwise).
-            with translate_errors(self._url), self.session.begin_nested():
+            # A conditional write gets a savepoint, so that a failed one leaves the outer
+            # transaction usable (PostgreSQL aborts the whole transaction on any error
+            # otherwise). An upsert cannot conflict, and bulk writes are mostly upserts.
+            savepoint = self.session.begin_nested() if expected_version is not None else contextlib.nullcontext()
+            with translate_errors(self._url), savepoint:
                 row = self.session.execute(query.returning(*table.c)).one_or_none()
         except exc.IntegrityError:
             raise Conflict(f"document {key!r} in {namespace!r} already exists") from None

@@ -124,7 +124,9 @@ def plugins_report(dcsim: DcSim) -> dict[str, Any]:
 
 @get("/metrics", opt={"public": True}, tags=["health"], summary="Prometheus metrics", include_in_schema=True)
 async def metrics(dcsim: NamedDependency[DcSim]) -> Response[bytes]:
-    return Response(generate_latest(dcsim.metrics), media_type=CONTENT_TYPE_LATEST)
+    # Rendering a large estate's samples takes a while: keep it off the event loop.
+    body = await asyncio.to_thread(generate_latest, dcsim.metrics)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
 @websocket("/ws")

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import itertools
 import json
 import os
 import re
@@ -602,6 +603,19 @@ def _log_failure(future: Future[None]) -> None:
         log.error("node power listener failed", exc_info=future.exception())
 
 
+def _lines(chunks: Iterator[tuple[bytes | None, bytes | None]]) -> Iterator[tuple[bool, str]]:
+    """A demultiplexed exec stream as (is stderr, text): stdout line by line, stderr as it comes."""
+    out = b""
+    for stdout, stderr in chunks:
+        if stderr:
+            yield True, stderr.decode("utf-8", errors="replace")
+        if stdout:
+            out += stdout
+            *lines, out = out.split(b"\n")
+            for line in lines:
+                yield False, line.decode("utf-8", errors="replace")
+
+
 class _EventStream(threading.Thread):
     """Follows the engine's container events; reconnects when the engine restarts."""
 
@@ -673,11 +687,16 @@ class _Watcher(threading.Thread):
                 with self._backend._exec_lock(self.node):
                     try:
                         exec_id = api.exec_create(self.node, ["sh", "-c", command])["Id"]
-                        output = api.exec_start(exec_id, stream=True, demux=True)
+                        chunks = api.exec_start(exec_id, stream=True, demux=True)
                     except docker.errors.APIError as exc:
                         if exc.status_code != 409:
                             raise
                         output = None
+                    else:
+                        # The engine answers before its runtime has started the process,
+                        # and a pause in between would hang both: hold the lock until the
+                        # process runs, which it does once it has printed its pid.
+                        output = self._until_pid(_lines(chunks))
                 if output is None:
                     # Paused since this watcher was started: try again once it is resumed.
                     self.ready.set()
@@ -687,29 +706,32 @@ class _Watcher(threading.Thread):
                 self._follow(output)
                 return
 
-    def _follow(self, output: Iterator[tuple[bytes | None, bytes | None]]) -> None:
-        out, err = b"", b""
-        for stdout, stderr in output:
+    def _until_pid(self, output: Iterator[tuple[bool, str]]) -> Iterator[tuple[bool, str]]:
+        """Read up to the pid line; the output from there on, stderr read meanwhile first."""
+        early = []
+        for is_stderr, text in output:
+            if not is_stderr:
+                self._pid = text.strip()
+                break
+            # stdout and stderr are separate pipes: inotifywait's first words may come first.
+            early.append((is_stderr, text))
+        return itertools.chain(early, output)
+
+    def _follow(self, output: Iterator[tuple[bool, str]]) -> None:
+        established, err = False, ""
+        for is_stderr, text in output:
             if self._detached.is_set():
                 return
-            if stderr and not self.ready.is_set():
-                err += stderr
+            if is_stderr and not established:
+                err += text
                 # inotifywait says so on stderr once every directory is watched; only
                 # then is the baseline read, so no change falls between the two.
-                if b"Watches established" in err:
+                if "Watches established" in err:
+                    established = True
                     self._backend._remember(self.node, self._backend._etc_files(self.node))
                     self.ready.set()
-            if stdout:
-                out += stdout
-                *lines, out = out.split(b"\n")
-                for line in lines:
-                    self._line(line.decode("utf-8", errors="replace"))
-
-    def _line(self, line: str) -> None:
-        if self._pid is None:
-            self._pid = line.strip()
-        elif line.startswith(WATCHED_DIR + "/"):
-            self._backend._touched(self.node, line)
+            elif not is_stderr and text.startswith(WATCHED_DIR + "/"):
+                self._backend._touched(self.node, text)
 
     def resume(self) -> None:
         """The node was started or unpaused: a watcher waiting for that may go on."""
