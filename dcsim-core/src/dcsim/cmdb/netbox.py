@@ -62,16 +62,26 @@ TENANT = "tenancy.tenant"
 #: The NetBox object type of each CI type that has a model of its own (network: see _model_for).
 NATIVE_MODELS = {"datacenter": SITE, "cluster": CLUSTER, "host": DEVICE, "vm": VM}
 
-#: Object type -> (pynetbox app, endpoint, statuses that read as decommissioned, the one written).
-MODELS: dict[str, tuple[str, str, frozenset[str], str | None]] = {
-    SITE: ("dcim", "sites", frozenset({"decommissioning", "retired"}), "decommissioning"),
-    CLUSTER: ("virtualization", "clusters", frozenset({"decommissioning"}), "decommissioning"),
-    DEVICE: ("dcim", "devices", frozenset({"decommissioning"}), "decommissioning"),
-    VM: ("virtualization", "virtual_machines", frozenset({"decommissioning"}), "decommissioning"),
-    VLAN: ("ipam", "vlans", frozenset({"deprecated"}), "deprecated"),
-    PREFIX: ("ipam", "prefixes", frozenset({"deprecated"}), "deprecated"),
+
+@attrs.frozen
+class _Model:
+    """A NetBox model CIs are stored as: its API endpoint and how it says decommissioned."""
+
+    app: str
+    endpoint: str
+    #: Statuses that read as decommissioned; the first is the one dc-sim writes.
+    decommissioned: tuple[str, ...] = ()
+
+
+MODELS = {
+    SITE: _Model("dcim", "sites", ("decommissioning", "retired")),
+    CLUSTER: _Model("virtualization", "clusters", ("decommissioning",)),
+    DEVICE: _Model("dcim", "devices", ("decommissioning",)),
+    VM: _Model("virtualization", "virtual_machines", ("decommissioning",)),
+    VLAN: _Model("ipam", "vlans", ("deprecated",)),
+    PREFIX: _Model("ipam", "prefixes", ("deprecated",)),
     # Tenants have no status: the dcsim_decommissioned custom field says it.
-    TENANT: ("tenancy", "tenants", frozenset(), None),
+    TENANT: _Model("tenancy", "tenants"),
 }
 
 #: (source object type, relationship type) -> (field of the source, target object type): the
@@ -109,7 +119,7 @@ CUSTOM_FIELDS: dict[str, dict[str, Any]] = {
 CUSTOM_FIELD_GROUP = "dc-sim"
 CHANGELOG_PREFIX = "dc-sim: "
 
-#: Platform tag -> cluster type (name, slug); clusters of other platforms get the last one.
+#: Platform tag -> cluster type (name, slug); clusters of other platforms get OTHER_CLUSTER_TYPE.
 CLUSTER_TYPES = {"vmware": ("VMware", "vmware"), "openstack": ("OpenStack", "openstack"), "ucs": ("UCS", "ucs")}
 OTHER_CLUSTER_TYPE = ("dc-sim", "dcsim")
 #: Device roles by slug: a host's ``role`` tag ``bare_metal`` picks bare-metal, anything else hypervisor.
@@ -137,19 +147,13 @@ INDEX_MAX_AGE = 30.0
 #: Seconds to connect to NetBox and to wait for an answer.
 TIMEOUT = (5.0, 60.0)
 PAGE_SIZE = 1000
-#: Fields sent with list calls of devices and VMs: rendering config contexts is NetBox's slowest part.
+#: Fields left out of listings: rendering devices' and VMs' config contexts is NetBox's slowest part.
 LIST_EXCLUDE = {DEVICE: "config_context", VM: "config_context"}
 
 
 def ci_id(model: str, netbox_id: int) -> str:
     """The CI id of the NetBox object ``model`` (``dcim.device``) number ``netbox_id``."""
     return f"netbox:{model}:{netbox_id}"
-
-
-def parse_ci_id(value: str) -> tuple[str, int] | None:
-    """(object type, NetBox id) of a CI id, None when it is not one of this backend's."""
-    match = re.fullmatch(r"netbox:([a-z_]+\.[a-z_]+):(\d+)", value)
-    return (match[1], int(match[2])) if match and match[1] in MODELS else None
 
 
 def relationship_id(source_id: str, type: str, target_id: str) -> str:
@@ -217,8 +221,6 @@ class _Record:
     #: Placement fields not read as relationships: a device's and a VM's site, a VM's cluster.
     site: int | None = None
     cluster: int | None = None
-    vid: int | None = None
-    prefix: str | None = None
     #: Tags on the object that are not CI tags (people's own): kept on every write.
     other_tags: list[int] = attrs.field(factory=list)
 
@@ -266,7 +268,7 @@ def _view(model: str, data: dict[str, Any], site_type: int | None) -> _View:
     """Read a NetBox object (an API answer or a change log snapshot) as a CI."""
     custom = data.get("custom_fields") or {}
     status = _value(data.get("status"))
-    decommissioned = status in MODELS[model][2] or bool(custom.get("dcsim_decommissioned"))
+    decommissioned = status in MODELS[model].decommissioned or bool(custom.get("dcsim_decommissioned"))
     slots: dict[str, int] = {}
     for _, (field, _target) in _slots_of(model):
         if field == "scope":
@@ -324,8 +326,6 @@ def _record(model: str, data: dict[str, Any]) -> _Record:
         view=view,
         site=_ref(data.get("site")) if model in (DEVICE, VM) else None,
         cluster=_ref(data.get("cluster")) if model == VM else None,
-        vid=data.get("vid"),
-        prefix=data.get("prefix"),
         other_tags=[tag["id"] for tag in data.get("tags") or [] if not _ci_tags([tag["name"]])],
     )
 
@@ -438,6 +438,7 @@ class NetboxCmdb(CmdbBackend):
         self._api = api
         self._ci_types = sorted(dcsim.cmdb_types.ci_types)
         async with self._lock:
+            # NetBox may have come back with other data (a restored database): look again.
             self._tags, self._device_types = {}, {}
             await self._run(self._bootstrap)
             await self._reload()
@@ -601,12 +602,8 @@ class NetboxCmdb(CmdbBackend):
 
     def _relationships_of(self, record: _Record) -> list[Relationship]:
         """The relationships ``record`` holds whose target is a CI (a NetBox object dc-sim knows)."""
-        return [
-            Relationship(id=rel["id"], type=rel["type"], source_id=rel["source_id"], target_id=rel["target_id"],
-                         origin=rel["origin"])
-            for rel in record.view.relationships(record.ci.id).values()
-            if rel["target_id"] in self._records
-        ]  # fmt: skip
+        held = record.view.relationships(record.ci.id).values()
+        return [Relationship(**rel) for rel in held if rel["target_id"] in self._records]
 
     def _slot_for(self, source: _Record, rel_type: str, target: _Record, origin: str) -> str | None:
         """The NetBox field to hold the relationship, None when dcsim_relationships must."""
@@ -740,8 +737,7 @@ class NetboxCmdb(CmdbBackend):
         return InvalidInput(f"NetBox: {message}")
 
     def _endpoint(self, model: str) -> Any:
-        app, endpoint, *_ = MODELS[model]
-        return getattr(getattr(self._api, app), endpoint)
+        return getattr(getattr(self._api, MODELS[model].app), MODELS[model].endpoint)
 
     def _list_managed(self, model: str) -> list[dict[str, Any]]:
         extra = {"exclude": LIST_EXCLUDE[model]} if model in LIST_EXCLUDE else {}
@@ -760,15 +756,12 @@ class NetboxCmdb(CmdbBackend):
         api, message = self._api, CHANGELOG_PREFIX + "bootstrap"
         self._ensure_custom_fields(message)
         self._site_type = api.core.object_types.get(app_label="dcim", model="site").id
-        self._cluster_types = self._ensure(
-            api.virtualization.cluster_types, {slug: {"name": name} for name, slug in [*CLUSTER_TYPES.values(), OTHER_CLUSTER_TYPE]}
-        )  # fmt: skip
-        self._roles = self._ensure(
-            api.dcim.device_roles, {slug: {"name": name, "color": colour} for slug, (name, colour) in DEVICE_ROLES.items()}
-        )  # fmt: skip
-        self._manufacturers = self._ensure(
-            api.dcim.manufacturers, {slug: {"name": name} for name, slug in [*MANUFACTURERS.values(), OTHER_MANUFACTURER]}
-        )  # fmt: skip
+        cluster_types = [*CLUSTER_TYPES.values(), OTHER_CLUSTER_TYPE]
+        self._cluster_types = self._ensure(api.virtualization.cluster_types, {s: {"name": n} for n, s in cluster_types})
+        roles = {slug: {"name": name, "color": colour} for slug, (name, colour) in DEVICE_ROLES.items()}
+        self._roles = self._ensure(api.dcim.device_roles, roles)
+        manufacturers = [*MANUFACTURERS.values(), OTHER_MANUFACTURER]
+        self._manufacturers = self._ensure(api.dcim.manufacturers, {s: {"name": n} for n, s in manufacturers})
         name, slug = UNPLACED_SITE
         description = "dc-sim places devices and VMs here until their cluster or host is known"
         self._unplaced_site = self._ensure(
@@ -826,10 +819,9 @@ class NetboxCmdb(CmdbBackend):
             endpoint = self._api.dcim.device_types
             existing = endpoint.get(manufacturer_id=manufacturer, model=model)
             if existing is None:
-                existing = endpoint.create(
-                    manufacturer=manufacturer, model=model, slug=slugify(model), u_height=0,
-                    changelog_message=CHANGELOG_PREFIX + "bootstrap",
-                )  # fmt: skip
+                # Height 0: simulated hosts sit in no rack.
+                fields = {"manufacturer": manufacturer, "model": model, "slug": slugify(model), "u_height": 0}
+                existing = endpoint.create(**fields, changelog_message=CHANGELOG_PREFIX + "bootstrap")
             self._device_types[key] = existing.id
         return self._device_types[key]
 
@@ -841,11 +833,16 @@ class NetboxCmdb(CmdbBackend):
             endpoint = self._api.extras.tags
             self._tags |= {tag.name: tag.id for tag in endpoint.filter(name=missing, limit=PAGE_SIZE)}
             new = [
-                {"name": name, "slug": tag_slug(*names[name]), "color": TAG_COLOURS.get(names[name][0], "9e9e9e"),
-                 "description": "a dc-sim CI tag", "changelog_message": CHANGELOG_PREFIX + "bootstrap"}
+                {
+                    "name": name,
+                    "slug": tag_slug(*names[name]),
+                    "color": TAG_COLOURS.get(names[name][0], "9e9e9e"),
+                    "description": "a dc-sim CI tag",
+                    "changelog_message": CHANGELOG_PREFIX + "bootstrap",
+                }
                 for name in missing
                 if name not in self._tags
-            ]  # fmt: skip
+            ]
             if new:
                 self._tags |= {tag.name: tag.id for tag in endpoint.create(new)}
         return sorted(self._tags[name] for name in names)
@@ -859,7 +856,7 @@ class NetboxCmdb(CmdbBackend):
     def _fields(self, model: str, ci: Ci) -> dict[str, Any]:
         """The NetBox fields that say the CI's name, status, attributes and tags."""
         decommissioned = ci.status is CiStatus.DECOMMISSIONED
-        status = MODELS[model][3] if decommissioned else "active"
+        status = MODELS[model].decommissioned[0] if decommissioned and model != TENANT else "active"
         attributes, tags = ci.attributes, ci.tags
         power = attributes.get("power_state")
         if model == SITE:
