@@ -57,6 +57,7 @@ def make_cmdb_client(make_client: Callable[..., DcsimClient], netbox: NetboxServ
 
 @pytest.fixture
 def client(make_cmdb_client: Callable[..., DcsimClient]) -> DcsimClient:
+    """A started dc-sim instance on a fresh simulation, its CMDB in NetBox."""
     return make_cmdb_client()
 
 
@@ -71,6 +72,7 @@ def eventually(check: Callable[[], Any], timeout: float, what: str) -> Any:
 
 
 def find_ci(client: DcsimClient, name: str, ci_type: str = "vm", status: str = "all") -> dict[str, Any] | None:
+    """The CI called ``name`` as dc-sim's API lists it, None when there is none."""
     items = client.get(f"/cmdb/cis?type={ci_type}&q={name}&status={status}").json()["items"]
     return next((ci for ci in items if ci["name"] == name), None)
 
@@ -82,6 +84,7 @@ def dcsim_objects(endpoint: Any, ci_type: str) -> dict[str, Any]:
 
 
 def tag_names(item: Any) -> set[str]:
+    """Names of the NetBox tags of a pynetbox record."""
     return {tag.name for tag in item.tags}
 
 
@@ -230,6 +233,31 @@ def test_power_off_reaches_netbox_and_history_is_its_change_log(client: DcsimCli
     }
 
 
+def test_a_destroyed_vm_keeps_its_record_and_its_name_can_be_used_again(client: DcsimClient, nb: Any) -> None:
+    def netbox_vms() -> list[Any]:
+        return list(nb.virtualization.virtual_machines.filter(name="reborn", cf_dcsim_source="sim"))
+
+    assert client.post("/sim/vms", json={"name": "reborn", "cluster": "cluster-01"}).status_code == 201
+    eventually(lambda: [vm for vm in netbox_vms() if vm.device], 10, "reborn placed on a host")
+    assert client.delete("/sim/vms/reborn").status_code == 200
+    gone = eventually(lambda: find_ci(client, "reborn", status="decommissioned"), 10, "reborn decommissioned")
+    (record,) = netbox_vms()
+    # The record stays, out of its cluster and off its host, so the name is free there.
+    assert (record.status.value, record.cluster, record.device, record.site.name) == (
+        "decommissioning",
+        None,
+        None,
+        "dc-west",
+    )
+    actions = [entry["action"] for entry in client.get(f"/cmdb/cis/{gone['id']}/history").json()]
+    assert actions[0] == "created" and "relationship_removed" in actions and actions[-1] == "decommissioned"
+
+    assert client.post("/sim/vms", json={"name": "reborn", "cluster": "cluster-01"}).status_code == 201
+    eventually(lambda: [vm for vm in netbox_vms() if vm.device and vm.status.value == "active"], 10, "a new reborn")
+    assert sorted(vm.status.value for vm in netbox_vms()) == ["active", "decommissioning"]
+    assert client.get("/cmdb/sync/status").json()["last_run"]["errors"] == []
+
+
 def test_netbox_outage_shows_in_readyz_and_sync_resumes_when_it_is_back(
     client: DcsimClient, netbox: NetboxServer, nb: Any
 ) -> None:
@@ -261,6 +289,76 @@ def test_netbox_outage_shows_in_readyz_and_sync_resumes_when_it_is_back(
     assert instance.status.value == "offline"
     assert client.get("/readyz").status_code == 200
     assert client.post("/cmdb/sync").json()["changes"] == 0
+
+
+def test_relationships_live_in_netbox_fields_and_placement_follows(client: DcsimClient, nb: Any) -> None:
+    made: list[str] = []
+
+    def create(ci_type: str, name: str, **tags: str) -> str:
+        response = client.post("/cmdb/cis", json={"type": ci_type, "name": name, "tags": tags})
+        assert response.status_code == 201, response.json()
+        made.append(response.json()["id"])
+        return made[-1]
+
+    def relate(rel_type: str, source: str, target: str) -> Any:
+        return client.post("/cmdb/relationships", json={"type": rel_type, "source_id": source, "target_id": target})
+
+    try:
+        check_placement(create, relate, client, nb)
+    finally:
+        # Decommissioned, they leave the active listings later tests count.
+        for ci in made:
+            client.delete(f"/cmdb/cis/{ci}")
+    assert nb.virtualization.virtual_machines.get(name="lab-vm").status.value == "decommissioning"
+
+
+def check_placement(create: Callable[..., str], relate: Callable[..., Any], client: DcsimClient, nb: Any) -> None:
+    """The body of test_relationships_live_in_netbox_fields_and_placement_follows."""
+    lab_a, lab_b = create("datacenter", "lab-a"), create("datacenter", "lab-b")
+    cluster = create("cluster", "lab-cluster", platform="vmware")
+    host, vm = create("host", "lab-host"), create("vm", "lab-vm")
+    # Nothing places them yet: NetBox wants a site, so they wait in dc-sim's.
+    assert nb.dcim.devices.get(name="lab-host").site.slug == "dcsim-unplaced"
+    for rel_type, source, target in [
+        ("hosted_in", cluster, lab_a),
+        ("member_of", host, cluster),
+        ("runs_on", vm, host),
+    ]:
+        assert relate(rel_type, source, target).status_code == 201
+    assert relate("runs_on", vm, host).status_code == 409
+
+    netbox_cluster = nb.virtualization.clusters.get(name="lab-cluster")
+    assert (netbox_cluster.type.slug, netbox_cluster.scope.name) == ("vmware", "lab-a")
+    device = nb.dcim.devices.get(name="lab-host")
+    assert (device.cluster.name, device.site.name, device.role.slug) == ("lab-cluster", "lab-a", "hypervisor")
+    machine = nb.virtualization.virtual_machines.get(name="lab-vm")
+    assert (machine.device.name, machine.cluster.name, machine.site.name) == ("lab-host", "lab-cluster", "lab-a")
+
+    # A second site for the cluster takes NetBox's field (and the cluster's hosts move with
+    # it); the first stays a relationship, in dcsim_relationships.
+    second = relate("hosted_in", cluster, lab_b).json()
+    assert nb.virtualization.clusters.get(name="lab-cluster").scope.name == "lab-b"
+    assert nb.dcim.devices.get(name="lab-host").site.name == "lab-b"
+    hosted = {
+        r["target_id"] for r in client.get(f"/cmdb/cis/{cluster}/relationships").json() if r["type"] == "hosted_in"
+    }
+    assert hosted == {lab_a, lab_b}
+    # Removing it gives the field back to the first one.
+    assert client.delete(f"/cmdb/relationships/{second['id']}").status_code == 204
+    assert nb.virtualization.clusters.get(name="lab-cluster").scope.name == "lab-a"
+    assert nb.dcim.devices.get(name="lab-host").site.name == "lab-a"
+    assert not nb.virtualization.clusters.get(name="lab-cluster").custom_fields["dcsim_relationships"]
+    assert client.delete(f"/cmdb/relationships/{second['id']}").status_code == 404
+
+    impact = client.get(f"/cmdb/cis/{lab_a}/impact").json()
+    assert {(ci["name"], ci["depth"]) for ci in impact["downstream"]} == {
+        ("lab-cluster", 1),
+        ("lab-host", 2),
+        ("lab-vm", 3),
+    }
+    history = [entry["action"] for entry in client.get(f"/cmdb/cis/{cluster}/history").json()]
+    assert history[0] == "created" and history.count("relationship_added") >= 2
+    assert all(entry["actor"].startswith("token:") for entry in client.get(f"/cmdb/cis/{cluster}/history").json())
 
 
 def test_netbox_refusals_are_dcsim_errors(client: DcsimClient) -> None:

@@ -192,6 +192,19 @@ async def test_files_written_through_the_backend_are_reported(
     )
 
 
+async def test_files_written_while_the_node_is_off_are_reported(
+    backend: NodeBackend, make_spec: Callable[..., NodeSpec], listener: Recorder
+) -> None:
+    spec = make_spec(power_state=PowerState.OFF)
+    await backend.ensure(spec)
+    old = await backend.read_file(spec.name, "/etc/sysctl.conf")
+    await backend.write_file(spec.name, "/etc/sysctl.conf", old + "vm.overcommit_memory = 1\n")
+    await listener.wait_for(lambda: bool(listener.file_reports(spec.name, "/etc/sysctl.conf")))
+    assert listener.file_reports(spec.name, "/etc/sysctl.conf") == [
+        expected_diff("/etc/sysctl.conf", old, old + "vm.overcommit_memory = 1\n")
+    ]
+
+
 async def test_unchanged_content_is_not_reported(
     backend: NodeBackend, make_spec: Callable[..., NodeSpec], listener: Recorder
 ) -> None:

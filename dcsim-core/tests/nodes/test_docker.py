@@ -21,7 +21,7 @@ from dcsim.settings import Settings
 from dcsim.sim.model import GuestOs, PowerState
 from dcsim.sim.nodes.base import NodeBackend, NodeSpec
 from dcsim.sim.nodes.cli import nodes
-from dcsim.sim.nodes.docker import DockerNodes, ensure_ssh_key, image_name, ssh_key_path
+from dcsim.sim.nodes.docker import DockerNodes, ensure_ssh_key, image_name, ssh_key_path, tar_files
 
 from .conftest import Recorder
 
@@ -119,7 +119,22 @@ async def test_power_changed_with_docker_is_observed_and_files_are_watched_again
 
 
 @pytest.mark.docker
-async def test_a_restarted_backend_watches_running_nodes(
+async def test_changes_made_while_a_node_was_stopped_are_reported_when_it_starts(
+    backend: NodeBackend, make_spec: Callable[..., NodeSpec], listener: Recorder, docker_client: docker.DockerClient
+) -> None:
+    spec = make_spec()
+    await backend.ensure(spec)
+    await backend.set_power(spec.name, PowerState.OFF)
+    # `docker cp` into the stopped container: no inotifywait runs to see it.
+    container = docker_client.containers.get(spec.name)
+    assert container.put_archive("/etc", tar_files({"/issue.net": (b"Authorized access only\n", 0o644)}))
+    await backend.set_power(spec.name, PowerState.ON)
+    await listener.wait_for(lambda: bool(listener.file_reports(spec.name, "/etc/issue.net")))
+    assert listener.file_reports(spec.name, "/etc/issue.net")[0].endswith("\n+Authorized access only\n")
+
+
+@pytest.mark.docker
+async def test_a_restarted_backend_watches_the_running_nodes_it_is_given(
     backend: NodeBackend, make_spec: Callable[..., NodeSpec], settings: Settings, docker_client: docker.DockerClient
 ) -> None:
     spec = make_spec()
@@ -128,6 +143,8 @@ async def test_a_restarted_backend_watches_running_nodes(
     again: NodeBackend = driver_class("dcsim.nodes", "docker")(settings)
     await again.start(listener)
     try:
+        # What the engine does on start: ensure every node it has (here, already running).
+        await again.ensure(spec)
         await edit_sshd_config(docker_client.containers.get(spec.name))
         await listener.wait_for(lambda: bool(listener.file_reports(spec.name, SSHD_CONFIG)))
         assert "+PermitRootLogin yes\n" in listener.file_reports(spec.name, SSHD_CONFIG)[0]

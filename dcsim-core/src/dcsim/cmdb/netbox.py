@@ -431,13 +431,15 @@ class NetboxCmdb(CmdbBackend):
         except ImportError as exc:
             raise ConfigError("the netbox CMDB backend needs pynetbox: pip install 'dcsim-core[netbox]'") from exc
         self._requests = importlib.import_module("requests")
-        await self.close()
         api = self._pynetbox.api(self.url, token=self._token)
         # requests has no session-wide timeout, and a NetBox that hangs must not hang dc-sim.
         api.http_session.request = functools.partial(api.http_session.request, timeout=TIMEOUT)
-        self._api = api
         self._ci_types = sorted(dcsim.cmdb_types.ci_types)
         async with self._lock:
+            # Swapped under the lock, so that no write is using the client it replaces.
+            old, self._api = self._api, api
+            if old is not None:
+                old.http_session.close()
             # NetBox may have come back with other data (a restored database): look again.
             self._tags, self._device_types = {}, {}
             await self._run(self._bootstrap)

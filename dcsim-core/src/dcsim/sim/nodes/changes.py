@@ -4,8 +4,8 @@ A backend's watcher (watchdog for virtual nodes, inotify inside docker nodes) on
 "this path was touched", possibly many times for one save and from any thread. The
 :class:`FileChanges` tracker waits until a path has been quiet for a moment, reads it
 through the backend, diffs it against the last text it knew and reports a real change
-once. Text the backend knew comes from :meth:`FileChanges.remember` (what a node held
-when the backend created or started watching it).
+once. Text the backend knew comes from :meth:`FileChanges.baseline` (what a node held
+when the backend created it or started watching it).
 """
 
 from __future__ import annotations
@@ -55,7 +55,11 @@ def unified_diff(path: str, old: str | None, new: str | None) -> str:
 
 
 class FileChanges:
-    """Turns "path touched" notices from watcher threads into ``node_file_changed`` calls."""
+    """Turns "path touched" notices from watcher threads into ``node_file_changed`` calls.
+
+    Only nodes with a baseline are reported on: a node being removed is forgotten first,
+    so the deletion of its files is no news.
+    """
 
     def __init__(
         self,
@@ -68,25 +72,34 @@ class FileChanges:
         self._listener = listener
         self._read = read
         self._delay = delay
-        self._known: dict[tuple[str, str], str] = {}
+        # node -> path -> text last seen; node -> path -> lock of the check in progress.
+        self._known: dict[str, dict[str, str]] = {}
+        self._locks: dict[str, dict[str, asyncio.Lock]] = {}
         self._timers: dict[tuple[str, str], asyncio.TimerHandle] = {}
-        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
 
-    def remember(self, node: str, files: dict[str, str]) -> None:
-        """Take ``files`` (path to text) as what ``node`` holds now. Event-loop thread only."""
-        for path, text in files.items():
-            self._known[(node, path)] = text
+    def baseline(self, node: str, files: dict[str, str]) -> None:
+        """Take ``files`` (path to text) as what ``node`` holds now. Event-loop thread only.
+
+        For a node seen before (a container started again), paths whose text differs
+        from what was known are checked and reported like any change: they changed
+        while nobody watched.
+        """
+        known = self._known.get(node)
+        if known is None:
+            self._known[node] = dict(files)
+            return
+        for path in files.keys() | known.keys():
+            if files.get(path) != known.get(path):
+                self._schedule((node, path))
 
     def forget(self, node: str) -> None:
         """Drop what is known about ``node`` (it is being removed). Event-loop thread only."""
-        for key in [key for key in self._known if key[0] == node]:
-            del self._known[key]
+        self._known.pop(node, None)
+        self._locks.pop(node, None)
         for key in [key for key in self._timers if key[0] == node]:
             self._timers.pop(key).cancel()
-        for key in [key for key in self._locks if key[0] == node]:
-            del self._locks[key]
 
     def touched(self, node: str, path: str) -> None:
         """Note that ``path`` of ``node`` may have changed. Safe to call from any thread."""
@@ -104,7 +117,7 @@ class FileChanges:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
     def _schedule(self, key: tuple[str, str]) -> None:
-        if self._closed:
+        if self._closed or key[0] not in self._known:
             return
         timer = self._timers.pop(key, None)
         if timer is not None:
@@ -113,27 +126,29 @@ class FileChanges:
 
     def _fire(self, key: tuple[str, str]) -> None:
         self._timers.pop(key, None)
-        task = self._loop.create_task(self._check(key))
+        task = self._loop.create_task(self._check(*key))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _check(self, key: tuple[str, str]) -> None:
+    async def _check(self, node: str, path: str) -> None:
+        known = self._known.get(node)
+        if known is None:
+            return
         # One check per path at a time, so that two quick saves are diffed in order.
-        lock = self._locks.setdefault(key, asyncio.Lock())
+        lock = self._locks.setdefault(node, {}).setdefault(path, asyncio.Lock())
         async with lock:
-            node, path = key
             try:
                 new = await self._read(node, path)
             except Exception:
                 log.warning("node file unreadable", node=node, path=path, exc_info=True)
                 return
-            old = self._known.get(key)
-            if new == old:
+            old = known.get(path)
+            if new == old or self._known.get(node) is not known:
                 return
             if new is None:
-                del self._known[key]
+                del known[path]
             else:
-                self._known[key] = new
+                known[path] = new
             try:
                 await self._listener.node_file_changed(node, path, unified_diff(path, old, new))
             except Exception:

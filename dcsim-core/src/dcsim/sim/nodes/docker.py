@@ -7,7 +7,8 @@ and memory, with sshd published on ``127.0.0.1:<ssh_port>`` only. Logins use the
 ed25519 key pair of the data directory (``<data_dir>/ssh/id_ed25519``), whose public
 half is mounted read-only as root's ``authorized_keys``.
 
-What the engine does not ask for is observed and reported to the listener:
+What the engine does not ask for is observed and reported to the listener, for the
+nodes this instance was given with ``ensure`` (an engine may hold other instances' too):
 
 - power: Docker's event stream (``start``, ``die``, ``pause`` ...) of managed containers,
   so that ``docker stop`` typed by someone else reaches the engine;
@@ -228,6 +229,9 @@ class DockerNodes(NodeBackend):
         self._events: _EventStream | None = None
         # Guards the dicts below, which the event thread and the event loop share.
         self._lock = threading.Lock()
+        # The nodes this instance was given (ensure): only these are watched and reported
+        # on, as other dc-sim instances may keep their nodes on the same engine.
+        self._nodes: set[str] = set()
         self._watchers: dict[str, _Watcher] = {}
         # Container ids being removed by dc-sim (their death is not news) and the last
         # power state reported per container id (Docker says "die" and "stop" for one stop).
@@ -238,24 +242,15 @@ class DockerNodes(NodeBackend):
     # Lifecycle ----------------------------------------------------------------------------
 
     async def start(self, listener: NodeListener) -> None:
-        """Connect, follow the event stream and watch the files of every running node."""
+        """Connect and follow the engine's events; nodes are watched from their first ``ensure`` on."""
         self._loop = asyncio.get_running_loop()
         self._listener = listener
         self._changes = FileChanges(self._loop, listener, self._read_text)
-        client = await asyncio.to_thread(self._connected)
+        await asyncio.to_thread(self._connected)
         events = _EventStream(self)
         self._events = events
         events.start()
         await asyncio.to_thread(events.ready.wait, _WATCH_TIMEOUT)
-        running = await asyncio.to_thread(
-            client.containers.list, filters={"label": f"{MANAGED_LABEL}=true", "status": "running"}
-        )
-        watchers = await asyncio.gather(
-            *(asyncio.to_thread(self._watch, container.name) for container in running if container.name)
-        )
-        await asyncio.gather(
-            *(asyncio.to_thread(watcher.ready.wait, _WATCH_TIMEOUT) for watcher in watchers if watcher is not None)
-        )
 
     async def close(self) -> None:
         """Stop the event stream and the in-node watchers; containers keep running."""
@@ -289,7 +284,10 @@ class DockerNodes(NodeBackend):
     # Nodes --------------------------------------------------------------------------------
 
     async def ensure(self, spec: NodeSpec) -> None:
-        """Create the node's container unless it exists, then bring it to ``spec.power_state``."""
+        """Create the node's container unless it exists, then bring it to ``spec.power_state``.
+
+        From then on this instance watches the node: its power changes and its files.
+        """
         await asyncio.to_thread(self._ensure_container, spec)
         await self.set_power(spec.name, spec.power_state)
 
@@ -365,6 +363,8 @@ class DockerNodes(NodeBackend):
                 tar.addfile(info, io.BytesIO(data))
             with _engine_errors(f"write {path} in node {name}"):
                 self._connected().api.put_archive(name, "/", buffer.getvalue())
+            # inotify sees this in a running node; a stopped one is checked all the same.
+            self._touched(name, inside)
 
         await asyncio.to_thread(write)
 
@@ -393,9 +393,17 @@ class DockerNodes(NodeBackend):
         client = self._connected()
         try:
             client.containers.get(spec.name)
-            return
         except docker.errors.NotFound:
-            pass
+            self._create_container(client, spec)
+        with self._lock:
+            first = spec.name not in self._nodes
+            self._nodes.add(spec.name)
+        if first:
+            # Known from the start, so that a file written before the node runs (or while
+            # it is stopped) is a change too.
+            self._baseline(spec.name, self._etc_files(spec.name))
+
+    def _create_container(self, client: docker.DockerClient, spec: NodeSpec) -> None:
         image = image_name(self.settings, spec.guest_os)
         try:
             client.images.get(image)
@@ -449,6 +457,7 @@ class DockerNodes(NodeBackend):
             if container is not None and container.id:
                 with self._lock:
                     self._removing.add(container.id)
+                    self._nodes.discard(name)
                     watcher = self._watchers.pop(name, None)
                     self._exec_locks.pop(name, None)
                 if watcher is not None:
@@ -504,8 +513,12 @@ class DockerNodes(NodeBackend):
 
         A watcher belongs to one run of the container (its start time): after a restart
         the old one's ``inotifywait`` is dead, and a new one is needed. None when the node
-        does not run (a paused node keeps the watcher it has, frozen with it).
+        is not this instance's or does not run (a paused node keeps the watcher it has,
+        frozen with it).
         """
+        with self._lock:
+            if name not in self._nodes:
+                return None
         try:
             state = self._connected().api.inspect_container(name)["State"]
         except docker.errors.NotFound:
@@ -552,7 +565,7 @@ class DockerNodes(NodeBackend):
                 self._removing.discard(container_id)
                 self._reported.pop(container_id, None)
                 return
-            if container_id in self._removing or action not in _OBSERVED:
+            if name not in self._nodes or container_id in self._removing or action not in _OBSERVED:
                 return
             state = _OBSERVED[action]
             unchanged = self._reported.get(container_id) is state
@@ -571,20 +584,22 @@ class DockerNodes(NodeBackend):
         loop, listener = self._loop, self._listener
         if loop is None or listener is None:
             return
+        report = listener.node_power_observed(name, state)
         try:
-            future = asyncio.run_coroutine_threadsafe(listener.node_power_observed(name, state), loop)
+            future = asyncio.run_coroutine_threadsafe(report, loop)
         except RuntimeError:
-            return  # the loop is closed: dc-sim is shutting down
+            report.close()  # the loop is closed: dc-sim is shutting down
+            return
         future.add_done_callback(_log_failure)
 
     def _touched(self, name: str, path: str) -> None:
         if self._changes is not None:
             self._changes.touched(name, path)
 
-    def _remember(self, name: str, files: dict[str, str]) -> None:
+    def _baseline(self, name: str, files: dict[str, str]) -> None:
         loop, changes = self._loop, self._changes
         if loop is not None and changes is not None:
-            loop.call_soon_threadsafe(changes.remember, name, files)
+            loop.call_soon_threadsafe(changes.baseline, name, files)
 
     def _api(self) -> docker.APIClient:
         """A low-level client of its own, for a stream that holds its connection for long."""
@@ -728,7 +743,7 @@ class _Watcher(threading.Thread):
                 # then is the baseline read, so no change falls between the two.
                 if "Watches established" in err:
                     established = True
-                    self._backend._remember(self.node, self._backend._etc_files(self.node))
+                    self._backend._baseline(self.node, self._backend._etc_files(self.node))
                     self.ready.set()
             elif not is_stderr and text.startswith(WATCHED_DIR + "/"):
                 self._backend._touched(self.node, text)

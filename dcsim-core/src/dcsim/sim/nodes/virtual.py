@@ -81,7 +81,7 @@ class VirtualNodes(NodeBackend):
         loop = asyncio.get_running_loop()
         changes = FileChanges(loop, listener, self._read_text)
         for name in await self.list_nodes():
-            changes.remember(name, await asyncio.to_thread(self._etc_files, name))
+            changes.baseline(name, await asyncio.to_thread(self._etc_files, name))
 
         def arrived(name: str) -> None:
             future = self._arrivals.pop(name, None)
@@ -137,7 +137,7 @@ class VirtualNodes(NodeBackend):
             arrival = None
             if self._changes is not None:
                 # Known before they appear: seeding a node is not a change to report.
-                self._changes.remember(spec.name, files)
+                self._changes.baseline(spec.name, files)
                 arrival = self._arrivals.setdefault(spec.name, asyncio.get_running_loop().create_future())
             await asyncio.to_thread(self._create, spec, files)
             if arrival is not None:
