@@ -13,6 +13,9 @@ Fixtures:
     (``None`` for no token).
 ``dcsim_client``
     ``make_client()`` with the installed plugins and an admin token.
+``PluginPackageContract``
+    A base class of tests every plugin package subclasses (entry point, version in
+    lockstep, listed as loaded by ``dcsim plugins``).
 ``dcsim_server``
     A real ``dcsim serve`` process on a free loopback port with a temporary data
     directory: ``.url``, ``.token`` (admin), ``.data_dir``; stopped after the test.
@@ -36,6 +39,8 @@ Example::
 
 from __future__ import annotations
 
+import importlib
+import json
 import os
 import socket
 import subprocess
@@ -44,8 +49,9 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from importlib.metadata import EntryPoint, entry_points, version
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 import pytest
@@ -168,3 +174,54 @@ def dcsim_server(tmp_path: Path) -> Iterator[ServerProcess]:
             process.kill()
             process.wait()
         log.close()
+
+
+class PluginPackageContract:
+    """What every installable dc-sim plugin package must pass; subclass it in the package.
+
+    Set ``NAME`` (the entry-point name), ``MODULE`` (the module it names) and
+    ``DISTRIBUTION`` (the package's name on PyPI)::
+
+        class TestUcsPackage(PluginPackageContract):
+            NAME, MODULE, DISTRIBUTION = "ucs", "dcsim_ucs.plugin", "dcsim-ucs"
+    """
+
+    NAME: ClassVar[str]
+    MODULE: ClassVar[str]
+    DISTRIBUTION: ClassVar[str]
+
+    def _entry_point(self) -> EntryPoint:
+        found = [ep for ep in entry_points(group="dcsim") if ep.name == self.NAME]
+        assert len(found) == 1, f"expected one 'dcsim' entry point named {self.NAME!r}, found {found}"
+        return found[0]
+
+    def test_entry_point_is_registered_and_imports(self) -> None:
+        ep = self._entry_point()
+        assert ep.value == self.MODULE
+        assert ep.dist is not None
+        assert _normalise(ep.dist.name) == self.DISTRIBUTION
+        module = ep.load()
+        assert module is importlib.import_module(self.MODULE)
+        assert module.__doc__, "a plugin module says what it is"
+
+    def test_version_is_the_distribution_version(self) -> None:
+        package = importlib.import_module(self.MODULE.split(".")[0])
+        assert package.__version__ == version(self.DISTRIBUTION)
+        assert version(self.DISTRIBUTION) == version("dcsim-core"), "versions move in lockstep"
+
+    def test_dcsim_plugins_lists_it_as_loaded(self, tmp_path: Path) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DCSIM_")}
+        env["DCSIM_DATA_DIR"] = str(tmp_path)
+        command = [sys.executable, "-c", "from dcsim.cli import main; main()", "plugins", "--json"]
+        result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120, check=False)
+        assert result.returncode == 0, result.stdout + result.stderr
+        plugins = {p["name"]: p for p in json.loads(result.stdout)["plugins"]}
+        assert self.NAME in plugins, sorted(plugins)
+        listed = plugins[self.NAME]
+        assert (listed["status"], listed["module"]) == ("loaded", self.MODULE), listed
+        assert _normalise(listed["distribution"]) == self.DISTRIBUTION
+        assert listed["version"] == version(self.DISTRIBUTION)
+
+
+def _normalise(name: str) -> str:
+    return name.lower().replace("_", "-")
