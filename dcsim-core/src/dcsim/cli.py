@@ -13,6 +13,7 @@ import dcsim
 from dcsim.errors import DcsimError
 from dcsim.model import Role
 from dcsim.settings import Settings, load_settings
+from dcsim.sim.nodes.cli import nodes
 
 
 def _settings(ctx: click.Context, **overrides: Any) -> Settings:
@@ -34,6 +35,9 @@ def main(ctx: click.Context, config: Path | None, data_dir: Path | None) -> None
     # unless the command is the server, which configures logging from its settings.
     configure_logging("WARNING", "console")
     ctx.obj = {"config": config, "data_dir": data_dir}
+
+
+main.add_command(nodes)
 
 
 @main.command()

@@ -13,7 +13,7 @@ import socket
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import docker
 import docker.errors
@@ -87,7 +87,7 @@ def docker_client() -> Iterator[docker.DockerClient]:
     client.close()
 
 
-def _missing(message: str) -> None:
+def _missing(message: str) -> NoReturn:
     if os.environ.get("CI"):
         pytest.fail(f"docker node tests cannot run: {message}", pytrace=False)
     pytest.skip(message)

@@ -454,14 +454,15 @@ class DockerNodes(NodeBackend):
                 container = client.containers.get(name)
             except docker.errors.NotFound:
                 container = None
-            if container is not None and container.id:
-                with self._lock:
+            with self._lock:
+                self._nodes.discard(name)
+                watcher = self._watchers.pop(name, None)
+                self._exec_locks.pop(name, None)
+                if container is not None and container.id:
                     self._removing.add(container.id)
-                    self._nodes.discard(name)
-                    watcher = self._watchers.pop(name, None)
-                    self._exec_locks.pop(name, None)
-                if watcher is not None:
-                    watcher.detach()
+            if watcher is not None:
+                watcher.detach()
+            if container is not None:
                 container.remove(force=True)
             for image in client.images.list(filters={"label": f"{SNAPSHOT_LABEL}={name}"}):
                 if image.id:
@@ -501,7 +502,7 @@ class DockerNodes(NodeBackend):
                 if extracted is None:
                     continue
                 try:
-                    files["/" + member.name.lstrip("./")] = extracted.read().decode("utf-8")
+                    files["/" + member.name.removeprefix("./")] = extracted.read().decode("utf-8")
                 except UnicodeDecodeError:
                     continue
         return files

@@ -79,7 +79,9 @@ def build_images(settings: Settings, progress: Progress, *, force: bool = False)
     if not force and all(_built_on(client, name, base) for name in wanted):
         say(f"node images up to date: {', '.join(wanted)}")
         return wanted
-    if force or not _exists(client, base):
+    # Flavours before the base: an image with children cannot be deleted.
+    previous = [image_id for image_id in (_image_id(client, name) for name in [*wanted, base]) if image_id]
+    if force or _image_id(client, base) is None:
         tarball = rootfs_tarball(settings)
         if force or not tarball.exists():
             _debootstrap(tarball, say)
@@ -108,16 +110,22 @@ def build_images(settings: Settings, progress: Progress, *, force: bool = False)
             )
         except docker.errors.BuildError as exc:
             raise DcsimError(f"building {name} failed: {exc.msg}") from exc
+    current = {_image_id(client, name) for name in [*wanted, base]}
+    for image_id in previous:
+        if image_id not in current:
+            try:
+                client.images.remove(image_id)
+            except docker.errors.APIError as exc:
+                say(f"kept replaced image {image_id[:19]}: {exc.explanation}")
     say(f"done: {', '.join(wanted)}")
     return wanted
 
 
-def _exists(client: docker.DockerClient, name: str) -> bool:
+def _image_id(client: docker.DockerClient, name: str) -> str | None:
     try:
-        client.images.get(name)
+        return client.images.get(name).id
     except docker.errors.ImageNotFound:
-        return False
-    return True
+        return None
 
 
 def _built_on(client: docker.DockerClient, name: str, base: str) -> bool:
