@@ -14,6 +14,8 @@ import functools
 import hashlib
 import json
 import secrets
+import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -108,6 +110,28 @@ documents_table = Table(
 )
 
 
+def _use_wal(cursor: Any) -> None:
+    """Put a SQLite database in WAL mode (a property of the file, kept once set).
+
+    Switching the mode needs the database to itself and, unlike other statements, does
+    not wait on the busy timeout: connections opened together on a new file would fail
+    with "database is locked", so the switch is retried for a while.
+    """
+    if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
+        return
+    delay = 0.01
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+
+
 def hash_secret(secret: str) -> str:
     """The stored form of a token secret.
 
@@ -165,7 +189,11 @@ class SqlStore(Store):
             except OSError as error:
                 masked = self.url.render_as_string(hide_password=True)
                 raise Unavailable(f"cannot create the directory of {masked}: {error}") from error
-        engine = create_engine(self.url, connect_args={"check_same_thread": False}, json_serializer=_dump_json)
+        # A writer waits up to 30 s for another's write lock (pysqlite's default is 5 s,
+        # which a migration or a bulk sync on a busy machine can outlast).
+        engine = create_engine(
+            self.url, connect_args={"check_same_thread": False, "timeout": 30}, json_serializer=_dump_json
+        )
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -175,7 +203,7 @@ class SqlStore(Store):
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             try:
-                cursor.execute("PRAGMA journal_mode=WAL")
+                _use_wal(cursor)
                 cursor.execute("PRAGMA foreign_keys=ON")
             finally:
                 cursor.close()
