@@ -66,3 +66,33 @@ def test_config_command_masks_secrets(tmp_path, monkeypatch):
     assert values["redis_url"] == "redis://:***@127.0.0.1:6379/0"
     assert "hunter2" not in result.output and "s3cret" not in result.output
     assert values["data_dir"] == str(tmp_path)
+
+
+def test_plugin_tables_come_from_file_environment_and_overrides(tmp_path: Path):
+    config = tmp_path / "x.toml"
+    config.write_text('port = 9000\n[plugins.ucs]\nusers = ["admin:pw:admin"]\nsession_seconds = 600\n')
+    settings = load_settings(
+        config_file=config,
+        environ={"DCSIM_PLUGINS__UCS__SESSION_SECONDS": "60", "DCSIM_PLUGINS__VMWARE__VCSIM": "/bin/vcsim"},
+        plugins={"ucs": {"domain": "d1"}},
+    )
+    assert settings.port == 9000
+    assert settings.plugin("ucs") == {"users": ["admin:pw:admin"], "session_seconds": "60", "domain": "d1"}
+    assert settings.plugin("vmware") == {"vcsim": "/bin/vcsim"}
+    assert settings.plugin("openstack") == {}
+    assert settings.masked()["plugins"]["ucs"]["users"] == "***"
+
+
+@pytest.mark.parametrize(
+    ("text", "env", "message"),
+    [
+        ("plugins = 3\n", {}, "plugins"),
+        ("[plugins]\nucs = 1\n", {}, "plugins.ucs must be a table"),
+        ("", {"DCSIM_PLUGINS__UCS": "x"}, "DCSIM_PLUGINS__<PLUGIN>__<KEY>"),
+    ],
+)
+def test_malformed_plugin_settings_are_clear_errors(tmp_path: Path, text, env, message):
+    config = tmp_path / "x.toml"
+    config.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        load_settings(config_file=config, environ=env)

@@ -2,6 +2,10 @@
 
 Every field can be set in the TOML file under its own name and in the environment as
 ``DCSIM_<NAME>`` (upper case). Tuples are comma-separated in the environment.
+
+Plugins get a table each: ``[plugins.<name>]`` in the TOML file, or
+``DCSIM_PLUGINS__<NAME>__<KEY>`` in the environment (values stay strings there). A
+plugin reads its own with :meth:`Settings.plugin` and validates it itself.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import platformdirs
 from dcsim.errors import ConfigError
 
 ENV_PREFIX = "DCSIM_"
+_PLUGIN_ENV_PREFIX = "DCSIM_PLUGINS__"
 
 
 def default_data_dir() -> Path:
@@ -64,6 +69,12 @@ class Settings:
     log_level: str = "INFO"
     log_format: str = "json"
     create_admin_token: bool = True
+    # Per-plugin tables: plugin name -> its settings, validated by the plugin.
+    plugins: dict[str, dict[str, Any]] = attrs.field(factory=dict)
+
+    def plugin(self, name: str) -> dict[str, Any]:
+        """The settings table of plugin ``name`` (empty when none is given)."""
+        return dict(self.plugins.get(name, {}))
 
     @property
     def effective_database_url(self) -> str:
@@ -88,9 +99,19 @@ class Settings:
                 value = _mask_url(value)
             elif field.name.endswith("_token") and isinstance(value, str):
                 value = "***"
+            elif field.name == "plugins":
+                value = {name: _mask_table(table) for name, table in value.items()}
             out[field.name] = value
         out["effective_database_url"] = _mask_url(self.effective_database_url)
         return out
+
+
+#: Keys of plugin tables whose values are secrets (account lists carry passwords).
+_SECRET_KEYS = ("password", "secret", "token", "users")
+
+
+def _mask_table(table: dict[str, Any]) -> dict[str, Any]:
+    return {key: "***" if any(s in key.lower() for s in _SECRET_KEYS) else value for key, value in table.items()}
 
 
 def _mask_url(url: str) -> str:
@@ -136,6 +157,7 @@ def load_settings(
     env = os.environ if environ is None else environ
     fields = {f.name: f for f in attrs.fields(Settings)}
     values: dict[str, Any] = {}
+    plugin_tables: dict[str, dict[str, Any]] = {}
     env_values = {
         key[len(ENV_PREFIX) :].lower(): value
         for key, value in env.items()
@@ -154,10 +176,27 @@ def load_settings(
         unknown = sorted(set(file_values) - set(fields))
         if unknown:
             raise ConfigError(f"unknown settings in {path}: {', '.join(unknown)}")
+        tables = file_values.pop("plugins", {})
+        if not isinstance(tables, dict):
+            raise ConfigError(f"{path}: plugins must be a table of tables, one per plugin")
+        for name, table in tables.items():
+            if not isinstance(table, dict):
+                raise ConfigError(f"{path}: plugins.{name} must be a table")
+            plugin_tables.setdefault(name, {}).update(table)
         values.update(file_values)
+    for key, value in env.items():
+        if key.startswith(_PLUGIN_ENV_PREFIX):
+            name, sep, setting = key[len(_PLUGIN_ENV_PREFIX) :].partition("__")
+            if not sep or not name or not setting:
+                raise ConfigError(f"{key}: plugin settings are {_PLUGIN_ENV_PREFIX}<PLUGIN>__<KEY>")
+            plugin_tables.setdefault(name.lower(), {})[setting.lower()] = value
     values.update(env_values)
     values.update({k: v for k, v in overrides.items() if v is not None})
+    for name, table in (overrides.get("plugins") or {}).items():
+        plugin_tables.setdefault(name, {}).update(table)
+    values.pop("plugins", None)
     coerced = {name: _coerce(name, raw, fields[name].type) for name, raw in values.items() if name != "data_dir"}
+    coerced["plugins"] = plugin_tables
     if "data_dir" in values:
         coerced["data_dir"] = Path(values["data_dir"]).expanduser()
     unknown = sorted(set(coerced) - set(fields))

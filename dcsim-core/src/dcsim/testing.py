@@ -18,7 +18,9 @@ Fixtures:
     lockstep, listed as loaded by ``dcsim plugins``).
 ``dcsim_server``
     A real ``dcsim serve`` process on a free loopback port with a temporary data
-    directory: ``.url``, ``.token`` (admin), ``.data_dir``; stopped after the test.
+    directory: ``.url``, ``.port``, ``.token`` (admin), ``.data_dir``; stopped after
+    the test. ``run_server(data_dir, env=...)`` does the same as a context manager, for
+    fixtures of a wider scope.
 
 Example::
 
@@ -39,6 +41,7 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
@@ -130,6 +133,7 @@ class ServerProcess:
     """A running ``dcsim serve``."""
 
     url: str
+    port: int
     token: str
     data_dir: Path
     process: subprocess.Popen[bytes]
@@ -141,19 +145,23 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture
-def dcsim_server(tmp_path: Path) -> Iterator[ServerProcess]:
-    """``dcsim serve`` in a subprocess, with its admin token; stopped by PID afterwards."""
-    data_dir = tmp_path / "server"
+@contextlib.contextmanager
+def run_server(data_dir: Path, env: dict[str, str] | None = None, log_path: Path | None = None) -> Iterator[ServerProcess]:
+    """Run ``dcsim serve`` in a subprocess on a free port until the block ends (stopped by PID).
+
+    ``env`` adds ``DCSIM_*`` settings (the caller's own ``DCSIM_*`` variables are not
+    passed on); the server's output goes to ``log_path`` (default ``<data_dir>.log``).
+    """
     port = _free_port()
-    log = (tmp_path / "server.log").open("wb")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DCSIM_")}
-    env |= {"DCSIM_DATA_DIR": str(data_dir), "DCSIM_PORT": str(port)}
+    log_path = log_path or data_dir.with_name(data_dir.name + ".log")
+    log = log_path.open("wb")
+    child_env = {k: v for k, v in os.environ.items() if not k.startswith("DCSIM_")}
+    child_env |= {"DCSIM_DATA_DIR": str(data_dir), "DCSIM_PORT": str(port)} | (env or {})
     command = [sys.executable, "-c", "from dcsim.cli import main; main()", "serve"]
-    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(command, env=child_env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while True:
             try:
                 with urllib.request.urlopen(url + "/healthz", timeout=2) as response:
@@ -162,10 +170,10 @@ def dcsim_server(tmp_path: Path) -> Iterator[ServerProcess]:
             except OSError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"dcsim serve did not come up:\n{(tmp_path / 'server.log').read_text()}")
+                raise RuntimeError(f"dcsim serve did not come up:\n{log_path.read_text()}")
             time.sleep(0.2)
         token = (data_dir / "admin-token").read_text().strip()
-        yield ServerProcess(url=url, token=token, data_dir=data_dir, process=process)
+        yield ServerProcess(url=url, port=port, token=token, data_dir=data_dir, process=process)
     finally:
         process.terminate()
         try:
@@ -174,6 +182,13 @@ def dcsim_server(tmp_path: Path) -> Iterator[ServerProcess]:
             process.kill()
             process.wait()
         log.close()
+
+
+@pytest.fixture
+def dcsim_server(tmp_path: Path) -> Iterator[ServerProcess]:
+    """``dcsim serve`` in a subprocess, with its admin token; stopped by PID afterwards."""
+    with run_server(tmp_path / "server", log_path=tmp_path / "server.log") as server:
+        yield server
 
 
 class PluginPackageContract:

@@ -1,0 +1,148 @@
+"""The managed-object classes dc-sim's UCS Manager has, and what a client may do with each.
+
+Class ids, relative-name (rn) formats, parent classes and property names follow UCS
+Manager's object model. Only the classes the simulation presents are here; a query or a
+change naming any other class is refused with UCS's unknown-class error.
+
+``origin`` says where an object's state lives:
+
+- ``inventory``: built from the simulation's equipment; read-only but for ``usrLbl``.
+- ``profile``: service profiles and their children; changes go through the
+  simulation engine (create, associate, power, firmware policy, delete).
+- ``stored``: configuration only UCS has (orgs, VLANs, pools, policies); kept by the
+  plugin in the store, created, modified and deleted freely.
+"""
+
+from __future__ import annotations
+
+import re
+
+import attrs
+
+
+@attrs.frozen(kw_only=True)
+class ClassMeta:
+    """What dc-sim knows of one managed-object class."""
+
+    name: str
+    rn: str
+    parents: tuple[str, ...]
+    origin: str
+    #: Properties a client may set (besides ``dn``, ``rn`` and ``status``).
+    config: frozenset[str] = frozenset()
+    #: Whether clients may create and delete objects of the class.
+    creatable: bool = False
+
+    @property
+    def naming(self) -> tuple[str, ...]:
+        """The properties the rn is made of, in order (``ls-[name]`` -> ``name``)."""
+        return tuple(re.findall(r"\[(\w+)\]", self.rn))
+
+    def rn_for(self, values: dict[str, str]) -> str:
+        """The rn for the given naming property values."""
+        return re.sub(r"\[(\w+)\]", lambda m: values[m.group(1)], self.rn)
+
+    def parse_rn(self, rn: str) -> dict[str, str] | None:
+        """The naming property values an rn carries; None if it does not fit the format."""
+        pattern = "".join(
+            f"(?P<{part[1:-1]}>.+?)" if part.startswith("[") else re.escape(part)
+            for part in re.split(r"(\[\w+\])", self.rn)
+            if part
+        )
+        match = re.fullmatch(pattern, rn)
+        return match.groupdict() if match else None
+
+
+def _c(*names: str) -> frozenset[str]:
+    return frozenset(names)
+
+
+_LS_SERVER_POLICIES = _c(
+    "agentPolicyName", "biosProfileName", "bootPolicyName", "descr", "dynamicConPolicyName", "extIPPoolName",
+    "extIPState", "graphicsCardPolicyName", "hostFwPolicyName", "identPoolName", "kvmMgmtPolicyName",
+    "localDiskPolicyName", "maintPolicyName", "mgmtAccessPolicyName", "mgmtFwPolicyName",
+    "persistentMemoryPolicyName", "policyOwner", "powerPolicyName", "powerSyncPolicyName", "propAcl",
+    "resolveRemote", "scrubPolicyName", "solPolicyName", "spdmCertificatePolicyName", "statsPolicyName",
+    "usrLbl", "uuid", "vconProfileName", "vmediaPolicyName",
+)  # fmt: skip
+
+CLASSES: dict[str, ClassMeta] = {
+    meta.name: meta
+    for meta in [
+        ClassMeta(name="topSystem", rn="sys", parents=("topRoot",), origin="inventory"),
+        ClassMeta(name="mgmtController", rn="mgmt", parents=("topSystem", "networkElement", "computeBlade"),
+                  origin="inventory"),
+        ClassMeta(name="firmwareRunning", rn="fw-[deployment]", parents=("topSystem", "mgmtController"),
+                  origin="inventory"),
+        ClassMeta(name="networkElement", rn="switch-[id]", parents=("topSystem",), origin="inventory"),
+        ClassMeta(name="equipmentChassis", rn="chassis-[id]", parents=("topSystem",), origin="inventory",
+                  config=_c("usrLbl")),
+        ClassMeta(name="equipmentPsu", rn="psu-[id]", parents=("equipmentChassis",), origin="inventory"),
+        ClassMeta(name="equipmentFanModule", rn="fan-module-[tray]-[id]", parents=("equipmentChassis",),
+                  origin="inventory"),
+        ClassMeta(name="equipmentFan", rn="fan-[id]", parents=("equipmentFanModule",), origin="inventory"),
+        ClassMeta(name="computeBlade", rn="blade-[slotId]", parents=("equipmentChassis",), origin="inventory",
+                  config=_c("usrLbl")),
+        ClassMeta(name="faultInst", rn="fault-[code]",
+                  parents=("computeBlade", "networkElement", "equipmentChassis", "lsServer", "topSystem"),
+                  origin="inventory"),
+        ClassMeta(name="orgOrg", rn="org-[name]", parents=("topRoot", "orgOrg"), origin="stored",
+                  config=_c("descr"), creatable=True),
+        ClassMeta(name="lsServer", rn="ls-[name]", parents=("orgOrg",), origin="profile",
+                  config=_LS_SERVER_POLICIES | {"srcTemplName", "type"}, creatable=True),
+        ClassMeta(name="lsBinding", rn="pn", parents=("lsServer",), origin="profile",
+                  config=_c("pnDn", "restrictMigration", "name", "propAcl"), creatable=True),
+        ClassMeta(name="lsPower", rn="power", parents=("lsServer",), origin="profile",
+                  config=_c("state", "softShutdownTimer", "propAcl")),
+        ClassMeta(name="vnicEther", rn="ether-[name]", parents=("lsServer",), origin="profile",
+                  config=_c("adminVcon", "mtu", "nwTemplName", "order", "qosPolicyName", "statsPolicyName",
+                            "adaptorProfileName", "nwCtrlPolicyName", "pinToGroupName", "switchId",
+                            "identPoolName", "adminCdnName", "cdnSource", "adminHostPort", "redundancyPairType",
+                            "propAcl")),
+        ClassMeta(name="vnicFc", rn="fc-[name]", parents=("lsServer",), origin="profile",
+                  config=_c("adminVcon", "maxDataFieldSize", "nwTemplName", "order", "qosPolicyName",
+                            "statsPolicyName", "adaptorProfileName", "pinToGroupName", "switchId",
+                            "identPoolName", "adminCdnName", "cdnSource", "adminHostPort", "persBind",
+                            "persBindClear", "propAcl")),
+        ClassMeta(name="lsbootPolicy", rn="boot-policy-[name]", parents=("orgOrg",), origin="stored",
+                  config=_c("bootMode", "descr", "enforceVnicName", "policyOwner", "purpose", "rebootOnUpdate"),
+                  creatable=True),
+        ClassMeta(name="macpoolPool", rn="mac-pool-[name]", parents=("orgOrg",), origin="stored",
+                  config=_c("assignmentOrder", "descr", "policyOwner"), creatable=True),
+        ClassMeta(name="macpoolBlock", rn="block-[from]-[to]", parents=("macpoolPool",), origin="stored",
+                  creatable=True),
+        ClassMeta(name="firmwareComputeHostPack", rn="fw-host-pack-[name]", parents=("orgOrg",), origin="stored",
+                  config=_c("bladeBundleName", "bladeBundleVersion", "descr", "ignoreCompCheck", "mode",
+                            "overrideDefaultExclusion", "policyOwner", "rackBundleName", "rackBundleVersion",
+                            "servicePackBundleName", "servicePackBundleVersion", "stageSize", "updateTrigger"),
+                  creatable=True),
+        ClassMeta(name="fabricEp", rn="fabric", parents=("topRoot",), origin="inventory"),
+        ClassMeta(name="fabricLanCloud", rn="lan", parents=("fabricEp",), origin="inventory"),
+        ClassMeta(name="fabricVlan", rn="net-[name]", parents=("fabricLanCloud",), origin="stored",
+                  config=_c("compressionType", "defaultNet", "mcastPolicyName", "policyOwner", "pubNwName",
+                            "sharing"), creatable=True),
+    ]
+}  # fmt: skip
+
+#: Lower-cased class id to class id: clients may send ``ComputeBlade`` or ``computeBlade``.
+_BY_LOWER = {name.lower(): name for name in CLASSES}
+
+
+def class_meta(class_id: str) -> ClassMeta | None:
+    """The class named ``class_id`` (any case), None if dc-sim has no such class."""
+    name = _BY_LOWER.get(class_id.lower())
+    return CLASSES[name] if name else None
+
+
+def split_dn(dn: str) -> tuple[str, str]:
+    """``(parent dn, rn)``; a slash inside brackets (``[...]``) does not split."""
+    depth = 0
+    for index in range(len(dn) - 1, -1, -1):
+        char = dn[index]
+        if char == "]":
+            depth += 1
+        elif char == "[":
+            depth -= 1
+        elif char == "/" and depth == 0:
+            return dn[:index], dn[index + 1 :]
+    return "", dn
