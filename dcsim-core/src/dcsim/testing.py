@@ -146,7 +146,9 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def run_server(data_dir: Path, env: dict[str, str] | None = None, log_path: Path | None = None) -> Iterator[ServerProcess]:
+def run_server(
+    data_dir: Path, env: dict[str, str] | None = None, log_path: Path | None = None
+) -> Iterator[ServerProcess]:
     """Run ``dcsim serve`` in a subprocess on a free port until the block ends (stopped by PID).
 
     ``env`` adds ``DCSIM_*`` settings (the caller's own ``DCSIM_*`` variables are not

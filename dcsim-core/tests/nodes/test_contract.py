@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import difflib
+import json
 import subprocess
 from collections.abc import Callable
 
@@ -15,7 +16,7 @@ from dcsim.settings import Settings
 from dcsim.sim.guests import PACKAGES, config_files
 from dcsim.sim.model import GuestOs, PowerState
 from dcsim.sim.nodes.base import NodeBackend, NodeSpec
-from dcsim.sim.nodes.docker import snapshot_repository
+from dcsim.sim.nodes.docker import LABELS_PATH, MANAGED_LABEL, snapshot_repository
 
 from .conftest import Recorder
 
@@ -75,6 +76,10 @@ async def test_unknown_node(backend: NodeBackend) -> None:
         await backend.read_file("dcsim-test-missing", "/etc/hostname")
     with pytest.raises(NotFound):
         await backend.snapshot("dcsim-test-missing", "snap-1")
+    with pytest.raises(NotFound):
+        await backend.labels("dcsim-test-missing")
+    with pytest.raises(NotFound):
+        await backend.set_labels("dcsim-test-missing", {"sim.env": "test"})
     await backend.remove("dcsim-test-missing")
 
 
@@ -214,3 +219,35 @@ async def test_unchanged_content_is_not_reported(
     await backend.write_file(spec.name, "/etc/sysctl.conf", content)
     await asyncio.sleep(SETTLE_SECONDS)
     assert listener.file_reports(spec.name, "/etc/sysctl.conf") == []
+
+
+async def test_labels_are_replaced_whatever_the_power_state(
+    backend: NodeBackend, make_spec: Callable[..., NodeSpec], listener: Recorder, backend_name: str
+) -> None:
+    spec = make_spec(power_state=PowerState.OFF, labels={"sim.platform": "ucs", "sim.ucs.sp": ""})
+    await backend.ensure(spec)
+    assert await backend.labels(spec.name) == spec.labels
+    associated = {"sim.platform": "ucs", "sim.ucs.sp": "SP-web-01", "sim.ucs.macs": "00:25:b5:00:00:01"}
+    await backend.set_labels(spec.name, associated)
+    assert await backend.labels(spec.name) == associated
+    await backend.set_power(spec.name, PowerState.ON)
+    assert await backend.labels(spec.name) == associated
+    await asyncio.sleep(SETTLE_SECONDS)
+    reported = len(listener.files)
+    await backend.set_labels(spec.name, spec.labels)
+    assert await backend.labels(spec.name) == spec.labels
+    await backend.set_labels(spec.name, associated)
+    # Ensuring an existing node changes only its power state, not its labels.
+    await backend.ensure(spec)
+    assert await backend.labels(spec.name) == associated
+
+    if backend_name == "docker":
+        # Inside the node for Ansible to read; the container keeps its creation labels.
+        assert json.loads(await backend.read_file(spec.name, LABELS_PATH)) == associated
+        client = docker.from_env()
+        container_labels = client.containers.get(spec.name).labels
+        client.close()
+        assert container_labels == spec.labels | {MANAGED_LABEL: "true"}
+    # Labels are not configuration under /etc: relabelling is no file change.
+    await asyncio.sleep(SETTLE_SECONDS)
+    assert listener.files[reported:] == []

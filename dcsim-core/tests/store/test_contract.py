@@ -309,16 +309,36 @@ def test_writer_with_a_stale_version_gets_conflict(make_store: Callable[[], SqlS
     assert store.get(NS, "a").value == {"n": 2}
 
 
-def test_transaction_that_lost_a_race_gets_conflict(make_store: Callable[[], SqlStore], store: SqlStore) -> None:
+def test_racing_writers_one_wins_and_the_other_gets_conflict(
+    make_store: Callable[[], SqlStore], store: SqlStore
+) -> None:
     other = make_store()
     store.put(NS, "a", {"n": 1})
+    theirs: dict[str, str] = {}
 
-    with pytest.raises(Conflict), store.transaction() as session:
-        seen = session.get(NS, "a")
-        other.put(NS, "a", {"n": 2}, expected_version=seen.version)
-        session.put(NS, "a", {"n": 3}, expected_version=seen.version)
+    def race() -> None:
+        try:
+            other.put(NS, "a", {"n": 2}, expected_version=1)
+            theirs["outcome"] = "won"
+        except Conflict:
+            theirs["outcome"] = "conflict"
 
-    assert store.get(NS, "a").value == {"n": 2}
+    racer = threading.Thread(target=race)
+    try:
+        with store.transaction() as session:
+            seen = session.get(NS, "a")
+            racer.start()
+            # PostgreSQL lets the other writer commit meanwhile; SQLite's writers queue
+            # behind this transaction (BEGIN IMMEDIATE), so it is still waiting.
+            racer.join(timeout=1.0)
+            session.put(NS, "a", {"n": 3}, expected_version=seen.version)
+        mine = "won"
+    except Conflict:
+        mine = "conflict"
+    racer.join()
+
+    assert sorted([mine, theirs["outcome"]]) == ["conflict", "won"]
+    assert store.get(NS, "a").value == ({"n": 3} if mine == "won" else {"n": 2})
 
 
 def test_concurrent_creates_admit_one_winner(make_store: Callable[[], SqlStore], store: SqlStore) -> None:

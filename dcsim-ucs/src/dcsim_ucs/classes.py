@@ -119,7 +119,7 @@ CLASSES: dict[str, ClassMeta] = {
         ClassMeta(name="fabricEp", rn="fabric", parents=("topRoot",), origin="inventory"),
         ClassMeta(name="fabricLanCloud", rn="lan", parents=("fabricEp",), origin="inventory"),
         ClassMeta(name="fabricVlan", rn="net-[name]", parents=("fabricLanCloud",), origin="stored",
-                  config=_c("compressionType", "defaultNet", "mcastPolicyName", "policyOwner", "pubNwName",
+                  config=_c("compressionType", "defaultNet", "id", "mcastPolicyName", "policyOwner", "pubNwName",
                             "sharing"), creatable=True),
     ]
 }  # fmt: skip

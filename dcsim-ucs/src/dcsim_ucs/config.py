@@ -9,6 +9,7 @@ only UCS has, and properties set on simulated objects).
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from typing import Any
@@ -29,6 +30,10 @@ POWER_STATES: dict[str, str | None] = {
     "diagnostic-interrupt": None,
 }  # fmt: skip
 TEMPLATE_TYPES = ("initial-template", "updating-template")
+#: UCS Manager's rule for the names of orgs, profiles, policies, pools and VLANs.
+NAME = re.compile(r"[A-Za-z0-9_.:-]{1,32}")
+#: Service profile names as the simulation accepts them.
+PROFILE_NAME = re.compile(r"[A-Za-z0-9_.:-]{2,32}")
 #: lsServer properties the simulation holds, not the store.
 _PROFILE_OWNED = {"name", "type", "srcTemplName"}
 
@@ -165,6 +170,9 @@ class Planner:
             if change.attrs.get(prop, value) != value:
                 raise invalid_config(f"{change.dn}: {prop}={change.attrs[prop]!r} does not match the rn")
         self._check_props(meta, change, naming)
+        name = naming.get("name")
+        if name is not None and not (PROFILE_NAME if meta.name == "lsServer" else NAME).fullmatch(name):
+            raise invalid_config(f"{change.dn}: {name!r} is not a valid name (letters, digits and _ . : -, up to 32)")
         attrs_ = naming | change.attrs
         if not meta.creatable and meta.name != "lsPower":
             raise invalid_config(f"{meta.name} objects are not created by clients in dc-sim ({change.dn})")

@@ -12,15 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from dcsim.errors import DcsimError, NotFound
-from dcsim.sim.model import UcsDomain
-
+from dcsim.errors import Conflict, DcsimError, InvalidInput, NotFound
+from dcsim.sim.model import Blade, Chassis, ServiceProfile, UcsDomain
 from dcsim_ucs.config import Change, Plan, plan_changes
 from dcsim_ucs.errors import UcsError, invalid_config, not_privileged
 from dcsim_ucs.mo import Tree
 from dcsim_ucs.sessions import Session, Sessions
 from dcsim_ucs.settings import UcsSettings
-from dcsim_ucs.tree import build_tree
+from dcsim_ucs.tree import ORG_ROOT, blade_dn, build_tree, profile_dn
 
 if TYPE_CHECKING:
     from dcsim.app import DcSim
@@ -124,20 +123,72 @@ class UcsManager:
             log.info("ucs.seeded", domain=domain.name, objects=len(defaults))
 
     async def configure(self, session: Session, changes: list[Change]) -> tuple[Plan, Tree]:
-        """Apply ``changes`` all or nothing; the plan and the tree afterwards."""
+        """Apply ``changes`` for a UCS session, all or nothing; the plan and the tree afterwards."""
         if session.read_only:
             raise not_privileged(session.user)
+        return await self.apply(changes, user=session.user)
+
+    async def apply(self, changes: list[Change], *, user: str) -> tuple[Plan, Tree]:
+        """Apply ``changes`` on behalf of ``user``, all or nothing; the plan and the tree afterwards."""
         async with self._lock:
             domain = self.domain()
             stored = await self.stored(domain)
             plan = plan_changes(build_tree(self.sim, domain, stored), stored, changes)
-            await self._apply(domain, plan, session.user)
+            await self._apply(domain, plan, user)
             return plan, build_tree(self.sim, domain, await self.stored(domain))
+
+    # What the REST API asks for, as the same checked changes the XML API makes ----------
+
+    async def create_profile(
+        self, name: str, *, template: str, org: str = ORG_ROOT, description: str = "", user: str
+    ) -> ServiceProfile:
+        """A service profile instantiated from ``template`` (looked up from ``org`` upwards)."""
+        attrs_ = {"name": name, "type": "instance", "srcTemplName": template, "descr": description}
+        await self.apply([Change(class_id="lsServer", dn=f"{org}/ls-{name}", status={"created"}, attrs=attrs_)],
+                         user=user)  # fmt: skip
+        return self.sim.world.get(ServiceProfile, name)
+
+    async def associate(self, profile: str, blade: str, *, user: str) -> ServiceProfile:
+        """Bind a profile to a blade (by blade name or DN)."""
+        sp = self.sim.world.get(ServiceProfile, profile)
+        blade_dn = blade if blade.startswith("sys/") else self._blade_dn(blade)
+        await self.apply([Change(class_id="lsBinding", dn=f"{profile_dn(sp)}/pn", status={"created"},
+                                 attrs={"pnDn": blade_dn})], user=user)  # fmt: skip
+        return self.sim.world.get(ServiceProfile, profile)
+
+    async def disassociate(self, profile: str, *, user: str) -> ServiceProfile:
+        """Unbind a profile from its blade; a 409 if it is not associated."""
+        sp = self.sim.world.get(ServiceProfile, profile)
+        if sp.blade_id is None:
+            raise Conflict(f"{sp.name} is not associated")
+        await self.apply([Change(class_id="lsBinding", dn=f"{profile_dn(sp)}/pn", status={"deleted"}, attrs={})],
+                         user=user)  # fmt: skip
+        return self.sim.world.get(ServiceProfile, profile)
+
+    async def power(self, profile: str, state: str, *, user: str) -> ServiceProfile:
+        """Set a profile's desired power, ``up`` or ``down`` (its blade follows)."""
+        sp = self.sim.world.get(ServiceProfile, profile)
+        if state not in ("up", "down"):
+            raise InvalidInput(f"state must be up or down, not {state!r}")
+        await self.apply([Change(class_id="lsPower", dn=f"{profile_dn(sp)}/power", status={"modified"},
+                                 attrs={"state": state})], user=user)  # fmt: skip
+        return self.sim.world.get(ServiceProfile, profile)
+
+    async def delete_profile(self, profile: str, *, user: str) -> ServiceProfile:
+        """Delete a profile (disassociating it first)."""
+        sp = self.sim.world.get(ServiceProfile, profile)
+        await self.apply([Change(class_id="lsServer", dn=profile_dn(sp), status={"deleted"}, attrs={})], user=user)
+        return sp
+
+    def _blade_dn(self, name: str) -> str:
+        blade = self.sim.world.get(Blade, name)
+        return blade_dn(self.sim.world.get(Chassis, blade.chassis_id), blade)
 
     async def _apply(self, domain: UcsDomain, plan: Plan, user: str) -> None:
         for step in plan.steps:
+            kwargs = step.kwargs | ({"domain": domain.name} if step.method == "create_service_profile" else {})
             try:
-                await getattr(self.sim, step.method)(*step.args, **step.kwargs)
+                await getattr(self.sim, step.method)(*step.args, **kwargs)
             except DcsimError as exc:
                 # Checked beforehand; only a change made meanwhile through another API gets here.
                 log.warning("ucs.config_step_failed", step=step.method, args=step.args, error=exc.detail)

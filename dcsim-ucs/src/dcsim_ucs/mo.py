@@ -42,7 +42,9 @@ class Tree:
     def copy(self) -> Tree:
         """A copy whose objects can be changed without touching this tree."""
         other = Tree()
-        other.objects = {dn: Mo(class_id=mo.class_id, dn=mo.dn, attrs=dict(mo.attrs)) for dn, mo in self.objects.items()}
+        other.objects = {
+            dn: Mo(class_id=mo.class_id, dn=mo.dn, attrs=dict(mo.attrs)) for dn, mo in self.objects.items()
+        }
         other._children = {dn: list(children) for dn, children in self._children.items()}
         other.blade_names = dict(self.blade_names)
         other.firmware = dict(self.firmware)

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import Request, Response, post
 from litestar.di import NamedDependency
 from litestar.status_codes import HTTP_200_OK
 
 from dcsim.app import DcSim
-
 from dcsim_ucs.xmlapi import XmlApi
 
 
 @post("/nuova", status_code=HTTP_200_OK, opt={"public": True}, tags=["ucs"], include_in_schema=True)
-async def nuova(request: Request, dcsim: NamedDependency[DcSim]) -> Response[bytes]:
+async def nuova(request: Request[Any, Any, Any], dcsim: NamedDependency[DcSim]) -> Response[bytes]:
     """The UCS Manager XML API. UCS sessions authenticate it (``aaaLogin``), not dc-sim tokens.
 
     Any content type is read as XML, since ucsmsdk posts with urllib's default. Errors

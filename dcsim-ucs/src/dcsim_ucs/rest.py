@@ -1,11 +1,424 @@
-"""The ``/ucs/api/v1`` REST convenience API (filled in below)."""
+"""The ``/ucs/api/v1`` REST convenience API: UCS domains as JSON, for clients without ucsmsdk.
+
+Reads come straight from the simulation's world. Changes go through
+:class:`~dcsim_ucs.manager.UcsManager`, so they are checked and applied by the same
+transaction as the XML API's; a change UCS Manager refuses (a :class:`UcsError`) is
+answered as a dc-sim problem document carrying the UCS error code as ``ucs_code``.
+"""
 
 from __future__ import annotations
 
-from litestar import Controller
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol, TypeVar
+
+import attrs
+from litestar import Controller, Request, delete, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
+
+from dcsim.app import DcSim
+from dcsim.convert import from_json
+from dcsim.errors import Conflict, DcsimError, Forbidden, InvalidInput, NotFound, Unauthorized
+from dcsim.model import Token
+from dcsim.sim.model import (
+    Blade,
+    Chassis,
+    Datacenter,
+    FabricInterconnect,
+    ServiceProfile,
+    ServiceProfileTemplate,
+    UcsDomain,
+)
+from dcsim.sim.world import World
+from dcsim_ucs.errors import UcsError
+from dcsim_ucs.manager import UcsManager
+from dcsim_ucs.tree import ORG_ROOT, blade_dn, chassis_dn, profile_dn
+
+T = TypeVar("T")
+
+
+class _Named(Protocol):
+    name: str
+
+
+N = TypeVar("N", bound=_Named)
+
+MAX_PAGE = 1000
+#: The UCS user a change is made as when the request carries no dc-sim token.
+DEFAULT_USER = "rest"
+
+#: UCS error codes that are not a refused change (everything else answers 409).
+_UCS_CODE_ERRORS: dict[str, type[DcsimError]] = {
+    "ERR-MO-object-not-found": NotFound,
+    "ERR-MO-unknown-class": InvalidInput,
+    "ERR-xml-parse-error": InvalidInput,
+    "ERR-aaa-config-modify-error": Forbidden,
+    "551": Unauthorized,
+    "552": Unauthorized,
+}
+
+
+@attrs.frozen
+class CreateProfileRequest:
+    """Body of ``POST /ucs/api/v1/service-profiles``."""
+
+    name: str
+    template: str
+    org: str = ORG_ROOT
+    description: str = ""
+
+
+@attrs.frozen
+class AssociateRequest:
+    """Body of ``POST /ucs/api/v1/service-profiles/{name}/associate``: a blade name or DN."""
+
+    blade: str
+
+
+@attrs.frozen
+class PowerRequest:
+    """Body of ``POST /ucs/api/v1/service-profiles/{name}/power``: ``up`` or ``down``."""
+
+    state: str
+
+
+def as_dcsim_error(exc: UcsError) -> DcsimError:
+    """The dc-sim error a REST client gets for ``exc``: 409 unless the code says otherwise."""
+    error_class = _UCS_CODE_ERRORS.get(exc.code, Conflict)
+    return error_class(exc.descr, ucs_code=exc.code)
+
+
+async def _ucs(change: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+    try:
+        return await change(*args, **kwargs)
+    except UcsError as exc:
+        raise as_dcsim_error(exc) from exc
+
+
+def _user(request: Request[Any, Any, Any]) -> str:
+    """The dc-sim token's name (the auth guard keeps the token in the scope's state)."""
+    token = request.scope.get("state", {}).get("token")
+    return token.name if isinstance(token, Token) else DEFAULT_USER
+
+
+def _manager(dcsim: DcSim) -> UcsManager:
+    manager: UcsManager = dcsim.services["ucs"]
+    return manager
+
+
+def _page(items: list[dict[str, Any]], limit: int, offset: int) -> dict[str, Any]:
+    if limit < 1 or limit > MAX_PAGE or offset < 0:
+        raise InvalidInput(f"limit must be 1..{MAX_PAGE} and offset >= 0")
+    return {"total": len(items), "limit": limit, "offset": offset, "items": items[offset : offset + limit]}
+
+
+def _by_name(objects: list[N]) -> list[N]:
+    return sorted(objects, key=lambda obj: obj.name)
+
+
+def _domain_id(world: World, domain: str | None) -> str | None:
+    """The id of the domain a ``?domain=`` filter names (id or name); 404 when unknown."""
+    return None if domain is None else world.get(UcsDomain, domain).id
+
+
+def _blade_domain_id(world: World, blade: Blade) -> str:
+    return world.get(Chassis, blade.chassis_id).domain_id
+
+
+# Representations: the simulation's objects by name, each with its DN ----------------
+
+
+def _domain_json(world: World, domain: UcsDomain) -> dict[str, Any]:
+    chassis_ids = {c.id for c in world.all(Chassis) if c.domain_id == domain.id}
+    fis = sorted((fi for fi in world.all(FabricInterconnect) if fi.domain_id == domain.id), key=lambda fi: fi.side)
+    return {
+        "id": domain.id,
+        "name": domain.name,
+        "dn": "sys",
+        "firmware": domain.firmware,
+        "datacenter": world.get(Datacenter, domain.datacenter_id).name,
+        "fabric_interconnects": [fi.name for fi in fis],
+        "chassis_count": len(chassis_ids),
+        "blade_count": sum(1 for b in world.all(Blade) if b.chassis_id in chassis_ids),
+        "service_profile_count": sum(1 for p in world.all(ServiceProfile) if p.domain_id == domain.id),
+    }
+
+
+def _fi_json(world: World, fi: FabricInterconnect) -> dict[str, Any]:
+    return {
+        "id": fi.id,
+        "name": fi.name,
+        "dn": f"sys/switch-{fi.side}",
+        "domain": world.get(UcsDomain, fi.domain_id).name,
+        "side": fi.side,
+        "model": fi.model,
+        "serial": fi.serial,
+        "primary": fi.primary,
+        "status": fi.status.value,
+    }
+
+
+def _chassis_json(world: World, chassis: Chassis) -> dict[str, Any]:
+    blades = sorted((b for b in world.all(Blade) if b.chassis_id == chassis.id), key=lambda b: b.slot)
+    return {
+        "id": chassis.id,
+        "name": chassis.name,
+        "dn": chassis_dn(chassis),
+        "domain": world.get(UcsDomain, chassis.domain_id).name,
+        "number": chassis.number,
+        "model": chassis.model,
+        "serial": chassis.serial,
+        "slots": chassis.slots,
+        "blades": [b.name for b in blades],
+    }
+
+
+def _blade_json(world: World, blade: Blade) -> dict[str, Any]:
+    chassis = world.get(Chassis, blade.chassis_id)
+    profile = world.find(ServiceProfile, blade.service_profile_id or "")
+    return {
+        "id": blade.id,
+        "name": blade.name,
+        "dn": blade_dn(chassis, blade),
+        "domain": world.get(UcsDomain, chassis.domain_id).name,
+        "chassis": chassis.name,
+        "slot": blade.slot,
+        "model": blade.model,
+        "serial": blade.serial,
+        "cpu": blade.cpu,
+        "memory_mb": blade.memory_mb,
+        "firmware": blade.firmware,
+        "power_state": blade.power_state.value,
+        "status": blade.status.value,
+        "service_profile": profile.name if profile else None,
+        "node": blade.node.name if blade.node else None,
+    }
+
+
+def _template_json(world: World, template: ServiceProfileTemplate) -> dict[str, Any]:
+    return {
+        "id": template.id,
+        "name": template.name,
+        "dn": profile_dn(template),
+        "domain": world.get(UcsDomain, template.domain_id).name,
+        "org": template.org,
+        "guest_os": template.guest_os.value,
+        "firmware": template.firmware,
+    }
+
+
+def _profile_json(world: World, profile: ServiceProfile) -> dict[str, Any]:
+    template = world.find(ServiceProfileTemplate, profile.template_id or "")
+    blade = world.find(Blade, profile.blade_id or "")
+    return {
+        "id": profile.id,
+        "name": profile.name,
+        "dn": profile_dn(profile),
+        "domain": world.get(UcsDomain, profile.domain_id).name,
+        "org": profile.org,
+        "template": template.name if template else None,
+        "blade": blade.name if blade else None,
+        "blade_dn": blade_dn(world.get(Chassis, blade.chassis_id), blade) if blade else None,
+        "assoc_state": "associated" if blade else "unassociated",
+        "power": profile.power,
+        "firmware_policy": profile.firmware_policy,
+        "macs": list(profile.macs),
+        "description": profile.description,
+    }
 
 
 class UcsController(Controller):
-    """``/ucs/api/v1``."""
+    """UCS domains, fabric interconnects, chassis, blades and service profiles as JSON."""
 
     path = "/ucs/api/v1"
+    tags = ["ucs"]
+
+    # Equipment -----------------------------------------------------------------------
+
+    @get("/domains", summary="UCS domains")
+    async def list_domains(
+        self, dcsim: NamedDependency[DcSim], limit: FromQuery[int] = 100, offset: FromQuery[int] = 0
+    ) -> dict[str, Any]:
+        """Every UCS domain with its fabric interconnects and how many chassis, blades and profiles it has."""
+        world = dcsim.sim.world
+        return _page([_domain_json(world, d) for d in _by_name(world.all(UcsDomain))], limit, offset)
+
+    @get("/domains/{domain:str}", summary="One UCS domain, by id or name")
+    async def get_domain(self, dcsim: NamedDependency[DcSim], domain: FromPath[str]) -> dict[str, Any]:
+        """A UCS domain: firmware, datacenter, fabric interconnects and counts."""
+        world = dcsim.sim.world
+        return _domain_json(world, world.get(UcsDomain, domain))
+
+    @get("/fabric-interconnects", summary="Fabric interconnects")
+    async def list_fabric_interconnects(
+        self,
+        dcsim: NamedDependency[DcSim],
+        domain: FromQuery[str | None] = None,
+        limit: FromQuery[int] = 100,
+        offset: FromQuery[int] = 0,
+    ) -> dict[str, Any]:
+        """Fabric interconnects, of one domain with ``?domain=``."""
+        world = dcsim.sim.world
+        domain_id = _domain_id(world, domain)
+        fis = [fi for fi in _by_name(world.all(FabricInterconnect)) if domain_id in (None, fi.domain_id)]
+        return _page([_fi_json(world, fi) for fi in fis], limit, offset)
+
+    @get("/fabric-interconnects/{name:str}", summary="One fabric interconnect, by id or name")
+    async def get_fabric_interconnect(self, dcsim: NamedDependency[DcSim], name: FromPath[str]) -> dict[str, Any]:
+        """A fabric interconnect: side, model, serial, whether it is the primary, and its health."""
+        world = dcsim.sim.world
+        return _fi_json(world, world.get(FabricInterconnect, name))
+
+    @get("/chassis", summary="Blade chassis")
+    async def list_chassis(
+        self,
+        dcsim: NamedDependency[DcSim],
+        domain: FromQuery[str | None] = None,
+        limit: FromQuery[int] = 100,
+        offset: FromQuery[int] = 0,
+    ) -> dict[str, Any]:
+        """Blade chassis, of one domain with ``?domain=``."""
+        world = dcsim.sim.world
+        domain_id = _domain_id(world, domain)
+        chassis = [c for c in _by_name(world.all(Chassis)) if domain_id in (None, c.domain_id)]
+        return _page([_chassis_json(world, c) for c in chassis], limit, offset)
+
+    @get("/chassis/{name:str}", summary="One chassis, by id or name")
+    async def get_chassis(self, dcsim: NamedDependency[DcSim], name: FromPath[str]) -> dict[str, Any]:
+        """A chassis: number, model, serial, slots and its blades by slot."""
+        world = dcsim.sim.world
+        return _chassis_json(world, world.get(Chassis, name))
+
+    @get("/blades", summary="Blade servers")
+    async def list_blades(
+        self,
+        dcsim: NamedDependency[DcSim],
+        domain: FromQuery[str | None] = None,
+        chassis: FromQuery[str | None] = None,
+        associated: FromQuery[bool | None] = None,
+        limit: FromQuery[int] = 100,
+        offset: FromQuery[int] = 0,
+    ) -> dict[str, Any]:
+        """Blades, filtered by ``?domain=``, ``?chassis=`` and ``?associated=true|false``."""
+        world = dcsim.sim.world
+        domain_id = _domain_id(world, domain)
+        chassis_id = None if chassis is None else world.get(Chassis, chassis).id
+        blades = [
+            b
+            for b in _by_name(world.all(Blade))
+            if domain_id in (None, _blade_domain_id(world, b))
+            and chassis_id in (None, b.chassis_id)
+            and associated in (None, b.service_profile_id is not None)
+        ]
+        return _page([_blade_json(world, b) for b in blades], limit, offset)
+
+    @get("/blades/{name:str}", summary="One blade, by id or name")
+    async def get_blade(self, dcsim: NamedDependency[DcSim], name: FromPath[str]) -> dict[str, Any]:
+        """A blade: hardware, firmware, power, health, its service profile and its node."""
+        world = dcsim.sim.world
+        return _blade_json(world, world.get(Blade, name))
+
+    # Service profiles ----------------------------------------------------------------
+
+    @get("/service-profile-templates", summary="Service profile templates")
+    async def list_templates(
+        self,
+        dcsim: NamedDependency[DcSim],
+        domain: FromQuery[str | None] = None,
+        limit: FromQuery[int] = 100,
+        offset: FromQuery[int] = 0,
+    ) -> dict[str, Any]:
+        """Service profile templates, of one domain with ``?domain=``; profiles are created from these."""
+        world = dcsim.sim.world
+        domain_id = _domain_id(world, domain)
+        templates = [t for t in _by_name(world.all(ServiceProfileTemplate)) if domain_id in (None, t.domain_id)]
+        return _page([_template_json(world, t) for t in templates], limit, offset)
+
+    @get("/service-profiles", summary="Service profiles")
+    async def list_profiles(
+        self,
+        dcsim: NamedDependency[DcSim],
+        domain: FromQuery[str | None] = None,
+        org: FromQuery[str | None] = None,
+        associated: FromQuery[bool | None] = None,
+        limit: FromQuery[int] = 100,
+        offset: FromQuery[int] = 0,
+    ) -> dict[str, Any]:
+        """Service profiles, filtered by ``?domain=``, ``?org=`` (an org DN) and ``?associated=true|false``."""
+        world = dcsim.sim.world
+        domain_id = _domain_id(world, domain)
+        profiles = [
+            p
+            for p in _by_name(world.all(ServiceProfile))
+            if domain_id in (None, p.domain_id)
+            and org in (None, p.org)
+            and associated in (None, p.blade_id is not None)
+        ]
+        return _page([_profile_json(world, p) for p in profiles], limit, offset)
+
+    @post("/service-profiles", status_code=HTTP_201_CREATED, summary="Create a service profile from a template")
+    async def create_profile(
+        self, request: Request[Any, Any, Any], dcsim: NamedDependency[DcSim], data: JSONBody[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """Instantiate ``template`` (looked up from ``org`` upwards) as an unassociated profile ``name``.
+
+        Body: ``{"name", "template", "org"?, "description"?}``; ``org`` defaults to ``org-root``.
+        """
+        body = from_json(data, CreateProfileRequest)
+        profile = await _ucs(
+            _manager(dcsim).create_profile,
+            body.name,
+            template=body.template,
+            org=body.org,
+            description=body.description,
+            user=_user(request),
+        )
+        return _profile_json(dcsim.sim.world, profile)
+
+    @get("/service-profiles/{name:str}", summary="One service profile, by id or name")
+    async def get_profile(self, dcsim: NamedDependency[DcSim], name: FromPath[str]) -> dict[str, Any]:
+        """A service profile: org, template, blade, desired power, firmware policy and MACs."""
+        world = dcsim.sim.world
+        return _profile_json(world, world.get(ServiceProfile, name))
+
+    @delete("/service-profiles/{name:str}", status_code=HTTP_204_NO_CONTENT, summary="Delete a service profile")
+    async def delete_profile(
+        self, request: Request[Any, Any, Any], dcsim: NamedDependency[DcSim], name: FromPath[str]
+    ) -> None:
+        """Delete a service profile; an associated one is disassociated first and its blade powers off."""
+        await _ucs(_manager(dcsim).delete_profile, name, user=_user(request))
+
+    @post("/service-profiles/{name:str}/associate", status_code=HTTP_200_OK, summary="Associate with a blade")
+    async def associate(
+        self,
+        request: Request[Any, Any, Any],
+        dcsim: NamedDependency[DcSim],
+        name: FromPath[str],
+        data: JSONBody[dict[str, Any]],
+    ) -> dict[str, Any]:
+        """Put the profile on a free blade (``{"blade": name or DN}``); the blade follows its power."""
+        blade = from_json(data, AssociateRequest).blade
+        profile = await _ucs(_manager(dcsim).associate, name, blade, user=_user(request))
+        return _profile_json(dcsim.sim.world, profile)
+
+    @post("/service-profiles/{name:str}/disassociate", status_code=HTTP_200_OK, summary="Disassociate from its blade")
+    async def disassociate(
+        self, request: Request[Any, Any, Any], dcsim: NamedDependency[DcSim], name: FromPath[str]
+    ) -> dict[str, Any]:
+        """Take the profile off its blade, which powers off; a 409 if it is not associated."""
+        profile = await _ucs(_manager(dcsim).disassociate, name, user=_user(request))
+        return _profile_json(dcsim.sim.world, profile)
+
+    @post("/service-profiles/{name:str}/power", status_code=HTTP_200_OK, summary="Set the desired power")
+    async def power(
+        self,
+        request: Request[Any, Any, Any],
+        dcsim: NamedDependency[DcSim],
+        name: FromPath[str],
+        data: JSONBody[dict[str, Any]],
+    ) -> dict[str, Any]:
+        """Set the profile's desired power (``{"state": "up"|"down"}``); an associated blade follows."""
+        state = from_json(data, PowerRequest).state
+        profile = await _ucs(_manager(dcsim).power, name, state, user=_user(request))
+        return _profile_json(dcsim.sim.world, profile)

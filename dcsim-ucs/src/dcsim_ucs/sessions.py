@@ -17,7 +17,6 @@ import attrs
 
 from dcsim.convert import converter
 from dcsim.store.base import Store
-
 from dcsim_ucs.errors import authentication_failed, authorization_required
 from dcsim_ucs.settings import Account, UcsSettings
 

@@ -22,7 +22,6 @@ from dcsim.sim.model import (
     ServiceProfileTemplate,
     UcsDomain,
 )
-
 from dcsim_ucs.classes import CLASSES, split_dn
 from dcsim_ucs.mo import Mo, Tree
 
@@ -224,9 +223,7 @@ def _profile(
     is_template = isinstance(profile, ServiceProfileTemplate)
     pn_dn = blade_dn(*located) if located else ""
     blade = located[1] if located else None
-    if is_template:
-        oper_state = "unassociated"
-    elif blade is None:
+    if is_template or blade is None:
         oper_state = "unassociated"
     elif blade.status is HealthStatus.FAILED:
         oper_state = "inoperable"
@@ -255,7 +252,9 @@ def _profile(
         "owner": "management",
         "fltAggr": "0",
     }
-    attrs |= {name: "" for name in CLASSES["lsServer"].config if name.endswith("PolicyName") or name.endswith("ProfileName")}
+    attrs |= {
+        name: "" for name in CLASSES["lsServer"].config if name.endswith("PolicyName") or name.endswith("ProfileName")
+    }
     attrs |= overlay.get(dn, {})
     tree.add(Mo(class_id="lsServer", dn=dn, attrs=attrs))
     if isinstance(profile, ServiceProfile):

@@ -15,8 +15,7 @@ import defusedxml
 import defusedxml.ElementTree as SafeET
 import structlog
 
-from dcsim.errors import NotFound
-
+from dcsim.errors import DcsimError, NotFound
 from dcsim_ucs.classes import class_meta
 from dcsim_ucs.config import Change, read_changes
 from dcsim_ucs.errors import UcsError, authorization_required, invalid_config, parse_error, unknown_class
@@ -62,6 +61,16 @@ class XmlApi:
             response = _error_element(request.tag, request.get("cookie", ""), exc)
         except NotFound as exc:
             response = _error_element(request.tag, request.get("cookie", ""), UcsError("ERR-no-domain", exc.detail))
+        except DcsimError as exc:
+            log.warning("ucs.method_error", method=request.tag, code=exc.code, detail=exc.detail)
+            response = _error_element(request.tag, request.get("cookie", ""), UcsError(f"ERR-{exc.code}", exc.detail))
+        except Exception:
+            # Still UCS's format: a client must never have to parse a traceback.
+            log.exception("ucs.method_crashed", method=request.tag)
+            error = UcsError(
+                "ERR-internal", f"dc-sim failed to process {request.tag}; see its log", "service-unavailable"
+            )
+            response = _error_element(request.tag, request.get("cookie", ""), error)
         if response.get("errorCode"):
             log.info("ucs.method_failed", method=request.tag, code=response.get("errorCode"),
                      descr=response.get("errorDescr"))  # fmt: skip
@@ -73,7 +82,8 @@ class XmlApi:
 
 
 def _bytes(element: ET.Element) -> bytes:
-    return ET.tostring(element, encoding="utf-8")
+    text: bytes = ET.tostring(element, encoding="utf-8")
+    return text
 
 
 def _error_element(tag: str, cookie: str, error: UcsError) -> ET.Element:

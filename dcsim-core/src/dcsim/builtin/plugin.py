@@ -38,7 +38,9 @@ def dcsim_register_services(registry: ServiceRegistry, settings: Settings) -> No
     registry.add("itsm", Itsm(settings))
 
 
-@hookimpl
+# tryfirst: the simulation, CMDB and ITSM are running before any plugin starts, and
+# (shutdown being the reverse order) they stop after every plugin has.
+@hookimpl(tryfirst=True)
 async def dcsim_startup(dcsim: DcSim) -> None:
     from dcsim.sim.metrics import SimMetrics
 
@@ -48,7 +50,7 @@ async def dcsim_startup(dcsim: DcSim) -> None:
     await dcsim.services["itsm"].start(dcsim)
 
 
-@hookimpl
+@hookimpl(tryfirst=True)
 async def dcsim_shutdown(dcsim: DcSim) -> None:
     await dcsim.services["itsm"].close()
     await dcsim.services["cmdb"].close()

@@ -34,7 +34,7 @@ log = structlog.get_logger(__name__)
 SYNC_ACTOR = "sync"
 SOURCE = "/cmdb"
 #: Simulation events that change what the CMDB should hold.
-SYNC_EVENT_TYPES = ("vm.*", "host.*", "network.changed", "fault.*")
+SYNC_EVENT_TYPES = ("vm.*", "host.*", "network.changed", "fault.*", "service_profile.*", "blade.*")
 EVENT_TYPES: dict[str, tuple[str, dict[str, str]]] = {
     "cmdb.ci.created": ("a CI was created", {"ci": "the CI", "actor": "who"}),
     "cmdb.ci.updated": ("a CI changed", {"ci": "the CI after", "changes": "field -> [before, after]", "actor": "who"}),
@@ -175,6 +175,9 @@ class Cmdb:
                     await self.sync_object(target["kind"], target["id"])
             elif object_id:
                 await self.sync_object(kind, object_id)
+                # A blade's CI names its service profile: (dis)associating changes both.
+                if kind == "service_profile" and event.data.get("blade_id"):
+                    await self.sync_object("blade", event.data["blade_id"])
         except Unavailable as exc:
             self._schedule_resync(exc)
 

@@ -42,6 +42,8 @@ async def dcsim_startup(dcsim: DcSim) -> None:
 
     Returns: nothing. Calling rule: every implementation is called, one after the other
     in pluggy's order (``tryfirst``/``trylast`` respected); an exception aborts start-up.
+    Core's own implementation is ``tryfirst``: the simulation (``dcsim.sim``), CMDB and
+    ITSM services are started when a plugin's implementation runs.
     """
 
 
@@ -56,7 +58,8 @@ async def dcsim_shutdown(dcsim: DcSim) -> None:
         dcsim: the instance being closed.
 
     Returns: nothing. Calling rule: every implementation is called, in the reverse of
-    the start-up order; an exception is logged and does not stop the others.
+    the start-up order (so core's services stop after every plugin's); an exception is
+    logged and does not stop the others.
     """
 
 

@@ -13,6 +13,7 @@ import copy
 import hashlib
 import ipaddress
 import itertools
+import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -42,6 +43,7 @@ from dcsim.sim.model import (
     PowerState,
     Project,
     ServiceProfile,
+    ServiceProfileTemplate,
     Snapshot,
     UcsDomain,
     Vm,
@@ -67,6 +69,10 @@ POWER_ACTIONS: dict[str, tuple[set[PowerState], PowerState]] = {
     "suspend": ({PowerState.ON}, PowerState.SUSPENDED),
     "reset": ({PowerState.ON}, PowerState.ON),
 }
+#: A service profile's desired power and the blade power it means.
+SP_POWER = {"up": PowerState.ON, "down": PowerState.OFF}
+# UCS Manager's rule for service profile names.
+_SP_NAME = re.compile(r"[A-Za-z0-9_.:-]{2,32}")
 
 #: Event types the engine publishes, with what their data holds.
 EVENT_TYPES: dict[str, tuple[str, dict[str, str]]] = {
@@ -102,6 +108,37 @@ EVENT_TYPES: dict[str, tuple[str, dict[str, str]]] = {
     "network.changed": (
         "a network was partitioned or healed, or a fabric failed over",
         {"kind": "network | ucs_domain", "id": "id", "name": "name", "change": "what changed", "fault_id": "fault"},
+    ),
+    "service_profile.created": (
+        "a UCS service profile was created (unassociated)",
+        {"service_profile": "the service profile as GET /sim/state shows it"},
+    ),
+    "service_profile.deleted": (
+        "a UCS service profile was deleted (after its disassociation, if it was associated)",
+        {"service_profile": "the service profile as it was"},
+    ),
+    "service_profile.associated": (
+        "a service profile was associated with a blade",
+        {"id": "service profile id", "name": "service profile name", "blade": "blade name", "blade_id": "blade id"},
+    ),
+    "service_profile.disassociated": (
+        "a service profile was disassociated from its blade",
+        {"id": "service profile id", "name": "service profile name", "blade": "blade name", "blade_id": "blade id"},
+    ),
+    "service_profile.updated": (
+        "a service profile's desired power or firmware policy changed",
+        {"id": "service profile id", "name": "service profile name", "changes": "field -> [before, after]"},
+    ),
+    "blade.power_changed": (
+        "a UCS blade's power state changed",
+        {
+            "id": "blade id",
+            "name": "blade name",
+            "from": "previous state",
+            "to": "new state",
+            "reason": "associate | disassociate | api | external",
+            "service_profile": "name of the service profile concerned, or null",
+        },
     ),
     "fault.injected": ("a fault was injected", {"fault": "the fault record (GET /sim/inject)"}),
     "fault.cleared": ("a fault was cleared or expired", {"fault": "the fault record, with cleared_at"}),
@@ -164,7 +201,12 @@ class Simulation:
         self.faults = {doc.key: converter.structure(doc.value, Fault) for doc in documents}
         await self.nodes.start(self)
         for owner in self._node_owners():
-            await self.nodes.ensure(self.node_spec(owner))
+            spec = self.node_spec(owner)
+            await self.nodes.ensure(spec)
+            # A blade's labels follow its service profile: one saved just before a crash
+            # reaches the node here.
+            if isinstance(owner, Blade) and await self.nodes.labels(spec.name) != spec.labels:
+                await self.nodes.set_labels(spec.name, spec.labels)
         for fault in self.active_faults():
             if fault.expires_at is not None:
                 self._arm_expiry(fault)
@@ -187,6 +229,14 @@ class Simulation:
     def vm(self, ref: str) -> Vm:
         """A VM by id or name."""
         return self.world.get(Vm, ref)
+
+    def blade(self, ref: str) -> Blade:
+        """A UCS blade by id or name."""
+        return self.world.get(Blade, ref)
+
+    def service_profile(self, ref: str) -> ServiceProfile:
+        """A UCS service profile by id or name."""
+        return self.world.get(ServiceProfile, ref)
 
     def list_vms(
         self,
@@ -266,8 +316,15 @@ class Simulation:
         else:
             chassis = self.world.get(Chassis, owner.chassis_id)
             profile = self.world.find(ServiceProfile, owner.service_profile_id or "")
-            labels |= {"sim.ucs.chassis": chassis.name, "sim.ucs.slot": str(owner.slot)}
-            labels["sim.ucs.sp"] = profile.name if profile else ""
+            template = self.world.find(ServiceProfileTemplate, profile.template_id or "") if profile else None
+            labels |= {
+                "sim.ucs.chassis": chassis.name,
+                "sim.ucs.slot": str(owner.slot),
+                "sim.ucs.sp": profile.name if profile else "",
+                "sim.ucs.org": profile.org if profile else "",
+                "sim.ucs.template": template.name if template else "",
+                "sim.ucs.macs": ",".join(profile.macs) if profile else "",
+            }
         labels |= node.labels
         return NodeSpec(
             name=node.name,
@@ -479,6 +536,245 @@ class Simulation:
             await self._move(vm, target, reason)
             return vm
 
+    # UCS service profiles -------------------------------------------------------------
+
+    async def create_service_profile(
+        self,
+        name: str,
+        *,
+        template: str | None = None,
+        org: str = "org-root",
+        domain: str | None = None,
+        firmware_policy: str | None = None,
+        power: str = "up",
+        description: str = "",
+    ) -> ServiceProfile:
+        """Create an unassociated service profile, from ``template`` or in ``domain``.
+
+        Domain and firmware policy default to the template's, else to the only UCS
+        domain and its firmware. Two MACs are allocated from the profile's id.
+        """
+        async with self._lock:
+            if not _SP_NAME.fullmatch(name):
+                raise InvalidInput(f"{name!r} is not a service profile name: 2-32 of letters, digits and _ . : -")
+            if self.world.find(ServiceProfile, name) or self.world.find(ServiceProfileTemplate, name):
+                raise Conflict(f"a service profile or template named {name!r} already exists")
+            _check_sp_power(power)
+            if not org:
+                raise InvalidInput("give an org")
+            profile_template = self.world.get(ServiceProfileTemplate, template) if template is not None else None
+            if profile_template is not None:
+                ucs = self.world.get(UcsDomain, profile_template.domain_id)
+                if domain is not None and self.world.get(UcsDomain, domain).id != ucs.id:
+                    raise InvalidInput(f"template {profile_template.name} belongs to {ucs.name}, not to {domain}")
+                default_firmware = profile_template.firmware
+            else:
+                ucs = self._ucs_domain(domain)
+                default_firmware = ucs.firmware
+            profile_id = new_id()
+            profile = ServiceProfile(
+                id=profile_id,
+                name=name,
+                domain_id=ucs.id,
+                template_id=profile_template.id if profile_template else None,
+                org=org,
+                power=power,
+                firmware_policy=default_firmware if firmware_policy is None else firmware_policy,
+                macs=self._new_macs(profile_id, 2),
+                description=description,
+            )
+            self.world.add(profile)
+            event: _Event = ("service_profile.created", {"service_profile": to_json(profile)}, profile)
+            await self._commit(_Change(objects=[profile], events=[event]))
+            return profile
+
+    async def delete_service_profile(self, ref: str) -> ServiceProfile:
+        """Delete a service profile, disassociating it first if it is associated."""
+        async with self._lock:
+            profile = self.service_profile(ref)
+            change = _Change()
+            if profile.blade_id:
+                self._disassociate(profile, change)
+            self.world.remove(profile)
+            change.objects = [obj for obj in change.objects if obj is not profile]
+            change.removed.append(profile)
+            change.events.append(("service_profile.deleted", {"service_profile": to_json(profile)}, profile))
+            await self._commit(change)
+            return profile
+
+    async def associate_service_profile(self, ref: str, blade: str) -> ServiceProfile:
+        """Put a service profile on a free, working blade of its domain; the blade follows its power."""
+        async with self._lock:
+            profile = self.service_profile(ref)
+            target = self.blade(blade)
+            if profile.blade_id:
+                current = self.world.get(Blade, profile.blade_id)
+                raise Conflict(f"{profile.name} is already associated with blade {current.name}")
+            if target.service_profile_id:
+                other = self.world.get(ServiceProfile, target.service_profile_id)
+                raise Conflict(f"blade {target.name} already carries {other.name}")
+            if target.status is HealthStatus.FAILED:
+                raise Conflict(f"blade {target.name} has failed")
+            chassis = self.world.get(Chassis, target.chassis_id)
+            if chassis.domain_id != profile.domain_id:
+                blade_domain = self.world.get(UcsDomain, chassis.domain_id).name
+                profile_domain = self.world.get(UcsDomain, profile.domain_id).name
+                raise Conflict(f"blade {target.name} is in {blade_domain}, {profile.name} in {profile_domain}")
+            change = _Change()
+            self._associate(profile, target, change)
+            await self._commit(change)
+            return profile
+
+    async def disassociate_service_profile(self, ref: str) -> ServiceProfile:
+        """Take a service profile off its blade, which powers off."""
+        async with self._lock:
+            profile = self.service_profile(ref)
+            if not profile.blade_id:
+                raise Conflict(f"{profile.name} is not associated")
+            change = _Change()
+            self._disassociate(profile, change)
+            await self._commit(change)
+            return profile
+
+    async def set_service_profile_power(self, ref: str, state: str) -> ServiceProfile:
+        """Set a service profile's desired power, ``up`` or ``down``; its blade follows."""
+        _check_sp_power(state)
+        async with self._lock:
+            profile = self.service_profile(ref)
+            blade = self.world.get(Blade, profile.blade_id) if profile.blade_id else None
+            if blade is not None and state == "up" and blade.status is HealthStatus.FAILED:
+                raise Conflict(f"blade {blade.name} of {profile.name} has failed and cannot power up")
+            change = _Change(objects=[profile])
+            if profile.power != state:
+                changes = {"power": [profile.power, state]}
+                change.events.append(_sp_updated(profile, changes))
+                profile.power = state
+            if blade is not None:
+                self._set_blade_power(blade, SP_POWER[state], "api", profile.name, change)
+            await self._commit(change)
+            return profile
+
+    async def set_service_profile_firmware_policy(self, ref: str, version: str) -> ServiceProfile:
+        """Set the firmware version a service profile's blade should run (``""``: none).
+
+        An associated blade running another version is degraded by a firmware-mismatch
+        fault (``source: policy``); a policy it meets again clears that fault.
+        """
+        async with self._lock:
+            profile = self.service_profile(ref)
+            change = _Change(objects=[profile])
+            if profile.firmware_policy != version:
+                change.events.append(_sp_updated(profile, {"firmware_policy": [profile.firmware_policy, version]}))
+                profile.firmware_policy = version
+            if profile.blade_id:
+                blade = self.world.get(Blade, profile.blade_id)
+                if version and version != blade.firmware:
+                    if not self._firmware_faults(blade):
+                        self._policy_mismatch(blade, version, change)
+                else:
+                    for fault in self._firmware_faults(blade, source="policy"):
+                        self._clear_policy_mismatch(fault, blade, change)
+            await self._commit(change)
+            return profile
+
+    def _associate(self, profile: ServiceProfile, blade: Blade, change: _Change) -> None:
+        profile.blade_id, blade.service_profile_id = blade.id, profile.id
+        data = {"id": profile.id, "name": profile.name, "blade": blade.name, "blade_id": blade.id}
+        change.objects.append(profile)
+        change.events.append(("service_profile.associated", data, profile))
+        self._set_blade_power(blade, SP_POWER[profile.power], "associate", profile.name, change)
+        policy = profile.firmware_policy
+        if policy and policy != blade.firmware and not self._firmware_faults(blade):
+            self._policy_mismatch(blade, policy, change)
+
+    def _disassociate(self, profile: ServiceProfile, change: _Change) -> None:
+        blade = self.world.get(Blade, profile.blade_id or "")
+        profile.blade_id, blade.service_profile_id = None, None
+        data = {"id": profile.id, "name": profile.name, "blade": blade.name, "blade_id": blade.id}
+        change.objects.append(profile)
+        change.events.append(("service_profile.disassociated", data, profile))
+        # UCS powers a blade off when its profile goes.
+        self._set_blade_power(blade, PowerState.OFF, "disassociate", profile.name, change)
+        for fault in self._firmware_faults(blade, source="policy"):
+            self._clear_policy_mismatch(fault, blade, change)
+
+    def _set_blade_power(self, blade: Blade, target: PowerState, reason: str, profile: str, change: _Change) -> None:
+        """Set a blade's power; its node follows (labels and power) when the change is committed."""
+        before = blade.power_state
+        blade.power_state = target
+        change.objects.append(blade)
+        change.blades.append(blade)
+        if before is not target:
+            data = {"id": blade.id, "name": blade.name, "from": before.value, "to": target.value, "reason": reason,
+                    "service_profile": profile}  # fmt: skip
+            change.events.append(("blade.power_changed", data, blade))
+
+    def _firmware_faults(self, blade: Blade, source: str | None = None) -> list[Fault]:
+        """Active firmware-mismatch faults of ``blade``; with ``source``, only those of that source."""
+        return [
+            fault
+            for fault in self.faults_touching(blade.id)
+            if fault.kind is FaultKind.FIRMWARE_MISMATCH and (source is None or fault.params.get("source") == source)
+        ]
+
+    def _policy_mismatch(self, blade: Blade, version: str, change: _Change) -> None:
+        params = {"blade": blade.name, "version": version, "source": "policy"}
+        fault = Fault(id=new_id(), kind=FaultKind.FIRMWARE_MISMATCH, targets=[], params=params, injected_at=utcnow())
+        degraded = self._firmware_mismatch(fault, blade, version, "policy")
+        self.faults[fault.id] = fault
+        change.objects.append(blade)
+        change.faults.append(fault)
+        change.events += [("fault.injected", {"fault": to_json(fault)}, fault), degraded]
+        log.info("sim.fault_injected", kind=fault.kind.value, fault_id=fault.id, targets=[blade.name])
+
+    def _clear_policy_mismatch(self, fault: Fault, blade: Blade, change: _Change) -> None:
+        recovered = self._restore_firmware(fault, blade)
+        fault.cleared_at, fault.cleared_by = utcnow(), "policy"
+        change.objects.append(blade)
+        change.faults.append(fault)
+        change.events += [recovered, ("fault.cleared", {"fault": to_json(fault)}, fault)]
+
+    def _ucs_domain(self, ref: str | None) -> UcsDomain:
+        if ref is not None:
+            return self.world.get(UcsDomain, ref)
+        domains = self.world.all(UcsDomain)
+        if not domains:
+            raise Conflict("the estate has no UCS domain")
+        if len(domains) > 1:
+            raise InvalidInput(f"give 'domain', one of {', '.join(sorted(d.name for d in domains))}")
+        return domains[0]
+
+    def _new_macs(self, seed: str, count: int) -> list[str]:
+        """``count`` MACs derived from ``seed``, none of them used by another profile."""
+        used = {mac for profile in self.world.all(ServiceProfile) for mac in profile.macs}
+        macs: list[str] = []
+        index = 0
+        while len(macs) < count:
+            mac = _mac(Platform.UCS, f"{seed}/{index}")
+            index += 1
+            if mac not in used:
+                used.add(mac)
+                macs.append(mac)
+        return macs
+
+    async def _commit(self, change: _Change) -> None:
+        """Save what ``change`` touched in one transaction, drive its blades' nodes, publish its events."""
+        await self._save(_unique(change.objects), change.removed, _unique(change.faults))
+        for blade in _unique(change.blades):
+            if blade.node is not None:
+                await self._drive_blade_node(blade)
+        for event_type, data, subject in change.events:
+            await self._publish(event_type, data, subject)
+
+    async def _drive_blade_node(self, blade: Blade) -> None:
+        spec = self.node_spec(blade)
+        try:
+            await self.nodes.set_labels(spec.name, spec.labels)
+        except NotFound:
+            await self.nodes.ensure(spec)  # lost meanwhile: made again, with these labels
+        else:
+            await self.nodes.set_power(spec.name, spec.power_state)
+
     # Faults ---------------------------------------------------------------------------
 
     async def inject(self, kind: FaultKind, params: dict[str, Any]) -> Fault:
@@ -621,14 +917,36 @@ class Simulation:
     async def _inject_firmware_mismatch(self, fault: Fault, params: dict[str, Any]) -> list[_Event]:
         blade = self.world.get(Blade, _required(params, "blade"))
         version = str(params.get("version") or "4.1(3b)")
+        source = params.get("source")
+        if source not in (None, "policy"):
+            raise InvalidInput("'source' is 'policy' or absent")
         if version == blade.firmware:
             raise InvalidInput(f"blade {blade.name} already runs {version}")
+        event = self._firmware_mismatch(fault, blade, version, source)
+        await self._save([blade])
+        return [event]
+
+    def _firmware_mismatch(self, fault: Fault, blade: Blade, version: str, source: str | None) -> _Event:
+        """Degrade ``blade``: it runs ``version`` (no source), or its policy says ``version`` (``policy``)."""
         fault.targets.append(Target("blade", blade.id, blade.name))
         fault.restore["firmware"] = blade.firmware
-        blade.firmware, blade.status = version, HealthStatus.DEGRADED
-        fault.effects.append(f"blade {blade.name} runs firmware {version}")
-        await self._save([blade])
-        return [_degraded("blade", blade, f"firmware {version} differs from the service profile's policy", fault)]
+        if source == "policy":
+            fault.effects.append(f"blade {blade.name} runs firmware {blade.firmware}, its policy says {version}")
+            reason = f"firmware {blade.firmware} differs from the service profile's policy {version}"
+        else:
+            blade.firmware = version
+            fault.effects.append(f"blade {blade.name} runs firmware {version}")
+            reason = f"firmware {version} differs from the service profile's policy"
+        if blade.status is not HealthStatus.FAILED:
+            blade.status = HealthStatus.DEGRADED
+        return _degraded("blade", blade, reason, fault)
+
+    @staticmethod
+    def _restore_firmware(fault: Fault, blade: Blade) -> _Event:
+        blade.firmware = fault.restore["firmware"]
+        if blade.status is HealthStatus.DEGRADED:
+            blade.status = HealthStatus.OK
+        return _recovered("blade", blade, fault)
 
     async def _inject_fabric_failover(self, fault: Fault, params: dict[str, Any]) -> list[_Event]:
         domain = self.world.get(UcsDomain, _required(params, "domain"))
@@ -681,9 +999,8 @@ class Simulation:
                 await self._save([datastore])
             elif fault.kind is FaultKind.FIRMWARE_MISMATCH and target.kind == "blade":
                 blade = self.world.get(Blade, target.id)
-                blade.firmware, blade.status = fault.restore["firmware"], HealthStatus.OK
+                events.append(self._restore_firmware(fault, blade))
                 await self._save([blade])
-                events.append(_recovered("blade", blade, fault))
             elif target.kind == "fabric_interconnect":
                 fi = self.world.get(FabricInterconnect, target.id)
                 fi.status = HealthStatus.OK  # the survivor stays primary, as on real UCS
@@ -728,6 +1045,10 @@ class Simulation:
                 before = owner.power_state
                 owner.power_state = power_state
                 await self._save([owner])
+                profile = self.world.find(ServiceProfile, owner.service_profile_id or "")
+                power_data = {"id": owner.id, "name": owner.name, "from": before.value, "to": power_state.value,
+                              "reason": "external", "service_profile": profile.name if profile else None}  # fmt: skip
+                await self._publish("blade.power_changed", power_data, owner)
                 data = {
                     "kind": "blade",
                     "id": owner.id,
@@ -817,12 +1138,16 @@ class Simulation:
     def _owner_of(self, node: str) -> Vm | Blade | None:
         return next((o for o in self._node_owners() if o.node is not None and o.node.name == node), None)
 
-    async def _save(self, objects: Iterable[Any] = (), removed: Iterable[Any] = ()) -> None:
-        objects, removed = list(objects), list(removed)
+    async def _save(
+        self, objects: Iterable[Any] = (), removed: Iterable[Any] = (), faults: Iterable[Fault] = ()
+    ) -> None:
+        objects, removed, faults = list(objects), list(removed), list(faults)
 
         def write() -> None:
             with self.dcsim.store.transaction() as session:
                 self.world.save(session, objects, removed)
+                for fault in faults:
+                    session.put(FAULTS_NAMESPACE, fault.id, converter.unstructure(fault))
 
         await asyncio.to_thread(write)
 
@@ -839,6 +1164,32 @@ class Simulation:
 
 
 _Event = tuple[str, dict[str, Any], Any]
+
+
+@attrs.define
+class _Change:
+    """What one action changed: saved in one transaction, then blade nodes driven, then events published."""
+
+    objects: list[Any] = attrs.field(factory=list)
+    removed: list[Any] = attrs.field(factory=list)
+    faults: list[Fault] = attrs.field(factory=list)
+    #: Blades whose node follows their labels and power.
+    blades: list[Blade] = attrs.field(factory=list)
+    events: list[_Event] = attrs.field(factory=list)
+
+
+def _unique(objects: list[Any]) -> list[Any]:
+    """``objects`` without repeats (by identity), in order."""
+    return list({id(obj): obj for obj in objects}.values())
+
+
+def _check_sp_power(state: str) -> None:
+    if state not in SP_POWER:
+        raise InvalidInput(f"unknown power state {state!r}; use up or down")
+
+
+def _sp_updated(profile: ServiceProfile, changes: dict[str, list[str]]) -> _Event:
+    return ("service_profile.updated", {"id": profile.id, "name": profile.name, "changes": changes}, profile)
 
 
 def _degraded(kind: str, obj: Any, reason: str, fault: Fault) -> _Event:

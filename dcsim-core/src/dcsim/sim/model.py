@@ -254,7 +254,11 @@ class ServiceProfileTemplate:
 
 @attrs.define(kw_only=True)
 class ServiceProfile:
-    """A UCS service profile: a blade's identity (MACs, boot, firmware policy)."""
+    """A UCS service profile: a blade's identity (MACs, boot, firmware policy).
+
+    ``power`` is the desired power (``up`` or ``down``) the associated blade follows;
+    ``firmware_policy`` is the firmware version the blade should run.
+    """
 
     id: str
     name: str
@@ -265,6 +269,7 @@ class ServiceProfile:
     power: str = "up"
     firmware_policy: str = ""
     macs: list[str] = attrs.field(factory=list)
+    description: str = ""
 
 
 @attrs.define(kw_only=True)

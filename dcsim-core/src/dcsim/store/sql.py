@@ -180,6 +180,8 @@ class SqlStore(Store):
             self.engine = create_engine(
                 self.url, pool_pre_ping=True, connect_args=connect_args, json_serializer=_dump_json
             )
+        # Sessions that may write (see transaction()); the option matters to SQLite only.
+        self._writer = self.engine.execution_options(sqlite_begin="BEGIN IMMEDIATE")
 
     def _sqlite_engine(self) -> Engine:
         database = self.url.database
@@ -258,18 +260,29 @@ class SqlStore(Store):
 
     @contextmanager
     def transaction(self) -> Iterator[DocumentSession]:
-        """A document session on one database transaction, committed when the block ends."""
+        """A document session on one database transaction, committed when the block ends.
+
+        On SQLite it begins IMMEDIATE: a transaction that reads and then writes would
+        otherwise fail at once with "database is locked" when another connection wrote
+        in between (SQLite cannot upgrade a stale read snapshot, and skips the busy
+        timeout for it). Writers queue on the lock instead.
+        """
+        with translate_errors(self.url), Session(self._writer) as session, session.begin():
+            yield SqlDocumentSession(session, self.url)
+
+    @contextmanager
+    def _reading(self) -> Iterator[DocumentSession]:
         with translate_errors(self.url), Session(self.engine) as session, session.begin():
             yield SqlDocumentSession(session, self.url)
 
     def get(self, namespace: str, key: str) -> Document:
         """See :meth:`DocumentSession.get`; runs in a transaction of its own."""
-        with self.transaction() as session:
+        with self._reading() as session:
             return session.get(namespace, key)
 
     def find(self, namespace: str, key: str) -> Document | None:
         """See :meth:`DocumentSession.find`; runs in a transaction of its own."""
-        with self.transaction() as session:
+        with self._reading() as session:
             return session.find(namespace, key)
 
     def put(self, namespace: str, key: str, value: dict[str, Any], expected_version: int | None = None) -> Document:
@@ -284,12 +297,12 @@ class SqlStore(Store):
 
     def list(self, namespace: str, prefix: str = "", limit: int | None = None, offset: int = 0) -> list[Document]:
         """See :meth:`DocumentSession.list`; runs in a transaction of its own."""
-        with self.transaction() as session:
+        with self._reading() as session:
             return session.list(namespace, prefix, limit, offset)
 
     def count(self, namespace: str, prefix: str = "") -> int:
         """See :meth:`DocumentSession.count`; runs in a transaction of its own."""
-        with self.transaction() as session:
+        with self._reading() as session:
             return session.count(namespace, prefix)
 
     def create_token(self, name: str, role: Role) -> tuple[Token, str]:

@@ -85,6 +85,15 @@ class NodeBackend(abc.ABC):
         """The node's observed power state, None if it does not exist."""
 
     @abc.abstractmethod
+    async def labels(self, name: str) -> dict[str, str]:
+        """The node's current labels (those of its spec, or of the last :meth:`set_labels`);
+        NotFound if it does not exist."""
+
+    @abc.abstractmethod
+    async def set_labels(self, name: str, labels: dict[str, str]) -> None:
+        """Replace the node's labels, whatever its power state; NotFound if it does not exist."""
+
+    @abc.abstractmethod
     async def remove(self, name: str) -> None:
         """Delete the node and its files; a no-op if it does not exist."""
 

@@ -2,7 +2,8 @@
 
 A node is a container named after it (hostname too) from the image of its guest OS
 (``<node_image_prefix>:rhel9`` or ``:ubuntu22``, built by :mod:`dcsim.sim.nodes.image`),
-labelled with the spec's labels plus ``sim.managed=true``, limited to the spec's CPUs
+labelled with the spec's labels plus ``sim.managed=true`` (the current labels, which
+can change, are kept in the node at :data:`LABELS_PATH`), limited to the spec's CPUs
 and memory, with sshd published on ``127.0.0.1:<ssh_port>`` only. Logins use the
 ed25519 key pair of the data directory (``<data_dir>/ssh/id_ed25519``), whose public
 half is mounted read-only as root's ``authorized_keys``.
@@ -65,6 +66,9 @@ SNAPSHOT_LABEL = "sim.snapshot.node"
 AUTHORIZED_KEYS = "/root/.ssh/authorized_keys"
 #: Where a docker node keeps its package inventory (the patch module reads and updates it).
 PACKAGES_PATH = "/var/lib/dcsim/packages.json"
+#: Where a docker node keeps its current labels (container labels are fixed at creation);
+#: outside /etc, so relabelling is not drift, and readable by Ansible inside the node.
+LABELS_PATH = "/var/lib/dcsim/labels.json"
 #: Files the engine bind-mounts into every container and rewrites when it starts one:
 #: writing ours would be hidden or undone, so these stay the engine's.
 ENGINE_FILES = frozenset({"/etc/hosts", "/etc/hostname", "/etc/resolv.conf"})
@@ -373,6 +377,28 @@ class DockerNodes(NodeBackend):
         inventory: dict[str, str] = json.loads(await self.read_file(name, PACKAGES_PATH))
         return inventory
 
+    async def labels(self, name: str) -> dict[str, str]:
+        """The labels of :data:`LABELS_PATH`, or the container's own for a node made without it."""
+
+        def read() -> dict[str, str]:
+            file = self._get_file(name, LABELS_PATH)
+            if file is not None:
+                labels: dict[str, str] = json.loads(file.data)
+                return labels
+            container = self._container(name)
+            return {key: value for key, value in container.labels.items() if key != MANAGED_LABEL}
+
+        return await asyncio.to_thread(read)
+
+    async def set_labels(self, name: str, labels: dict[str, str]) -> None:
+        """Write ``labels`` to :data:`LABELS_PATH` (the container's labels stay as created)."""
+
+        def write() -> None:
+            with _engine_errors(f"set labels of node {name}"):
+                self._connected().api.put_archive(name, "/", tar_files({LABELS_PATH: (_labels_json(labels), 0o644)}))
+
+        await asyncio.to_thread(write)
+
     async def list_nodes(self) -> list[str]:
         """Names of the engine's containers labelled ``sim.managed=true``."""
 
@@ -429,7 +455,8 @@ class DockerNodes(NodeBackend):
                 if exc.status_code != 409:
                     raise
                 return  # created meanwhile by another ensure of the same node
-            container.put_archive("/", tar_files(node_files(spec.name, spec.guest_os)))
+            files = node_files(spec.name, spec.guest_os) | {LABELS_PATH: (_labels_json(spec.labels), 0o644)}
+            container.put_archive("/", tar_files(files))
 
     def _set_power(self, name: str, power_state: PowerState) -> None:
         container = self._container(name)
@@ -605,6 +632,10 @@ class DockerNodes(NodeBackend):
     def _api(self) -> docker.APIClient:
         """A low-level client of its own, for a stream that holds its connection for long."""
         return docker.APIClient(version=self._connected().api.api_version, **_client_kwargs(self.settings))
+
+
+def _labels_json(labels: dict[str, str]) -> bytes:
+    return (json.dumps(labels, indent=2, sort_keys=True) + "\n").encode()
 
 
 def _inside(path: str) -> str:

@@ -5,7 +5,7 @@ Layout under ``<data_dir>/nodes/<name>/``:
 - ``root/``: the node's files, seeded from :func:`dcsim.sim.guests.config_files`
   (``root/etc/ssh/sshd_config`` is the node's ``/etc/ssh/sshd_config``);
 - ``packages.json``: the package inventory (package name to version);
-- ``state.json``: the spec the node was created from, with its current power state;
+- ``state.json``: the spec the node was created from, with its current power state and labels;
 - ``snapshots/<id>/``: copies of ``root/`` and ``packages.json``.
 
 One watchdog observer watches the whole ``nodes`` directory; changes under a node's
@@ -160,6 +160,17 @@ class VirtualNodes(NodeBackend):
             return PowerState(self._state(name)["power_state"])
         except NotFound:
             return None
+
+    async def labels(self, name: str) -> dict[str, str]:
+        """The labels of the state file."""
+        labels: dict[str, str] = self._state(name)["labels"]
+        return labels
+
+    async def set_labels(self, name: str, labels: dict[str, str]) -> None:
+        """Replace the labels of the state file."""
+        state = self._state(name)
+        state["labels"] = dict(labels)
+        _write_json(self._node_dir(name) / _STATE, state)
 
     async def remove(self, name: str) -> None:
         """Delete the node's directory; its files' deletion is not reported."""

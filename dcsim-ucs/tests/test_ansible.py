@@ -1,0 +1,209 @@
+"""The cisco.ucs collection (from the ``ansible`` package) against a real ``dcsim serve``.
+
+Acceptance: ``ucs_org`` and ``ucs_service_profile_from_template`` with ``use_ssl: false``
+succeed, and a second run reports no change. The playbooks are in ``tests/playbooks``;
+``ansible-playbook`` is the one installed next to this interpreter, and the modules run
+under this interpreter too (it has ucsmsdk). The tests share one server and run in order:
+create, rerun, check mode, removal, rerun of the removal, a wrong password.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+from conftest import rest
+from ucsmsdk.ucshandle import UcsHandle
+
+from dcsim.testing import ServerProcess
+
+PLAYBOOKS = Path(__file__).parent / "playbooks"
+ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
+
+ORG_DN = "org-root/org-ansible-org"
+SP_DN = f"{ORG_DN}/ls-ansible-sp-01"
+VLAN_DN = "fabric/lan/net-ansible-vlan-1234"
+
+RECAP = re.compile(
+    r"^ucsm\s*:\s*ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)"
+    r"\s+failed=(?P<failed>\d+)",
+    re.MULTILINE,
+)
+
+
+@attrs.frozen
+class PlaybookRun:
+    """One ``ansible-playbook`` run: exit code, output and the host's PLAY RECAP counts."""
+
+    returncode: int
+    output: str
+    recap: dict[str, int]
+
+    def describe(self) -> str:
+        return f"exit {self.returncode}, recap {self.recap}\n{self.output}"
+
+
+@attrs.frozen
+class Ansible:
+    """Runs the test playbooks against one server, with ansible's state kept in ``home``."""
+
+    server: ServerProcess
+    home: Path
+
+    def run(self, playbook: str, *args: str, password: str = "password") -> PlaybookRun:
+        inventory = self.home / "inventory.ini"
+        inventory.write_text(
+            "[ucs]\n"
+            "ucsm ansible_host=127.0.0.1 ansible_connection=local\n"
+            "[ucs:vars]\n"
+            f"ansible_python_interpreter={sys.executable}\n"
+            "ucs_hostname=127.0.0.1\n"
+            f"ucs_port={self.server.port}\n"
+            "ucs_username=admin\n"
+        )
+        env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy") and not k.startswith("ANSIBLE_")}
+        env |= {
+            "no_proxy": "127.0.0.1,localhost",
+            "ANSIBLE_HOME": str(self.home),
+            "ANSIBLE_LOCAL_TEMP": str(self.home / "tmp"),
+            "ANSIBLE_REMOTE_TEMP": str(self.home / "tmp"),
+            "ANSIBLE_CONFIG": str(self.home / "ansible.cfg"),  # absent: no user or cwd config
+            "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_FORCE_COLOR": "0",
+            "ANSIBLE_HOST_KEY_CHECKING": "0",
+            "ANSIBLE_RETRY_FILES_ENABLED": "0",
+            "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default",
+        }
+        # The password goes in as an extra var (JSON, so any characters survive).
+        command = [
+            str(ANSIBLE_PLAYBOOK),
+            "-i",
+            str(inventory),
+            "-e",
+            json.dumps({"ucs_password": password}),
+            *args,
+            str(PLAYBOOKS / playbook),
+        ]
+        done = subprocess.run(command, env=env, cwd=self.home, capture_output=True, text=True, timeout=300)
+        output = done.stdout + done.stderr
+        match = RECAP.search(done.stdout)
+        recap = {k: int(v) for k, v in match.groupdict().items()} if match else {}
+        return PlaybookRun(returncode=done.returncode, output=output, recap=recap)
+
+
+@pytest.fixture(scope="module")
+def ansible(ucs_server: ServerProcess, tmp_path_factory: pytest.TempPathFactory) -> Ansible:
+    """ansible-playbook against the module's server (conftest's ``ucs_server``)."""
+    if not ANSIBLE_PLAYBOOK.exists():
+        pytest.fail(f"{ANSIBLE_PLAYBOOK} is missing: install dcsim-ucs[test] (it brings ansible)")
+    home = tmp_path_factory.mktemp("ansible-home")
+    (home / "tmp").mkdir()
+    return Ansible(server=ucs_server, home=home)
+
+
+def sim_profile(server: ServerProcess, name: str) -> dict[str, Any] | None:
+    profiles = rest(server, "GET", "/sim/state")["objects"].get("service_profile", [])
+    return next((p for p in profiles if p["name"] == name), None)
+
+
+def assert_ok(run: PlaybookRun, *, ok: int, changed: int) -> None:
+    assert run.returncode == 0, run.describe()
+    assert run.recap == {"ok": ok, "changed": changed, "unreachable": 0, "failed": 0}, run.describe()
+
+
+def test_create_org_and_profile_from_template(ansible: Ansible) -> None:
+    assert_ok(ansible.run("present.yml"), ok=2, changed=2)
+
+
+def test_second_run_reports_no_change(ansible: Ansible) -> None:
+    assert_ok(ansible.run("present.yml"), ok=2, changed=0)
+
+
+def test_objects_exist_with_the_playbooks_values(ansible: Ansible, ucs: UcsHandle, ucs_server: ServerProcess) -> None:
+    org = ucs.query_dn(ORG_DN)
+    assert org is not None
+    assert (org.get_class_id(), org.name, org.descr) == ("OrgOrg", "ansible-org", "Made by Ansible")
+
+    sp = ucs.query_dn(SP_DN)
+    assert sp is not None
+    assert sp.get_class_id() == "LsServer"
+    assert (sp.name, sp.type, sp.src_templ_name) == ("ansible-sp-01", "instance", "SP-Template-RHEL9")
+    assert (sp.usr_lbl, sp.descr) == ("ansible-label", "Service profile made by Ansible")
+    power = ucs.query_dn(f"{SP_DN}/power")
+    assert power is not None
+    assert (power.get_class_id(), power.state) == ("LsPower", "up")
+
+    # The template is still a template, and the profile is in the simulation.
+    template = ucs.query_dn("org-root/ls-SP-Template-RHEL9")
+    assert template is not None and template.type == "updating-template"
+    profile = sim_profile(ucs_server, "ansible-sp-01")
+    assert profile is not None, "the service profile is not in /sim/state"
+    assert profile["org"] == ORG_DN
+    assert profile["description"] == "Service profile made by Ansible"
+    assert profile["power"] == "up"
+    templates = rest(ucs_server, "GET", "/sim/state")["objects"]["service_profile_template"]
+    assert next(t["name"] for t in templates if t["id"] == profile["template_id"]) == "SP-Template-RHEL9"
+
+
+def test_check_mode_reports_change_and_changes_nothing(ansible: Ansible, ucs: UcsHandle) -> None:
+    changed_values = {"org_description": "Changed description", "sp_user_label": "changed-label"}
+    run = ansible.run("present.yml", "--check", "-e", json.dumps(changed_values))
+    assert_ok(run, ok=2, changed=2)
+
+    org = ucs.query_dn(ORG_DN)
+    assert org is not None and org.descr == "Made by Ansible"
+    sp = ucs.query_dn(SP_DN)
+    assert sp is not None and sp.usr_lbl == "ansible-label"
+    # And the real (non-check) configuration is still in place: nothing to do.
+    assert_ok(ansible.run("present.yml"), ok=2, changed=0)
+
+
+def test_absent_removes_profile_and_org(ansible: Ansible, ucs: UcsHandle, ucs_server: ServerProcess) -> None:
+    assert_ok(ansible.run("absent.yml"), ok=2, changed=2)
+    assert ucs.query_dn(SP_DN) is None
+    assert ucs.query_dn(f"{SP_DN}/power") is None
+    assert ucs.query_dn(ORG_DN) is None
+    assert sim_profile(ucs_server, "ansible-sp-01") is None
+    # The seed estate is still there.
+    assert ucs.query_dn("org-root/ls-SP-Template-RHEL9") is not None
+    assert sim_profile(ucs_server, "SP-web-01") is not None
+
+
+def test_second_absent_run_reports_no_change(ansible: Ansible, ucs: UcsHandle) -> None:
+    assert_ok(ansible.run("absent.yml"), ok=2, changed=0)
+    assert ucs.query_dn(ORG_DN) is None
+
+
+def test_wrong_password_fails_with_authentication_error(ansible: Ansible, ucs: UcsHandle) -> None:
+    run = ansible.run("present.yml", password="wrong-password")
+    assert run.returncode != 0, run.describe()
+    assert run.recap.get("failed") == 1, run.describe()
+    assert run.recap.get("changed") == 0, run.describe()
+    assert "551" in run.output, run.describe()
+    assert "Authentication failed" in run.output, run.describe()
+    # The password is no_log: it is not echoed back.
+    assert "wrong-password" not in run.output
+    assert ucs.query_dn(ORG_DN) is None
+
+
+def test_vlan_create_rerun_and_remove(ansible: Ansible, ucs: UcsHandle) -> None:
+    assert_ok(ansible.run("vlans.yml"), ok=1, changed=1)
+    vlan = ucs.query_dn(VLAN_DN)
+    assert vlan is not None
+    assert (vlan.get_class_id(), vlan.name, vlan.id, vlan.default_net) == (
+        "FabricVlan",
+        "ansible-vlan-1234",
+        "1234",
+        "no",
+    )
+    assert_ok(ansible.run("vlans.yml"), ok=1, changed=0)
+
+    assert_ok(ansible.run("vlans.yml", "-e", "vlan_state=absent"), ok=1, changed=1)
+    assert ucs.query_dn(VLAN_DN) is None
