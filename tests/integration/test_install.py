@@ -6,6 +6,7 @@ import stat
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 from support import REPO, Server, Venv
 
@@ -50,15 +51,28 @@ def test_serve_answers_health_and_openapi_and_writes_the_admin_token(
     assert {p["name"]: p["status"] for p in plugins.json()["plugins"]}["core"] == "loaded"
 
 
-def test_installing_ucs_lists_it_and_uninstalling_removes_it(core_venv: Venv, tmp_path: Path) -> None:
+def test_installing_ucs_adds_its_apis_and_uninstalling_removes_them(
+    core_venv: Venv, serve: Callable[..., Server], tmp_path: Path
+) -> None:
     core_venv.install(REPO / "dcsim-ucs")
     try:
         ucs = core_venv.plugins(tmp_path)["ucs"]
         assert ucs["status"] == "loaded", ucs
         assert ucs["distribution"] == "dcsim-ucs"
         assert ucs["version"] == "0.1.0"
+        server = serve(core_venv)
+        paths = server.get("/schema/openapi.json").json()["paths"]
+        assert "/nuova" in paths and "/ucs/api/v1/blades" in paths
+        login = httpx.post(f"{server.url}/nuova", content='<aaaLogin inName="admin" inPassword="password"/>')
+        assert login.status_code == 200 and "outCookie" in login.text and "errorCode" not in login.text
+        blades = server.get("/ucs/api/v1/blades", token=server.admin_token)
+        assert [b["name"] for b in blades.json()["items"]] == ["c01s01", "c01s02", "c01s03"]
+        server.stop()
     finally:
         core_venv.uninstall("dcsim-ucs")
     plugins = core_venv.plugins(tmp_path)
     assert "ucs" not in plugins
     assert plugins["core"]["status"] == "loaded"
+    server = serve(core_venv)
+    assert "/nuova" not in server.get("/schema/openapi.json").json()["paths"]
+    assert httpx.post(f"{server.url}/nuova", content="<aaaLogin/>").status_code == 404

@@ -180,6 +180,22 @@ class UcsManager:
         await self.apply([Change(class_id="lsServer", dn=profile_dn(sp), status={"deleted"}, attrs={})], user=user)
         return sp
 
+    async def forget_profile(self, profile: dict[str, Any]) -> None:
+        """Drop what the store holds about a deleted profile (labels, policy names, children)."""
+        domain = next((d for d in self.sim.world.all(UcsDomain) if d.id == profile.get("domain_id")), None)
+        if domain is None:
+            return
+        dn = f"{profile['org']}/ls-{profile['name']}"
+        namespace = self.namespace(domain)
+
+        def forget() -> None:
+            with self.dcsim.store.transaction() as session:
+                for document in session.list(namespace, dn):
+                    if document.key == dn or document.key.startswith(dn + "/"):
+                        session.delete(namespace, document.key)
+
+        await asyncio.to_thread(forget)
+
     def _blade_dn(self, name: str) -> str:
         blade = self.sim.world.get(Blade, name)
         return blade_dn(self.sim.world.get(Chassis, blade.chassis_id), blade)

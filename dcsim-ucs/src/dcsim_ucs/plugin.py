@@ -13,7 +13,8 @@ from dcsim import hookimpl
 
 if TYPE_CHECKING:
     from dcsim.app import DcSim
-    from dcsim.registry import EventTypeRegistry, RouteRegistry, ServiceRegistry
+    from dcsim.model import Event
+    from dcsim.registry import EventTypeRegistry, RouteRegistry, ServiceRegistry, SubscriberRegistry
     from dcsim.settings import Settings
 
 
@@ -37,6 +38,15 @@ def dcsim_register_routes(registry: RouteRegistry) -> None:
 
     registry.add(nuova)
     registry.add(UcsController)
+
+
+@hookimpl
+def dcsim_register_subscribers(registry: SubscriberRegistry) -> None:
+    async def forget_deleted_profiles(dcsim: DcSim, event: Event) -> None:
+        await dcsim.services["ucs"].forget_profile(event.data["service_profile"])
+
+    # However a profile goes (XML, REST, /sim), what UCS stored about it goes too.
+    registry.add("ucs-profile-cleanup", forget_deleted_profiles, types=("service_profile.deleted",))
 
 
 @hookimpl
