@@ -45,3 +45,9 @@ def test_token_create_list_revoke(tmp_path):
 def test_bad_role_is_refused(tmp_path):
     result = CliRunner().invoke(main, ["--data-dir", str(tmp_path), "token", "create", "--role", "root"])
     assert result.exit_code == 2 and "root" in result.output
+
+
+def test_serve_refuses_half_a_tls_configuration(tmp_path):
+    result = CliRunner().invoke(main, ["serve"], env={"DCSIM_DATA_DIR": str(tmp_path), "DCSIM_TLS_CERTFILE": "c.pem"})
+    assert result.exit_code != 0
+    assert "needs both tls_certfile and tls_keyfile" in result.output

@@ -115,3 +115,20 @@ def test_sessions_expire_after_the_refresh_period_unless_kept_alive(short_sessio
 def test_configured_accounts_replace_the_defaults(short_sessions):
     with pytest.raises(UcsException, match="Authentication failed"):
         UcsHandle("127.0.0.1", "admin", "password", port=short_sessions.port, secure=False).login()
+
+
+def test_https_when_dc_sim_is_served_with_tls(tmp_path: Path):
+    import trustme
+
+    certificate = trustme.CA().issue_cert("127.0.0.1")
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    certificate.cert_chain_pems[0].write_to_path(str(cert_file))
+    certificate.private_key_pem.write_to_path(str(key_file))
+    env = {"DCSIM_TLS_CERTFILE": str(cert_file), "DCSIM_TLS_KEYFILE": str(key_file)}
+    with run_server(tmp_path / "server", env=env) as server:
+        assert server.url.startswith("https://")
+        # secure=True is ucsmsdk's HTTPS (its own default when only a port is given).
+        ucs = UcsHandle("127.0.0.1", "admin", "password", port=server.port, secure=True)
+        assert ucs.login() is True
+        assert len(ucs.query_classid("computeBlade")) == 3
+        assert ucs.logout() is True

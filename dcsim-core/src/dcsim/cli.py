@@ -46,7 +46,7 @@ main.add_command(nodes)
 @click.option("--strict", is_flag=True, default=None, help="Fail when any plugin fails to load.")
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None, strict: bool | None) -> None:
-    """Run the dc-sim server with the installed plugins."""
+    """Run the dc-sim server with the installed plugins (HTTPS when tls_certfile and tls_keyfile are set)."""
     import uvicorn
 
     from dcsim.logs import configure_logging
@@ -54,6 +54,8 @@ def serve(ctx: click.Context, host: str | None, port: int | None, strict: bool |
 
     settings = _settings(ctx, host=host, port=port, strict_plugins=strict)
     configure_logging(settings.log_level, settings.log_format)
+    if bool(settings.tls_certfile) != bool(settings.tls_keyfile):
+        raise click.ClickException("HTTPS needs both tls_certfile and tls_keyfile")
     try:
         sim = dcsim.open(settings=settings)
     except DcsimError as exc:
@@ -62,7 +64,15 @@ def serve(ctx: click.Context, host: str | None, port: int | None, strict: bool |
         click.echo(f"warning: plugin {info.name} failed to load: {info.error}", err=True)
     click.echo(f"dc-sim {dcsim.__version__} serving on http://{settings.host}:{settings.port}", err=True)
     click.echo(f"admin token: {settings.admin_token_path} (written on first start; cat it)", err=True)
-    uvicorn.run(create_app(sim), host=settings.host, port=settings.port, log_config=None, lifespan="on")
+    uvicorn.run(
+        create_app(sim),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        lifespan="on",
+        ssl_certfile=settings.tls_certfile,
+        ssl_keyfile=settings.tls_keyfile,
+    )
 
 
 @main.command()

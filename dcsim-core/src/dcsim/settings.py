@@ -38,6 +38,9 @@ class Settings:
     data_dir: Path = attrs.field(factory=default_data_dir, converter=Path)
     host: str = "127.0.0.1"
     port: int = 8000
+    # PEM files: with both set, `dcsim serve` speaks HTTPS (vendor tools that insist on it).
+    tls_certfile: str | None = None
+    tls_keyfile: str | None = None
     # None means a SQLite file in data_dir.
     database_url: str | None = None
     store_driver: str = "sqlalchemy"

@@ -46,6 +46,7 @@ import importlib
 import json
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -161,12 +162,15 @@ def run_server(
     child_env |= {"DCSIM_DATA_DIR": str(data_dir), "DCSIM_PORT": str(port)} | (env or {})
     command = [sys.executable, "-c", "from dcsim.cli import main; main()", "serve"]
     process = subprocess.Popen(command, env=child_env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+    tls = bool(child_env.get("DCSIM_TLS_CERTFILE"))
+    url = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
+    # A test server's certificate is its own: checked by the tests that care, not here.
+    context = ssl._create_unverified_context() if tls else None
     try:
         deadline = time.monotonic() + 120
         while True:
             try:
-                with urllib.request.urlopen(url + "/healthz", timeout=2) as response:
+                with urllib.request.urlopen(url + "/healthz", timeout=2, context=context) as response:
                     if response.status == 200:
                         break
             except OSError:
