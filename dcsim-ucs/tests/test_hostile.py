@@ -5,7 +5,6 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 import pytest
-
 from conftest import handle, post_xml
 
 EXTERNAL_ENTITY = """<?xml version="1.0"?>

@@ -6,6 +6,7 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
+from conftest import handle
 from ucsmsdk.ucscoreutils import load_class
 
 from dcsim.errors import ConfigError
@@ -13,8 +14,6 @@ from dcsim_ucs.classes import CLASSES, class_meta, split_dn
 from dcsim_ucs.filters import parse_filter
 from dcsim_ucs.mo import Mo, Tree
 from dcsim_ucs.settings import load_ucs_settings
-
-from conftest import handle
 
 
 def _sdk(class_id: str):
