@@ -132,3 +132,21 @@ def test_https_when_dc_sim_is_served_with_tls(tmp_path: Path):
         assert ucs.login() is True
         assert len(ucs.query_classid("computeBlade")) == 3
         assert ucs.logout() is True
+
+
+def test_expired_sessions_are_swept_on_login(short_sessions):
+    import json
+    import sqlite3
+
+    stale = handle(short_sessions, ("ops", "s3cret"))
+    time.sleep(2.5)
+    fresh = handle(short_sessions, ("ops", "s3cret"))
+    database = sqlite3.connect(short_sessions.data_dir / "dcsim.sqlite3")
+    try:
+        rows = database.execute("SELECT key, value FROM documents WHERE namespace = 'ucs.sessions'").fetchall()
+    finally:
+        database.close()
+    cookies = {key for key, _ in rows}
+    assert fresh.cookie in cookies and stale.cookie not in cookies
+    assert all(json.loads(value)["expires_at"] > time.time() - 1 for _, value in rows)
+    fresh.logout()

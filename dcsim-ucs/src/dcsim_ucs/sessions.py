@@ -9,6 +9,7 @@ look. ``aaaRefresh`` swaps the cookie for a new one; ``aaaKeepAlive`` extends it
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import time
 import uuid
@@ -16,6 +17,7 @@ import uuid
 import attrs
 
 from dcsim.convert import converter
+from dcsim.errors import NotFound
 from dcsim.store.base import Store
 from dcsim_ucs.errors import authentication_failed, authorization_required
 from dcsim_ucs.settings import Account, UcsSettings
@@ -65,7 +67,16 @@ class Sessions:
             expires_at=time.time() + self.settings.session_seconds,
         )
         await self._save(session)
+        await asyncio.to_thread(self._purge_expired)
         return session
+
+    def _purge_expired(self) -> None:
+        # Sessions nobody logged out of would otherwise pile up; logins are rare enough to sweep on.
+        now = time.time()
+        with self.store.transaction() as session:
+            for document in session.list(NAMESPACE):
+                if document.value.get("expires_at", 0) < now:
+                    session.delete(NAMESPACE, document.key)
 
     async def check(self, cookie: str | None) -> Session:
         """The live session of ``cookie``; UCS's error 552 if there is none."""
@@ -76,7 +87,8 @@ class Sessions:
             raise authorization_required()
         session = converter.structure(document.value, Session)
         if session.expires_at < time.time():
-            await asyncio.to_thread(self.store.delete, NAMESPACE, cookie)
+            with contextlib.suppress(NotFound):
+                await asyncio.to_thread(self.store.delete, NAMESPACE, cookie)
             raise authorization_required()
         return session
 
@@ -99,7 +111,8 @@ class Sessions:
     async def logout(self, cookie: str | None) -> None:
         """End the session; an unknown cookie is UCS's error 552."""
         session = await self.check(cookie)
-        await asyncio.to_thread(self.store.delete, NAMESPACE, session.cookie)
+        with contextlib.suppress(NotFound):  # a concurrent logout of the same cookie
+            await asyncio.to_thread(self.store.delete, NAMESPACE, session.cookie)
 
     async def _save(self, session: Session) -> None:
         await asyncio.to_thread(self.store.put, NAMESPACE, session.cookie, converter.unstructure(session))
