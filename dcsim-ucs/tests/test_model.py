@@ -141,3 +141,45 @@ async def test_what_ucs_stored_about_a_profile_goes_with_it(make_dcsim):
         assert "org-root/ls-SP-tmp-01" not in await manager.stored()
         await dc.sim.create_service_profile("SP-tmp-01", template="SP-Template-RHEL9")
         assert (await manager.tree()).get("org-root/ls-SP-tmp-01").attrs["usrLbl"] == ""
+
+
+async def test_every_change_publishes_its_events(make_dcsim):
+    """UCS-only objects publish ucs.mo.*; profile changes publish the engine's events."""
+    import asyncio
+
+    from dcsim import hookimpl
+    from dcsim_ucs.config import Change
+
+    seen: list = []
+
+    class Recorder:
+        @hookimpl
+        def dcsim_register_subscribers(self, registry):
+            async def keep(dcsim, event):
+                seen.append(event)
+
+            registry.add("test-ucs-events", keep, types=("ucs.*", "service_profile.*", "blade.*"))
+
+    async with make_dcsim(Recorder()) as dc:
+        await dc.services["ucs"].apply(
+            [
+                Change(class_id="orgOrg", dn="org-root/org-Ops", status={"created"}, attrs={}),
+                Change(class_id="lsServer", dn="org-root/org-Ops/ls-SP-ops-01", status={"created"},
+                       attrs={"srcTemplName": "SP-Template-Ubuntu"}),
+                Change(class_id="lsBinding", dn="org-root/ls-SP-db-01/pn", status={"deleted"}, attrs={}),
+                Change(class_id="lsBinding", dn="org-root/org-Ops/ls-SP-ops-01/pn", status={"created"},
+                       attrs={"pnDn": "sys/chassis-1/blade-3"}),
+            ],
+            user="alice",
+        )  # fmt: skip
+        wanted = ["ucs.mo.created", "service_profile.created", "service_profile.disassociated",
+                  "service_profile.associated"]  # fmt: skip
+        for _ in range(100):
+            if all(any(e.type == t for e in seen) for t in wanted):
+                break
+            await asyncio.sleep(0.05)
+        created = next(e for e in seen if e.type == "ucs.mo.created")
+        assert created.data == {"domain": "ucs-domain-01", "dn": "org-root/org-Ops", "class": "orgOrg", "user": "alice"}
+        associated = next(e for e in seen if e.type == "service_profile.associated")
+        assert (associated.data["name"], associated.data["blade"]) == ("SP-ops-01", "c01s03")
+        assert any(e.type == "blade.power_changed" for e in seen)
