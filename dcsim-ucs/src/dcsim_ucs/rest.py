@@ -31,6 +31,7 @@ from dcsim.sim.model import (
     UcsDomain,
 )
 from dcsim.sim.world import World
+from dcsim.web.paging import page
 from dcsim_ucs.errors import UcsError
 from dcsim_ucs.manager import UcsManager
 from dcsim_ucs.tree import ORG_ROOT, blade_dn, chassis_dn, profile_dn
@@ -44,7 +45,6 @@ class _Named(Protocol):
 
 N = TypeVar("N", bound=_Named)
 
-MAX_PAGE = 1000
 #: The UCS user a change is made as when the request carries no dc-sim token.
 DEFAULT_USER = "rest"
 
@@ -105,12 +105,6 @@ def _user(request: Request[Any, Any, Any]) -> str:
 def _manager(dcsim: DcSim) -> UcsManager:
     manager: UcsManager = dcsim.services["ucs"]
     return manager
-
-
-def _page(items: list[dict[str, Any]], limit: int, offset: int) -> dict[str, Any]:
-    if limit < 1 or limit > MAX_PAGE or offset < 0:
-        raise InvalidInput(f"limit must be 1..{MAX_PAGE} and offset >= 0")
-    return {"total": len(items), "limit": limit, "offset": offset, "items": items[offset : offset + limit]}
 
 
 def _by_name(objects: list[N]) -> list[N]:
@@ -242,7 +236,7 @@ class UcsController(Controller):
     ) -> dict[str, Any]:
         """Every UCS domain with its fabric interconnects and how many chassis, blades and profiles it has."""
         world = dcsim.sim.world
-        return _page([_domain_json(world, d) for d in _by_name(world.all(UcsDomain))], limit, offset)
+        return page([_domain_json(world, d) for d in _by_name(world.all(UcsDomain))], limit, offset)
 
     @get("/domains/{domain:str}", summary="One UCS domain, by id or name")
     async def get_domain(self, dcsim: NamedDependency[DcSim], domain: FromPath[str]) -> dict[str, Any]:
@@ -262,7 +256,7 @@ class UcsController(Controller):
         world = dcsim.sim.world
         domain_id = _domain_id(world, domain)
         fis = [fi for fi in _by_name(world.all(FabricInterconnect)) if domain_id in (None, fi.domain_id)]
-        return _page([_fi_json(world, fi) for fi in fis], limit, offset)
+        return page([_fi_json(world, fi) for fi in fis], limit, offset)
 
     @get("/fabric-interconnects/{name:str}", summary="One fabric interconnect, by id or name")
     async def get_fabric_interconnect(self, dcsim: NamedDependency[DcSim], name: FromPath[str]) -> dict[str, Any]:
@@ -282,7 +276,7 @@ class UcsController(Controller):
         world = dcsim.sim.world
         domain_id = _domain_id(world, domain)
         chassis = [c for c in _by_name(world.all(Chassis)) if domain_id in (None, c.domain_id)]
-        return _page([_chassis_json(world, c) for c in chassis], limit, offset)
+        return page([_chassis_json(world, c) for c in chassis], limit, offset)
 
     @get("/chassis/{name:str}", summary="One chassis, by id or name")
     async def get_chassis(self, dcsim: NamedDependency[DcSim], name: FromPath[str]) -> dict[str, Any]:
@@ -311,7 +305,7 @@ class UcsController(Controller):
             and chassis_id in (None, b.chassis_id)
             and associated in (None, b.service_profile_id is not None)
         ]
-        return _page([_blade_json(world, b) for b in blades], limit, offset)
+        return page([_blade_json(world, b) for b in blades], limit, offset)
 
     @get("/blades/{name:str}", summary="One blade, by id or name")
     async def get_blade(self, dcsim: NamedDependency[DcSim], name: FromPath[str]) -> dict[str, Any]:
@@ -333,7 +327,7 @@ class UcsController(Controller):
         world = dcsim.sim.world
         domain_id = _domain_id(world, domain)
         templates = [t for t in _by_name(world.all(ServiceProfileTemplate)) if domain_id in (None, t.domain_id)]
-        return _page([_template_json(world, t) for t in templates], limit, offset)
+        return page([_template_json(world, t) for t in templates], limit, offset)
 
     @get("/service-profiles", summary="Service profiles")
     async def list_profiles(
@@ -355,7 +349,7 @@ class UcsController(Controller):
             and org in (None, p.org)
             and associated in (None, p.blade_id is not None)
         ]
-        return _page([_profile_json(world, p) for p in profiles], limit, offset)
+        return page([_profile_json(world, p) for p in profiles], limit, offset)
 
     @post("/service-profiles", status_code=HTTP_201_CREATED, summary="Create a service profile from a template")
     async def create_profile(

@@ -20,8 +20,8 @@ from dcsim.cmdb.service import Cmdb
 from dcsim.convert import from_json, to_json
 from dcsim.errors import InvalidInput
 from dcsim.model import Token
+from dcsim.web.paging import check_page
 
-MAX_PAGE = 1000
 CSV_COLUMNS = ("id", "type", "name", "status", "source", "env", "os", "platform", "role", "owner", "tier", "attributes")
 
 
@@ -84,8 +84,8 @@ class CmdbController(Controller):
     ) -> Response[Any]:
         if format not in {"json", "csv"}:
             raise InvalidInput("format must be json or csv")
-        if format == "json" and (limit < 1 or limit > MAX_PAGE or offset < 0):
-            raise InvalidInput(f"limit must be 1..{MAX_PAGE} and offset >= 0")
+        if format == "json":
+            check_page(limit, offset)
         query = CiQuery(type=type, platform=platform, tag=tag, q=q, status=status, limit=limit, offset=offset)
         if format == "csv":
             total, cis = await _cmdb(dcsim).backend.list_cis(attrs.evolve(query, limit=10**9, offset=0))

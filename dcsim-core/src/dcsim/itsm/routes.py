@@ -35,10 +35,10 @@ from dcsim.itsm.model import (
 from dcsim.itsm.service import Itsm, parse
 from dcsim.itsm.workflow import CHANGE_TRANSITIONS, INCIDENT_TRANSITIONS, PROBLEM_TRANSITIONS, actions, describe
 from dcsim.model import Role, Token
+from dcsim.web.paging import page
 
 E = TypeVar("E", bound=enum.Enum)
 
-MAX_PAGE = 1000
 #: ``?state=a,b``: Litestar reserves the parameter name ``state`` for app state.
 StateQuery = Annotated[str | None, Parameter(query="state", description="states, comma-separated")]
 #: Change actions that are the change manager's: approving and rejecting need an admin token.
@@ -56,12 +56,6 @@ def _token(request: Request[Any, Any, Any]) -> Token:
 
 def _actor(request: Request[Any, Any, Any]) -> str:
     return f"token:{_token(request).name}"
-
-
-def _page(items: list[Any], limit: int, offset: int) -> dict[str, Any]:
-    if limit < 1 or limit > MAX_PAGE or offset < 0:
-        raise InvalidInput(f"limit must be 1..{MAX_PAGE} and offset >= 0")
-    return {"total": len(items), "limit": limit, "offset": offset, "items": to_json(items[offset : offset + limit])}
 
 
 def _members(value: str | None, cls: type[E]) -> list[E] | None:
@@ -106,7 +100,7 @@ class IncidentController(Controller):
         found = _itsm(dcsim).list_incidents(
             states=_members(states, IncidentState), priority=priority, assignee=assignee, ci=ci, q=q
         )
-        return _page(found, limit, offset)
+        return page(found, limit, offset)
 
     @post("/", status_code=HTTP_201_CREATED, summary="Open an incident")
     async def create_incident(
@@ -177,7 +171,7 @@ class ProblemController(Controller):
         offset: FromQuery[int] = 0,
     ) -> dict[str, Any]:
         found = _itsm(dcsim).list_problems(states=_members(states, ProblemState), incident=incident, ci=ci, q=q)
-        return _page(found, limit, offset)
+        return page(found, limit, offset)
 
     @post("/", status_code=HTTP_201_CREATED, summary="Open a problem")
     async def create_problem(
@@ -248,7 +242,7 @@ class ChangeController(Controller):
         found = _itsm(dcsim).list_changes(
             states=_members(states, ChangeState), types=_members(type, ChangeType), ci=ci, q=q
         )
-        return _page(found, limit, offset)
+        return page(found, limit, offset)
 
     @post("/", status_code=HTTP_201_CREATED, summary="Request a change (standard changes are created approved)")
     async def create_change(

@@ -16,8 +16,7 @@ from dcsim.errors import InvalidInput
 from dcsim.sim.engine import VmRequest
 from dcsim.sim.faults import FaultKind
 from dcsim.sim.model import Cluster, Datacenter, Datastore, Host, Network
-
-MAX_PAGE = 1000
+from dcsim.web.paging import page
 
 
 @attrs.frozen
@@ -59,12 +58,6 @@ class ReconfigureRequest:
     load_profile: str | None = None
 
 
-def _page(items: list[Any], limit: int, offset: int) -> dict[str, Any]:
-    if limit < 1 or limit > MAX_PAGE or offset < 0:
-        raise InvalidInput(f"limit must be 1..{MAX_PAGE} and offset >= 0")
-    return {"total": len(items), "limit": limit, "offset": offset, "items": to_json(items[offset : offset + limit])}
-
-
 class VmController(Controller):
     """VMs and instances: list, create, power, snapshots, clone, migrate, reconfigure."""
 
@@ -88,7 +81,7 @@ class VmController(Controller):
         vms = dcsim.sim.list_vms(
             platform=platform, power_state=power_state, host=host, cluster=cluster, guest_os=guest_os, tag=tag, q=q
         )
-        return _page(vms, limit, offset)
+        return page(vms, limit, offset)
 
     @post("/", status_code=HTTP_201_CREATED, summary="Create a VM")
     async def create_vm(self, dcsim: NamedDependency[DcSim], data: JSONBody[dict[str, Any]]) -> dict[str, Any]:
