@@ -260,3 +260,35 @@ def test_changes_reach_the_cmdb_through_bus_events(ucs_server, ucs):
     assert "SP-cmdb-01" in names
     ucs.remove_mo(ucs.query_dn("org-root/ls-SP-cmdb-01"))
     ucs.commit()
+
+
+def test_config_conf_mo_and_instantiate_template_through_raw_methods(ucs):
+    from ucsmsdk.ucsmethodfactory import config_conf_mo, ls_instantiate_template
+    from ucsmsdk.ucsbasetype import ConfigConfig
+
+    config = ConfigConfig()
+    config.child_add(OrgOrg(parent_mo_or_dn="org-root", name="Raw", descr="one object"))
+    created = ucs.process_xml_elem(config_conf_mo(ucs.cookie, "org-root/org-Raw", config))
+    assert [(mo.dn, mo.descr) for mo in created] == [("org-root/org-Raw", "one object")]
+
+    made = ucs.process_xml_elem(
+        ls_instantiate_template(ucs.cookie, "org-root/ls-SP-Template-RHEL9", "true", "SP-raw-01", "org-root/org-Raw")
+    )
+    assert [(mo.dn, mo.src_templ_name, mo.type) for mo in made] == [
+        ("org-root/org-Raw/ls-SP-raw-01", "SP-Template-RHEL9", "instance")
+    ]  # fmt: skip
+    with pytest.raises(UcsException) as again:
+        ucs.process_xml_elem(
+            ls_instantiate_template(ucs.cookie, "org-root/ls-SP-Template-RHEL9", "true", "SP-raw-01", "org-root/org-Raw")
+        )
+    assert again.value.error_code == "103"
+    # inErrorOnExisting="false": the existing profile is the answer.
+    same = ucs.process_xml_elem(
+        ls_instantiate_template(ucs.cookie, "org-root/ls-SP-Template-RHEL9", "false", "SP-raw-01", "org-root/org-Raw")
+    )
+    assert [mo.dn for mo in same] == ["org-root/org-Raw/ls-SP-raw-01"]
+    with pytest.raises(UcsException, match="not a service profile template"):
+        ucs.process_xml_elem(ls_instantiate_template(ucs.cookie, "org-root/ls-SP-web-01", "true", "x1", "org-root"))
+    ucs.remove_mo(ucs.query_dn("org-root/org-Raw"))
+    ucs.commit()
+    assert ucs.query_dn("org-root/org-Raw/ls-SP-raw-01") is None

@@ -204,12 +204,21 @@ def _migrated_store(ctx: click.Context) -> Any:
 @click.option("--clusters", type=click.IntRange(1), default=2, show_default=True, help="Clusters per datacenter.")
 @click.option("--hosts", type=click.IntRange(1), default=8, show_default=True, help="Hosts per cluster.")
 @click.option("--vms", type=click.IntRange(0), default=100, show_default=True, help="VMs in all.")
+@click.option("--chassis", type=click.IntRange(0), default=0, show_default=True,
+              help="UCS chassis (8 blades each) of a UCS domain per datacenter; 0: no UCS.")  # fmt: skip
 @click.option("--replace", is_flag=True, help="Replace the estate the store holds.")
 @click.pass_context
 def seed(
-    ctx: click.Context, seed_number: int, datacenters: int, clusters: int, hosts: int, vms: int, replace: bool
+    ctx: click.Context,
+    seed_number: int,
+    datacenters: int,
+    clusters: int,
+    hosts: int,
+    vms: int,
+    chassis: int,
+    replace: bool,
 ) -> None:
-    """Generate a large vSphere estate into the store, deterministically from a seed."""
+    """Generate a large vSphere (and UCS) estate into the store, deterministically from a seed."""
     import time
 
     import attrs
@@ -227,7 +236,7 @@ def seed(
         world = World()
         topology = Topology(world, seed=seed_number)
         generate(
-            topology, datacenters=datacenters, clusters=clusters, hosts=hosts, vms=vms,
+            topology, datacenters=datacenters, clusters=clusters, hosts=hosts, vms=vms, chassis=chassis,
             progress=lambda done, total: click.echo(f"  generated {done}/{total} VMs", err=True),
         )  # fmt: skip
         # Plugins may add to generated estates too; core's default seed stays out.

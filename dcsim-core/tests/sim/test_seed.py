@@ -100,3 +100,24 @@ def test_seed_command_is_deterministic(tmp_path):
     store.close()
     refused = runner.invoke(main, ["--data-dir", str(tmp_path / "a"), "seed", "--vms", "5"])
     assert refused.exit_code == 1 and "--replace" in refused.output
+
+
+def test_seed_command_generates_ucs_domains(tmp_path):
+    args = ["--data-dir", str(tmp_path), "seed", "--datacenters", "2", "--hosts", "1", "--vms", "0", "--chassis", "3"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    store = dcsim.open(settings=load_settings(environ={}, data_dir=tmp_path)).store
+    try:
+        kinds: dict[str, list[dict]] = {}
+        for document in store.list("sim"):
+            kinds.setdefault(document.key.split("/")[0], []).append(document.value)
+    finally:
+        store.close()
+    assert sorted(d["name"] for d in kinds["ucs_domain"]) == ["ucs-01", "ucs-02"]
+    assert len(kinds["fabric_interconnect"]) == 4 and len(kinds["chassis"]) == 6
+    assert len(kinds["blade"]) == 48  # 8 per chassis
+    profiles = kinds["service_profile"]
+    assert len(profiles) == 24  # every other blade
+    by_id = {b["id"]: b for b in kinds["blade"]}
+    assert all(by_id[p["blade_id"]]["service_profile_id"] == p["id"] for p in profiles)
+    assert len({mac for p in profiles for mac in p["macs"]}) == 48

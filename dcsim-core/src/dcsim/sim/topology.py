@@ -273,18 +273,22 @@ def generate(
     clusters: int = 2,
     hosts: int = 8,
     vms: int = 100,
+    chassis: int = 0,
     progress: Callable[[int, int], None] | None = None,
 ) -> None:
     """A generated vSphere estate: ``datacenters`` x ``clusters`` x ``hosts`` hosts and
-    ``vms`` VMs spread round-robin over them, sizes and guests drawn from the seed.
+    ``vms`` VMs spread round-robin over them, sizes and guests drawn from the seed; with
+    ``chassis``, a UCS domain per datacenter with that many chassis (see ``generate_ucs``).
 
-    Generated VMs have no node (no SSH guest): thousands of containers are not the point
-    of a large estate. ``progress(done, total)`` is called every 1,000 VMs.
+    Generated VMs and blades have no node (no SSH guest): thousands of containers are not
+    the point of a large estate. ``progress(done, total)`` is called every 1,000 VMs.
     """
     t = topology
     all_hosts: list[tuple[Host, Network, Datastore]] = []
     for d in range(1, datacenters + 1):
         dc = t.datacenter(f"dc-{d:02d}", Platform.VMWARE)
+        if chassis:
+            generate_ucs(t, dc, f"ucs-{d:02d}", chassis=chassis)
         network = t.network(f"VM Network {d:02d}", dc, vlan=100 + d, cidr=f"10.{100 + d}.0.0/16")
         datastore = t.datastore(f"datastore-{d:02d}", dc, capacity_gb=1_000_000)
         for c in range(1, clusters + 1):
@@ -308,4 +312,39 @@ def generate(
             progress(n, vms)
 
 
-__all__ = ["FIRMWARE", "MAC_PREFIX", "Topology", "build_default", "generate", "kind_of"]
+def generate_ucs(topology: Topology, datacenter: Datacenter, name: str, *, chassis: int, blades: int = 8) -> UcsDomain:
+    """A UCS domain ``name`` in ``datacenter``: fabric interconnects A and B, ``chassis``
+    chassis of ``blades`` blades, two templates, and a service profile on every other blade."""
+    t = topology
+    domain = t.add(UcsDomain(id=t.id("ucs_domain", name), name=name, datacenter_id=datacenter.id, firmware=FIRMWARE))
+    for side in ("A", "B"):
+        fi = f"{name}-{side}"
+        t.add(FabricInterconnect(id=t.id("fabric_interconnect", fi), name=fi, domain_id=domain.id, side=side,
+                                 model="UCS-FI-6454", serial=_serial(t, fi, "FDO"), primary=side == "A"))  # fmt: skip
+    templates = [
+        t.add(ServiceProfileTemplate(id=t.id("service_profile_template", f"{name}-{guest.value}"),
+                                     name=f"{name}-tmpl-{guest.value}", domain_id=domain.id, guest_os=guest,
+                                     firmware=FIRMWARE))
+        for guest in GuestOs
+    ]  # fmt: skip
+    for c in range(1, chassis + 1):
+        box = t.add(Chassis(id=t.id("chassis", f"{name}-chassis-{c:02d}"), name=f"{name}-chassis-{c:02d}",
+                            domain_id=domain.id, number=c, model="UCSB-5108-AC2",
+                            serial=_serial(t, f"{name}-chassis-{c:02d}", "FOX"), slots=blades))  # fmt: skip
+        for slot in range(1, blades + 1):
+            blade_name = f"{name}-c{c:02d}s{slot:02d}"
+            blade = t.add(Blade(id=t.id("blade", blade_name), name=blade_name, chassis_id=box.id, slot=slot,
+                                model="UCSB-B200-M5", serial=_serial(t, blade_name, "FCH"), cpu=32,
+                                memory_mb=262_144, firmware=FIRMWARE))  # fmt: skip
+            if slot % 2:
+                profile_name = f"{name}-sp-c{c:02d}s{slot:02d}"
+                profile = t.add(ServiceProfile(
+                    id=t.id("service_profile", profile_name), name=profile_name, domain_id=domain.id,
+                    template_id=templates[slot % len(templates)].id, blade_id=blade.id, firmware_policy=FIRMWARE,
+                    macs=[t.mac(Platform.UCS, profile_name, 0), t.mac(Platform.UCS, profile_name, 1)],
+                ))  # fmt: skip
+                blade.service_profile_id = profile.id
+    return domain  # type: ignore[no-any-return]
+
+
+__all__ = ["FIRMWARE", "MAC_PREFIX", "Topology", "build_default", "generate", "generate_ucs", "kind_of"]
