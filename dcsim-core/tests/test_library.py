@@ -47,3 +47,14 @@ def test_data_survives_a_server_restart(make_client):
 
 def _settings(tmp_path, **overrides):
     return load_settings(environ={}, data_dir=tmp_path / "dc", **{"create_admin_token": False, **overrides})
+
+
+async def test_the_same_instance_restarts_with_its_metrics(tmp_path):
+    from prometheus_client import generate_latest
+
+    sim = dcsim.open(settings=_settings(tmp_path))
+    for _ in range(2):
+        async with sim:
+            text = generate_latest(sim.metrics).decode()
+            assert text.count("# TYPE dcsim_vm_cpu_usage gauge") == 1
+    assert sim.sim.collector is None

@@ -263,8 +263,8 @@ def test_changes_reach_the_cmdb_through_bus_events(ucs_server, ucs):
 
 
 def test_config_conf_mo_and_instantiate_template_through_raw_methods(ucs):
-    from ucsmsdk.ucsmethodfactory import config_conf_mo, ls_instantiate_template
     from ucsmsdk.ucsbasetype import ConfigConfig
+    from ucsmsdk.ucsmethodfactory import config_conf_mo, ls_instantiate_template
 
     config = ConfigConfig()
     config.child_add(OrgOrg(parent_mo_or_dn="org-root", name="Raw", descr="one object"))
@@ -279,7 +279,9 @@ def test_config_conf_mo_and_instantiate_template_through_raw_methods(ucs):
     ]  # fmt: skip
     with pytest.raises(UcsException) as again:
         ucs.process_xml_elem(
-            ls_instantiate_template(ucs.cookie, "org-root/ls-SP-Template-RHEL9", "true", "SP-raw-01", "org-root/org-Raw")
+            ls_instantiate_template(
+                ucs.cookie, "org-root/ls-SP-Template-RHEL9", "true", "SP-raw-01", "org-root/org-Raw"
+            )
         )
     assert again.value.error_code == "103"
     # inErrorOnExisting="false": the existing profile is the answer.

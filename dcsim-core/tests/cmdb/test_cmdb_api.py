@@ -159,3 +159,32 @@ def test_listing_filters_and_pages(dcsim_client):
     assert page["total"] == 6 and len(page["items"]) == 2
     types = {ci["type"] for ci in client.get("/cmdb/cis?limit=1000").json()["items"]}
     assert types == {"datacenter", "cluster", "host", "vm", "network", "storage", "service_profile", "application"}
+
+
+async def test_a_ci_the_backend_refuses_is_an_error_of_the_run_not_its_end(make_dcsim):
+    from dcsim.errors import InvalidInput
+
+    async with make_dcsim() as dc:
+        cmdb = dc.services["cmdb"]
+        real_update = cmdb.backend.update_ci
+
+        async def refuse_vm_002(ci_id, changes, actor):
+            ci = await cmdb.backend.get_ci(ci_id)
+            if ci.name == "vm-002":
+                raise InvalidInput("the backend refuses vm-002")
+            return await real_update(ci_id, changes, actor)
+
+        cmdb.backend.update_ci = refuse_vm_002
+        await dc.sim.migrate("vm-002", "esxi-01")
+        await dc.sim.migrate("vm-003", "esxi-02")
+        run = await cmdb.sync()
+        assert run.errors == ["vm vm-002: the backend refuses vm-002"]
+        assert run.updated >= 1
+        ci = next(c for c in (await cmdb.backend.list_cis(_query()))[1] if c.name == "vm-003")
+        assert ci.attributes["host"] == "esxi-02"
+
+
+def _query():
+    from dcsim.cmdb.backend import CiQuery
+
+    return CiQuery(type="vm", limit=100)

@@ -45,7 +45,8 @@ async def dcsim_startup(dcsim: DcSim) -> None:
     from dcsim.sim.metrics import SimMetrics
 
     await dcsim.sim.start(dcsim)
-    dcsim.metrics.register(SimMetrics(dcsim.sim, seed=dcsim.settings.sim_seed))
+    dcsim.sim.collector = SimMetrics(dcsim.sim, seed=dcsim.settings.sim_seed)
+    dcsim.metrics.register(dcsim.sim.collector)
     await dcsim.services["cmdb"].start(dcsim)
     await dcsim.services["itsm"].start(dcsim)
 
@@ -54,6 +55,10 @@ async def dcsim_startup(dcsim: DcSim) -> None:
 async def dcsim_shutdown(dcsim: DcSim) -> None:
     await dcsim.services["itsm"].close()
     await dcsim.services["cmdb"].close()
+    if dcsim.sim.collector is not None:
+        # A restarted instance registers a new one.
+        dcsim.metrics.unregister(dcsim.sim.collector)
+        dcsim.sim.collector = None
     await dcsim.sim.close()
 
 

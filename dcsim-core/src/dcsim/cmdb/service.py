@@ -21,7 +21,7 @@ from dcsim.cmdb.mapping import application_source_id, desired_state, map_object
 from dcsim.cmdb.model import Ci, CiSpec, CiStatus, Relationship, RelationshipSpec
 from dcsim.convert import to_json
 from dcsim.drivers import load_driver
-from dcsim.errors import InvalidInput, Unavailable
+from dcsim.errors import Conflict, InvalidInput, Unavailable
 from dcsim.model import Event, utcnow
 from dcsim.sim.model import KINDS
 
@@ -126,14 +126,22 @@ class Cmdb:
             by_source: dict[str, Ci] = {}
             async with self.backend.batch():
                 for spec in specs:
-                    by_source[spec.source_id] = await self._upsert(spec, run)
+                    # One CI the backend refuses (NetBox validation, a conflict) is that
+                    # CI's error, not the end of the run; an unreachable backend still is.
+                    try:
+                        by_source[spec.source_id] = await self._upsert(spec, run)
+                    except (InvalidInput, Conflict) as exc:
+                        run.errors.append(f"{spec.type} {spec.name}: {exc.detail}")
                 wanted = {spec.source_id for spec in specs}
                 _, existing = await self.backend.list_cis(CiQuery(status="all", limit=10**9))
                 # Relationships first, so a decommissioned CI's history ends with its decommissioning.
                 await self._reconcile_relationships(relationships, by_source, None, run)
                 for ci in existing:
                     if ci.source == "sim" and ci.source_id not in wanted and ci.status is CiStatus.ACTIVE:
-                        await self._decommission(ci, run)
+                        try:
+                            await self._decommission(ci, run)
+                        except (InvalidInput, Conflict) as exc:
+                            run.errors.append(f"{ci.type} {ci.name}: {exc.detail}")
             return await self._finish(run, full=True)
 
     async def sync_object(self, kind: str, object_id: str, trigger: str = "event") -> SyncRun:

@@ -53,6 +53,8 @@ from dcsim.sim.topology import MAC_PREFIX, Topology
 from dcsim.sim.world import World, kind_of
 
 if TYPE_CHECKING:
+    from prometheus_client.registry import Collector
+
     from dcsim.app import DcSim
     from dcsim.settings import Settings
 
@@ -184,6 +186,8 @@ class Simulation:
         self._lock = asyncio.Lock()
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._dcsim: DcSim | None = None
+        #: The Prometheus collector of simulated metrics while the instance runs.
+        self.collector: Collector | None = None
 
     # Lifecycle ------------------------------------------------------------------------
 

@@ -65,4 +65,6 @@ def _openapi_config() -> OpenAPIConfig:
         render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
         components=Components(security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}),
         security=[{"bearer": []}],
+        # Handlers' docstrings are their operations' descriptions.
+        use_handler_docstrings=True,
     )
