@@ -83,6 +83,37 @@ def test_versions_grow_by_one_per_write(store: SqlStore) -> None:
     assert store.get(NS, "a").version == 4
 
 
+def test_put_many_upserts_in_one_call(store: SqlStore) -> None:
+    store.put(NS, "b", {"n": 0})
+
+    assert store.put_many(NS, {"a": {"n": 1}, "b": {"n": 2}, "c": {"n": 3}}) == 3
+
+    assert [(d.key, d.value, d.version) for d in store.list(NS)] == [
+        ("a", {"n": 1}, 1), ("b", {"n": 2}, 2), ("c", {"n": 3}, 1)
+    ]  # fmt: skip
+    assert store.put_many(NS, {}) == 0
+
+
+def test_put_many_inside_a_transaction_commits_with_it(store: SqlStore) -> None:
+    with pytest.raises(RuntimeError), store.transaction() as session:
+        session.put_many(NS, {f"k{i:04d}": {"i": i} for i in range(2500)})
+        assert session.count(NS) == 2500
+        raise RuntimeError("roll back")
+    assert store.count(NS) == 0
+    with store.transaction() as session:
+        session.put_many(NS, {f"k{i:04d}": {"i": i} for i in range(2500)})
+    assert store.count(NS) == 2500 and store.get(NS, "k2499").value == {"i": 2499}
+
+
+@pytest.mark.parametrize(
+    "values", [{"ok": {"n": 1}, "bad": [1, 2]}, {"ok": {"n": 1}, "": {"n": 2}}, {"ok": {"n": 1}, "x": {"f": {1, 2}}}]
+)
+def test_put_many_refuses_the_whole_batch(store: SqlStore, values: dict) -> None:
+    with pytest.raises(InvalidInput):
+        store.put_many(NS, values)
+    assert store.find(NS, "ok") is None
+
+
 def test_missing_document_is_not_found(store: SqlStore) -> None:
     assert store.find(NS, "missing") is None
     with pytest.raises(NotFound):

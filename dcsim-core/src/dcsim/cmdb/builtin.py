@@ -8,7 +8,7 @@ queries, so listing and impact analysis do not scan the database.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -48,7 +48,7 @@ class BuiltinCmdb(CmdbBackend):
         self._by_source: dict[str, str] = {}
         self._rels: dict[str, Relationship] = {}
         self._rel_keys: set[tuple[str, str, str]] = set()
-        self._pending: list[Callable[[DocumentSession], None]] | None = None
+        self._pending: _Writes | None = None
         self._lock = asyncio.Lock()
         for doc in await asyncio.to_thread(self._store.list, CI_NAMESPACE):
             self._index(converter.structure(doc.value, Ci))
@@ -161,23 +161,18 @@ class BuiltinCmdb(CmdbBackend):
 
     @asynccontextmanager
     async def batch(self) -> AsyncIterator[None]:
-        """Collect the block's writes and commit them in one transaction at its end."""
+        """Collect the block's writes and commit them at its end: one transaction, and
+        one bulk write per namespace (a bootstrap writes a hundred thousand records)."""
         if self._pending is not None:  # already batching: the outer block commits
             yield
             return
-        self._pending = []
+        self._pending = _Writes()
         try:
             yield
             writes = self._pending
         finally:
             self._pending = None
-
-        def commit() -> None:
-            with self._store.transaction() as session:
-                for write in writes:
-                    write(session)
-
-        await asyncio.to_thread(commit)
+        await asyncio.to_thread(self._commit, writes)
 
     async def _write(
         self,
@@ -187,27 +182,52 @@ class BuiltinCmdb(CmdbBackend):
         removed_rels: Sequence[Relationship] = (),
         history: Sequence[HistoryEntry] = (),
     ) -> None:
-        def write(session: DocumentSession) -> None:
-            for ci in cis:
-                session.put(CI_NAMESPACE, ci.id, converter.unstructure(ci))
-            for rel in rels:
-                session.put(REL_NAMESPACE, rel.id, converter.unstructure(rel))
-            for rel in removed_rels:
-                session.delete(REL_NAMESPACE, rel.id)
-            for entry in history:
-                # Keys sort by time within a CI, so a prefix listing is the history in order.
-                key = f"{entry.ci_id}/{entry.at.isoformat()}/{entry.id}"
-                session.put(HISTORY_NAMESPACE, key, converter.unstructure(entry))
+        writes = self._pending if self._pending is not None else _Writes()
+        writes.add(cis, rels, removed_rels, history)
+        if self._pending is None:
+            await asyncio.to_thread(self._commit, writes)
 
-        if self._pending is not None:
-            self._pending.append(write)
-            return
+    def _commit(self, writes: _Writes) -> None:
+        with self._store.transaction() as session:
+            writes.write(session)
 
-        def commit() -> None:
-            with self._store.transaction() as session:
-                write(session)
 
-        await asyncio.to_thread(commit)
+class _Writes:
+    """Records to write in one transaction, the last version of each."""
+
+    def __init__(self) -> None:
+        self.cis: dict[str, Ci] = {}
+        self.rels: dict[str, Relationship] = {}
+        self.removed: set[str] = set()
+        self.history: list[HistoryEntry] = []
+
+    def add(
+        self,
+        cis: Sequence[Ci],
+        rels: Sequence[Relationship],
+        removed_rels: Sequence[Relationship],
+        history: Sequence[HistoryEntry],
+    ) -> None:
+        self.cis.update((ci.id, ci) for ci in cis)
+        for rel in rels:
+            self.rels[rel.id] = rel
+            self.removed.discard(rel.id)
+        for rel in removed_rels:
+            self.rels.pop(rel.id, None)
+            self.removed.add(rel.id)
+        self.history.extend(history)
+
+    def write(self, session: DocumentSession) -> None:
+        session.put_many(CI_NAMESPACE, {ci.id: converter.unstructure(ci) for ci in self.cis.values()})
+        session.put_many(REL_NAMESPACE, {rel.id: converter.unstructure(rel) for rel in self.rels.values()})
+        for rel_id in sorted(self.removed):
+            # A relationship made and removed within one batch was never written.
+            if session.find(REL_NAMESPACE, rel_id) is not None:
+                session.delete(REL_NAMESPACE, rel_id)
+        # Keys sort by time within a CI, so a prefix listing is the history in order.
+        session.put_many(HISTORY_NAMESPACE, {
+            f"{entry.ci_id}/{entry.at.isoformat()}/{entry.id}": converter.unstructure(entry) for entry in self.history
+        })  # fmt: skip
 
 
 def _key(relationship: Relationship) -> tuple[str, str, str]:

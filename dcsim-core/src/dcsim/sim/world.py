@@ -112,15 +112,13 @@ class World:
 
     def save(self, session: DocumentSession, objects: Iterable[Any] = (), removed: Iterable[Any] = ()) -> None:
         """Write ``objects`` and delete ``removed`` in ``session`` (one transaction)."""
-        for obj in objects:
-            session.put(NAMESPACE, self.key(obj), converter.unstructure(obj))
+        session.put_many(NAMESPACE, {self.key(obj): converter.unstructure(obj) for obj in objects})
         for obj in removed:
             session.delete(NAMESPACE, self.key(obj))
 
     def save_all(self, session: DocumentSession) -> None:
-        """Write every object."""
-        for _, objects in self.kinds():
-            self.save(session, objects)
+        """Write every object (one batch)."""
+        self.save(session, [obj for _, objects in self.kinds() for obj in objects])
 
     @classmethod
     def load(cls, session: DocumentSession) -> World:

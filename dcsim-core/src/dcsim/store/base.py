@@ -9,7 +9,7 @@ against SQLite and PostgreSQL.
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +38,17 @@ class DocumentSession(abc.ABC):
         does not exist; n requires its current version to be n. A mismatch raises
         :class:`dcsim.errors.Conflict`. Versions start at 1 and grow by 1 per write.
         """
+
+    def put_many(self, namespace: str, values: Mapping[str, dict[str, Any]]) -> int:
+        """Create or replace many documents of ``namespace`` (key to value), unconditionally.
+
+        For bulk writes (a seed, a CMDB bootstrap): drivers send them as one batch.
+        Versions grow as ``put`` makes them grow; invalid keys or values refuse the whole
+        call. Returns how many documents were written.
+        """
+        for key, value in values.items():
+            self.put(namespace, key, value)
+        return len(values)
 
     @abc.abstractmethod
     def delete(self, namespace: str, key: str, expected_version: int | None = None) -> None:

@@ -16,7 +16,7 @@ import json
 import secrets
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -290,6 +290,11 @@ class SqlStore(Store):
         with self.transaction() as session:
             return session.put(namespace, key, value, expected_version)
 
+    def put_many(self, namespace: str, values: Mapping[str, dict[str, Any]]) -> int:
+        """See :meth:`DocumentSession.put_many`; runs in a transaction of its own."""
+        with self.transaction() as session:
+            return session.put_many(namespace, values)
+
     def delete(self, namespace: str, key: str, expected_version: int | None = None) -> None:
         """See :meth:`DocumentSession.delete`; runs in a transaction of its own."""
         with self.transaction() as session:
@@ -413,6 +418,33 @@ class SqlDocumentSession(DocumentSession):
         if row is None:
             raise Conflict(f"document {key!r} in {namespace!r} is not at version {expected_version}")
         return _document(row)
+
+    def put_many(self, namespace: str, values: Mapping[str, dict[str, Any]]) -> int:
+        """Upsert many documents in one executemany batch (no RETURNING, no savepoints)."""
+        now = utcnow()
+        rows = []
+        for key, value in values.items():
+            _check_name(namespace, key)
+            if not isinstance(value, dict):
+                raise InvalidInput(f"a document value must be a JSON object, not {type(value).__name__} ({key!r})")
+            rows.append({"namespace": namespace, "key": key, "value": value, "version": 1, "updated_at": now})
+        if not rows:
+            return 0
+        table = documents_table
+        upsert = (postgresql.insert if self._url.get_backend_name() == "postgresql" else sqlite.insert)(table)
+        query = upsert.on_conflict_do_update(
+            index_elements=[table.c.namespace, table.c.key],
+            set_={"value": upsert.excluded["value"], "version": table.c.version + 1, "updated_at": now},
+        )
+        try:
+            with translate_errors(self._url):
+                self.session.execute(query, rows)
+        except (exc.StatementError, TypeError, ValueError) as error:
+            cause = getattr(error, "orig", None) or error
+            if not isinstance(error, exc.DataError) and not isinstance(cause, (TypeError, ValueError)):
+                raise
+            raise InvalidInput(f"documents in {namespace!r} cannot be stored: {_first_line(cause)}") from error
+        return len(rows)
 
     def delete(self, namespace: str, key: str, expected_version: int | None = None) -> None:
         """Delete a document; NotFound if absent, Conflict on a version mismatch."""
