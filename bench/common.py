@@ -18,6 +18,41 @@ from pathlib import Path
 STOP_TIMEOUT = 15.0
 
 
+def bench_env() -> dict[str, str]:
+    """The environment without the developer's ``DCSIM_*`` settings (another database,
+    Redis) that must not leak into the figures; quiet logs."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DCSIM_")}
+    env["DCSIM_LOG_LEVEL"] = "WARNING"
+    return env
+
+
+def seed(dcsim: str, data_dir: Path, env: dict[str, str], *args: str) -> float:
+    """Run ``dcsim seed`` with ``args`` into ``data_dir``; the seconds it took."""
+    started = time.perf_counter()
+    subprocess.run(
+        [dcsim, "--data-dir", str(data_dir), "seed", *args],
+        env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600,
+    )  # fmt: skip
+    return time.perf_counter() - started
+
+
+def serve(
+    dcsim: str, data_dir: Path, env: dict[str, str], timeout: float
+) -> tuple[subprocess.Popen[bytes], int, float]:
+    """``dcsim serve`` on a free loopback port, waited for: the process, its port and the
+    seconds until ``/healthz`` answered. Its log is ``serve.log`` in the data directory."""
+    port = free_port()
+    log = (data_dir / "serve.log").open("wb")
+    started = time.perf_counter()
+    server = subprocess.Popen(
+        [dcsim, "--data-dir", str(data_dir), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    progress(f"serving on 127.0.0.1:{port} (pid {server.pid}); waiting for /healthz")
+    wait_healthy(port, server, timeout)
+    return server, port, time.perf_counter() - started
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -10,47 +10,30 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import os
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-from common import free_port, getter, latency, progress, rss_mb, stop, wait_healthy
+from common import bench_env, getter, latency, progress, rss_mb, seed, serve, stop
 
 
 def main() -> int:
     args = _parse_args()
     dcsim = args.dcsim or str(Path(sys.executable).with_name("dcsim"))
     data_dir = Path(tempfile.mkdtemp(prefix="dcsim-bench-"))
-    # A developer's DCSIM_* settings (another database, Redis) must not leak into the figures.
-    env = {key: value for key, value in os.environ.items() if not key.startswith("DCSIM_")}
-    env["DCSIM_LOG_LEVEL"] = "WARNING"
+    env = bench_env()
     rows: list[tuple[str, str]] = []
     server: subprocess.Popen[bytes] | None = None
     try:
         progress(f"seeding {args.vms} VMs into {data_dir}")
-        started = time.perf_counter()
-        subprocess.run(
-            [dcsim, "--data-dir", str(data_dir), "seed", "--vms", str(args.vms), "--datacenters",
-             str(args.datacenters), "--clusters", str(args.clusters), "--hosts", str(args.hosts)],
-            env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600,
-        )  # fmt: skip
-        rows.append((f"seed {args.vms} VMs (dcsim seed)", f"{time.perf_counter() - started:.2f} s"))
-
-        port = free_port()
-        log = (data_dir / "serve.log").open("wb")
-        started = time.perf_counter()
-        server = subprocess.Popen(
-            [dcsim, "--data-dir", str(data_dir), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        progress(f"serving on 127.0.0.1:{port} (pid {server.pid}); waiting for /healthz")
-        wait_healthy(port, server, args.start_timeout)
-        rows.append(("start-up to /healthz 200", f"{time.perf_counter() - started:.2f} s"))
+        seconds = seed(dcsim, data_dir, env, "--vms", str(args.vms), "--datacenters", str(args.datacenters),
+                       "--clusters", str(args.clusters), "--hosts", str(args.hosts))  # fmt: skip
+        rows.append((f"seed {args.vms} VMs (dcsim seed)", f"{seconds:.2f} s"))
+        server, port, seconds = serve(dcsim, data_dir, env, args.start_timeout)
+        rows.append(("start-up to /healthz 200", f"{seconds:.2f} s"))
         rows.append(("RSS after start", f"{rss_mb(server.pid):.0f} MB"))
 
         progress("measuring requests")

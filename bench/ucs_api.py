@@ -15,11 +15,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from pathlib import Path
 
-from common import free_port, latency, progress, rss_mb, stop, wait_healthy
+from common import bench_env, latency, progress, rss_mb, seed, serve, stop
 
 
 def main() -> int:
@@ -31,27 +30,15 @@ def main() -> int:
 
     dcsim = args.dcsim or str(Path(sys.executable).with_name("dcsim"))
     data_dir = Path(tempfile.mkdtemp(prefix="dcsim-bench-ucs-"))
-    env = {key: value for key, value in os.environ.items() if not key.startswith("DCSIM_")}
-    env["DCSIM_LOG_LEVEL"] = "WARNING"
+    env = bench_env()
     os.environ["no_proxy"] = "127.0.0.1"
     rows: list[tuple[str, str]] = []
     server: subprocess.Popen[bytes] | None = None
     try:
         progress(f"seeding {args.chassis} chassis into {data_dir}")
-        subprocess.run(
-            [dcsim, "--data-dir", str(data_dir), "seed", "--hosts", "1", "--clusters", "1", "--vms", "0",
-             "--chassis", str(args.chassis)],
-            env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600,
-        )  # fmt: skip
-        port = free_port()
-        log = (data_dir / "serve.log").open("wb")
-        started = time.perf_counter()
-        server = subprocess.Popen(
-            [dcsim, "--data-dir", str(data_dir), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        wait_healthy(port, server, 600)
-        rows.append(("start-up to /healthz 200", f"{time.perf_counter() - started:.2f} s"))
+        seed(dcsim, data_dir, env, "--hosts", "1", "--clusters", "1", "--vms", "0", "--chassis", str(args.chassis))
+        server, port, seconds = serve(dcsim, data_dir, env, 600)
+        rows.append(("start-up to /healthz 200", f"{seconds:.2f} s"))
 
         progress("measuring")
         n = args.requests
