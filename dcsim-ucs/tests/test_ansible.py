@@ -207,3 +207,43 @@ def test_vlan_create_rerun_and_remove(ansible: Ansible, ucs: UcsHandle) -> None:
 
     assert_ok(ansible.run("vlans.yml", "-e", "vlan_state=absent"), ok=1, changed=1)
     assert ucs.query_dn(VLAN_DN) is None
+
+
+def test_association_module_binds_and_unbinds_idempotently(
+    ansible: Ansible, ucs: UcsHandle, ucs_server: ServerProcess
+) -> None:
+    from ucsmsdk.mometa.ls.LsServer import LsServer
+
+    ucs.add_mo(LsServer(parent_mo_or_dn="org-root", name="SP-assoc-01", src_templ_name="SP-Template-Ubuntu"))
+    ucs.commit()
+    # Free blade 3 from the seed's SP-db-01, then bind the new profile to it.
+    free = ansible.run("association.yml", "-e", "profile=SP-db-01 assoc_state=absent")
+    assert_ok(free, ok=1, changed=1)
+    assert ucs.query_dn("sys/chassis-1/blade-3").association == "none"
+
+    assert_ok(ansible.run("association.yml", "-e", "migration=yes"), ok=1, changed=1)
+    profile = ucs.query_dn("org-root/ls-SP-assoc-01")
+    assert (profile.assoc_state, profile.pn_dn) == ("associated", "sys/chassis-1/blade-3")
+    assert ucs.query_dn("org-root/ls-SP-assoc-01/pn").restrict_migration == "yes"
+    blade = next(b for b in rest(ucs_server, "GET", "/sim/state")["objects"]["blade"] if b["name"] == "c01s03")
+    assert blade["power_state"] == "on" and blade["service_profile_id"] == sim_profile(ucs_server, "SP-assoc-01")["id"]
+    assert_ok(ansible.run("association.yml", "-e", "migration=yes"), ok=1, changed=0)
+
+    # Unbind, and put the seed back as it was.
+    assert_ok(ansible.run("association.yml", "-e", "assoc_state=absent"), ok=1, changed=1)
+    assert_ok(ansible.run("association.yml", "-e", "assoc_state=absent"), ok=1, changed=0)
+    assert_ok(ansible.run("association.yml", "-e", "profile=SP-db-01"), ok=1, changed=1)
+    assert ucs.query_dn("org-root/ls-SP-db-01/pn").restrict_migration == "no"
+    ucs.remove_mo(ucs.query_dn("org-root/ls-SP-assoc-01"))
+    ucs.commit()
+
+
+def test_query_module_returns_the_equipment(ansible: Ansible) -> None:
+    result = ansible.home / "query.json"
+    assert_ok(ansible.run("query.yml", "-e", json.dumps({"result_file": str(result)})), ok=2, changed=1)
+    objects = json.loads(result.read_text())
+    assert sorted(blade["dn"] for blade in objects["computeBlade"]) == [
+        "sys/chassis-1/blade-1", "sys/chassis-1/blade-2", "sys/chassis-1/blade-3"
+    ]  # fmt: skip
+    assert sorted(fi["id"] for fi in objects["networkElement"]) == ["A", "B"]
+    assert {blade["oper_power"] for blade in objects["computeBlade"]} == {"on"}

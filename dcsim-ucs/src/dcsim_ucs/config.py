@@ -181,6 +181,8 @@ class Planner:
         elif meta.name == "lsBinding":
             self._bind(parent, attrs_.get("pnDn", ""))  # type: ignore[arg-type]
             self.tree.add(Mo(class_id="lsBinding", dn=change.dn, attrs={"pnDn": attrs_.get("pnDn", "")}))
+            # restrictMigration and the like: kept while the binding lasts.
+            self._put_overlay(change.dn, "lsBinding", {k: v for k, v in attrs_.items() if k != "pnDn"})
         elif meta.name == "lsPower":
             self._power(parent, attrs_.get("state", "up"))  # type: ignore[arg-type]
         else:
@@ -257,6 +259,7 @@ class Planner:
                 self._unbind(existing)
                 self._bind(parent, values["pnDn"])  # type: ignore[arg-type]
                 self.tree.add(Mo(class_id="lsBinding", dn=change.dn, attrs={"pnDn": values["pnDn"]}))
+            self._put_overlay(change.dn, "lsBinding", {k: v for k, v in values.items() if k != "pnDn"})
         elif meta.name == "lsPower":
             if "state" in values:
                 self._power(self.tree.get(existing.parent_dn), values["state"])  # type: ignore[arg-type]
@@ -300,6 +303,7 @@ class Planner:
             self.plan.steps.append(EngineCall(method="disassociate_service_profile",
                                               args=(parent.attrs["name"],)))  # type: ignore[union-attr]  # fmt: skip
             self._unbind(existing)
+            self._forget(existing.dn)
             return
         if existing.dn == ORG_ROOT or not meta.creatable:
             raise invalid_config(f"{existing.dn} cannot be deleted")
@@ -364,6 +368,11 @@ class Planner:
         for mo in self.tree.of_class("lsServer"):
             if mo.attrs.get("hostFwPolicyName"):
                 self._firmware_dirty.add(mo.dn)
+
+    def _forget(self, dn: str) -> None:
+        if self.stored.pop(dn, None) is not None:
+            self.plan.puts.pop(dn, None)
+            self.plan.deletes.add(dn)
 
     def _put_overlay(self, dn: str, class_id: str, values: dict[str, str]) -> None:
         if not values:

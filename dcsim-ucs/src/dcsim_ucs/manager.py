@@ -196,6 +196,21 @@ class UcsManager:
 
         await asyncio.to_thread(forget)
 
+    async def forget_binding(self, profile_id: str) -> None:
+        """Drop the stored properties of a profile's binding (``<profile>/pn``) once it is gone."""
+        profile = self.sim.world.find(ServiceProfile, profile_id)
+        if profile is None or profile.blade_id is not None:
+            return  # deleted (forget_profile covers it), or bound again meanwhile
+        domain = self.sim.world.get(UcsDomain, profile.domain_id)
+        namespace, key = self.namespace(domain), f"{profile_dn(profile)}/pn"
+
+        def forget() -> None:
+            with self.dcsim.store.transaction() as session:
+                if session.find(namespace, key) is not None:
+                    session.delete(namespace, key)
+
+        await asyncio.to_thread(forget)
+
     def _blade_dn(self, name: str) -> str:
         blade = self.sim.world.get(Blade, name)
         return blade_dn(self.sim.world.get(Chassis, blade.chassis_id), blade)

@@ -42,11 +42,14 @@ def dcsim_register_routes(registry: RouteRegistry) -> None:
 
 @hookimpl
 def dcsim_register_subscribers(registry: SubscriberRegistry) -> None:
-    async def forget_deleted_profiles(dcsim: DcSim, event: Event) -> None:
-        await dcsim.services["ucs"].forget_profile(event.data["service_profile"])
+    async def forget(dcsim: DcSim, event: Event) -> None:
+        if event.type == "service_profile.deleted":
+            await dcsim.services["ucs"].forget_profile(event.data["service_profile"])
+        else:
+            await dcsim.services["ucs"].forget_binding(event.data["id"])
 
-    # However a profile goes (XML, REST, /sim), what UCS stored about it goes too.
-    registry.add("ucs-profile-cleanup", forget_deleted_profiles, types=("service_profile.deleted",))
+    # However a profile or its binding goes (XML, REST, the engine), what UCS stored about it goes too.
+    registry.add("ucs-profile-cleanup", forget, types=("service_profile.deleted", "service_profile.disassociated"))
 
 
 @hookimpl

@@ -266,7 +266,7 @@ def _profile(
         tree.add(Mo(class_id="lsBinding", dn=f"{dn}/pn", attrs={
             "pnDn": pn_dn, "assignedToDn": pn_dn, "computeEpDn": pn_dn, "issues": "", "name": "",
             "operState": "used", "restrictMigration": "no",
-        }))  # fmt: skip
+        } | overlay.get(f"{dn}/pn", {})))  # fmt: skip
     macs = profile.macs if isinstance(profile, ServiceProfile) else ["derived", "derived"]
     for index, mac in enumerate(macs):
         ether = f"{dn}/ether-eth{index}"
