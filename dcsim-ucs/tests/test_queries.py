@@ -170,3 +170,19 @@ def test_unknown_class_is_a_ucs_error(ucs):
             ET.fromstring(f'<configResolveClass cookie="{ucs.cookie}" classId="noSuchThing" inHierarchical="false"/>')
         )
     assert failure.value.error_code == "ERR-MO-unknown-class"
+
+
+def test_ucsmsdk_inventory_utility_walks_the_blades(ucs):
+    """ucsmsdk.utils.inventory reads CPUs, DIMMs, disks, PSUs, adaptors, vNICs and vHBAs."""
+    from ucsmsdk.utils.inventory import get_inventory
+
+    inventory = get_inventory(ucs)["127.0.0.1"]
+    counts = {component: len(items) for component, items in inventory.items()}
+    assert counts == {
+        "cpu": 6, "memory": 3, "psu": 4, "pci": 3, "vic": 3, "storage": 3, "disks": 6, "vNICs": 6, "vHBAs": 3,
+        "fabric_interconnect": 2,
+    }  # fmt: skip
+    cpus = sorted(inventory["cpu"], key=lambda c: c["dn"])
+    assert cpus[0]["dn"] == "sys/chassis-1/blade-1/board/cpu-1" and cpus[0]["cores"] == "2"
+    macs = {nic["mac"] for nic in inventory["vNICs"]}
+    assert len(macs) == 6 and all(mac.startswith("00:25:B5") for mac in macs)

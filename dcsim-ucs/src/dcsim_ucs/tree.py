@@ -210,6 +210,97 @@ def _blade(tree: Tree, chassis: Chassis, blade: Blade, profile: ServiceProfile |
     } | overlay.get(dn, {})))  # fmt: skip
     tree.add(Mo(class_id="mgmtController", dn=f"{dn}/mgmt", attrs={"subject": "blade", "id": "1"}))
     _firmware(tree, f"{dn}/mgmt/fw-system", blade.firmware, "blade-controller")
+    _hardware(tree, dn, blade, profile)
+
+
+#: Sizes of the simulated blade hardware.
+DIMM_MB = 16_384
+SOCKETS = 2
+DISKS = 2
+DISK_BYTES = 600 * 1000**3
+
+
+def _hardware(tree: Tree, dn: str, blade: Blade, profile: ServiceProfile | None) -> None:
+    """The blade's board (CPUs, DIMMs, a RAID controller and its disks) and its VIC adaptor,
+    with a host interface per vNIC of the bound profile."""
+    powered = "on" if blade.power_state is PowerState.ON else "off"
+    ok = blade.status is not HealthStatus.FAILED
+    health = {"operState": "operable" if ok else "inoperable", "operability": "operable" if ok else "inoperable",
+              "presence": "equipped", "thermal": "ok", "power": powered, "perf": "ok", "voltage": "ok"}  # fmt: skip
+    board = f"{dn}/board"
+    tree.add(Mo(class_id="computeBoard", dn=board, attrs={
+        "id": "1", "model": "UCSB-B200-M5", "vendor": VENDOR, "serial": _part_serial(blade.serial, "board"),
+        "revision": "0", "operPower": powered, "cpuTypeDescription": "Intel(R) Xeon(R) Gold 6230", **health,
+    }))  # fmt: skip
+    cores = max(1, blade.cpu // SOCKETS)
+    for socket in range(1, SOCKETS + 1):
+        tree.add(Mo(class_id="processorUnit", dn=f"{board}/cpu-{socket}", attrs={
+            "id": str(socket), "socketDesignation": f"CPU{socket}", "model": "Intel(R) Xeon(R) Gold 6230 CPU @ 2.10GHz",
+            "vendor": "Intel(R) Corporation", "arch": "Xeon", "cores": str(cores), "coresEnabled": str(cores),
+            "threads": str(cores * 2), "threadsEnabled": str(cores * 2), "speed": "2.1", "stepping": "7",
+            "serial": "", "revision": "0", "visibility": "yes", **health,
+        }))  # fmt: skip
+    dimms = max(1, -(-blade.memory_mb // DIMM_MB))
+    array = f"{board}/memarray-1"
+    tree.add(Mo(class_id="memoryArray", dn=array, attrs={
+        "id": "1", "cpuId": "1", "currCapacity": str(dimms * DIMM_MB), "maxCapacity": "3145728", "maxDevices": "24",
+        "populated": str(dimms), "errorCorrection": "undiscovered", "vendor": VENDOR, **health,
+    }))  # fmt: skip
+    for slot in range(1, dimms + 1):
+        tree.add(Mo(class_id="memoryUnit", dn=f"{array}/mem-{slot}", attrs={
+            "id": str(slot), "array": "1", "bank": "0", "capacity": str(DIMM_MB), "clock": "2933", "speed": "2933",
+            "formFactor": "DIMM", "type": "DDR4", "width": "64", "location": f"DIMM_{chr(64 + slot)}1",
+            "model": "UCS-MR-X16G1RT-H", "vendor": "0xCE00", "serial": _part_serial(blade.serial, f"mem{slot}"),
+            "visibility": "yes", **health,
+        }))  # fmt: skip
+    controller = f"{board}/storage-SAS-1"
+    tree.add(Mo(class_id="storageController", dn=controller, attrs={
+        "id": "1", "type": "SAS", "model": "Cisco 12G Modular RAID Controller", "vendor": "LSI Logic",
+        "serial": _part_serial(blade.serial, "raid"), "raidSupport": "RAID0, RAID1", "pciSlot": "MEZZ",
+        "controllerStatus": "Optimal", "mode": "RAID", **health,
+    }))  # fmt: skip
+    for disk in range(1, DISKS + 1):
+        tree.add(Mo(class_id="storageLocalDisk", dn=f"{controller}/disk-{disk}", attrs={
+            "id": str(disk), "model": "ST600MM0009", "vendor": "SEAGATE", "serial": _part_serial(blade.serial, f"disk{disk}"),
+            "size": str(DISK_BYTES // 1024**2), "numberOfBlocks": str(DISK_BYTES // 512), "blockSize": "512",
+            "connectionProtocol": "SAS", "deviceType": "HDD", "diskState": "good", "linkSpeed": "12-gbps",
+            "powerState": "active", "bootable": "false", "presence": "equipped",
+            "operability": health["operability"], "thermal": "ok",
+        }))  # fmt: skip
+    tree.add(Mo(class_id="pciEquipSlot", dn=f"{dn}/equipped-slot-1", attrs={
+        "id": "1", "model": "UCSB-MLOM-40G-04", "vendor": VENDOR, "serial": _part_serial(blade.serial, "mlom"),
+        "smbiosId": "1", "controllerReported": "MLOM", "hostReported": "MLOM", "discoveryState": "discovered",
+    }))  # fmt: skip
+    adaptor = f"{dn}/adaptor-1"
+    tree.add(Mo(class_id="adaptorUnit", dn=adaptor, attrs={
+        "id": "1", "model": "UCSB-MLOM-40G-04", "vendor": VENDOR, "serial": _part_serial(blade.serial, "mlom"),
+        "partNumber": "73-19235-02", "revision": "0", "pciSlot": "MLOM", "baseMac": _mac_of(blade.id),
+        "chassisId": dn.split("/")[1].removeprefix("chassis-"), "bladeId": str(blade.slot), "connPath": "A,B",
+        "connStatus": "A,B", "managingInst": "A", "integrated": "no", "fltAggr": "0", **health,
+    }))  # fmt: skip
+    if profile is None:
+        return
+    profile_path = profile_dn(profile)
+    for index, mac in enumerate(profile.macs):
+        tree.add(Mo(class_id="adaptorHostEthIf", dn=f"{adaptor}/host-eth-{index + 1}", attrs={
+            "id": str(index + 1), "name": f"eth{index}", "mac": mac.upper(), "originalMac": mac.upper(),
+            "vnicDn": f"{profile_path}/ether-eth{index}", "switchId": "AB"[index % 2], "side": "left",
+            "order": str(index + 1), "mtu": "1500", "adminState": "enabled", "linkState": "up" if powered == "on"
+            else "down", "ifRole": "server", "ifType": "virtual", "hostPort": "1", "model": "UCSB-MLOM-40G-04",
+            "vendor": VENDOR, "chassisId": dn.split("/")[1].removeprefix("chassis-"), "slotId": str(blade.slot),
+            "discovery": "present", "bootDev": "disabled", "cdnName": "", "epDn": "", "purpose": "general",
+            "operState": "operable", "operability": "operable", "presence": "equipped", "type": "ether",
+        }))  # fmt: skip
+    wwpn = "20:00:00:25:B5:" + ":".join(f"{b:02X}" for b in _digest(profile.id)[:3])
+    tree.add(Mo(class_id="adaptorHostFcIf", dn=f"{adaptor}/host-fc-1", attrs={
+        "id": "1", "name": "fc0", "wwn": wwpn, "originalWwn": wwpn, "nodeWwn": "20:00:00:25:B5:00:00:00",
+        "originalNodeWwn": "20:00:00:25:B5:00:00:00", "vnicDn": f"{profile_path}/fc-fc0", "switchId": "A",
+        "side": "left", "order": str(len(profile.macs) + 1), "maxDataFieldSize": "2048", "adminState": "enabled",
+        "linkState": "up" if powered == "on" else "down", "ifRole": "server", "ifType": "virtual", "hostPort": "1",
+        "model": "UCSB-MLOM-40G-04", "vendor": VENDOR, "discovery": "present", "bootDev": "disabled", "cdnName": "",
+        "epDn": "", "operState": "operable", "operability": "operable", "presence": "equipped", "type": "fc",
+        "chassisId": dn.split("/")[1].removeprefix("chassis-"), "slotId": str(blade.slot), "persBind": "disabled",
+    }))  # fmt: skip
 
 
 def _profile(
@@ -347,6 +438,10 @@ def _digest(text: str) -> bytes:
 
 def _int_id(text: str) -> str:
     return str(int.from_bytes(_digest(text)[:4], "big") % 1_000_000 + 10_000)
+
+
+def _part_serial(base: str, part: str) -> str:
+    return _digest(f"{base}/{part}").hex()[:11].upper()
 
 
 def _serial(base: str, part: str) -> str:
