@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Request, Response, post
 from litestar.di import NamedDependency
+from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK
 
 from dcsim.app import DcSim
@@ -13,7 +14,7 @@ from dcsim_ucs.xmlapi import XmlApi
 
 
 @post("/nuova", status_code=HTTP_200_OK, opt={"public": True}, tags=["ucs"], include_in_schema=True)
-async def nuova(request: Request[Any, Any, Any], dcsim: NamedDependency[DcSim]) -> Response[bytes]:
+async def nuova(request: Request[Any, Any, Any], dcsim: NamedDependency[DcSim]) -> Response[bytes] | Stream:
     """The UCS Manager XML API. UCS sessions authenticate it (``aaaLogin``), not dc-sim tokens.
 
     Any content type is read as XML, since ucsmsdk posts with urllib's default. Errors
@@ -21,4 +22,7 @@ async def nuova(request: Request[Any, Any, Any], dcsim: NamedDependency[DcSim]) 
     """
     body = await request.body()
     answer = await XmlApi(dcsim.services["ucs"]).handle(body)
-    return Response(content=answer, media_type="text/xml", status_code=HTTP_200_OK)
+    if isinstance(answer, bytes):
+        return Response(content=answer, media_type="text/xml", status_code=HTTP_200_OK)
+    # eventSubscribe: the response stays open, a record per batch of changes.
+    return Stream(answer, media_type="text/xml", status_code=HTTP_200_OK)

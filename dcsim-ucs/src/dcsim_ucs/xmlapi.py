@@ -9,7 +9,7 @@ request that is not acceptable XML gets an ``<error>`` element. Successes carry 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import defusedxml
 import defusedxml.ElementTree as SafeET
@@ -19,6 +19,7 @@ from dcsim.errors import DcsimError, NotFound
 from dcsim_ucs.classes import class_meta
 from dcsim_ucs.config import Change, read_changes
 from dcsim_ucs.errors import UcsError, authorization_required, invalid_config, parse_error, unknown_class
+from dcsim_ucs.events import open_channel
 from dcsim_ucs.filters import parse_filter
 from dcsim_ucs.manager import UcsManager
 from dcsim_ucs.mo import Mo, Tree
@@ -46,12 +47,19 @@ class XmlApi:
     def __init__(self, manager: UcsManager) -> None:
         self.manager = manager
 
-    async def handle(self, body: bytes) -> bytes:
-        """The response document for a request document; never raises."""
+    async def handle(self, body: bytes) -> bytes | AsyncIterator[bytes]:
+        """The response document for a request document, or the records of an event
+        channel (``eventSubscribe``); never raises."""
         try:
             request = SafeET.fromstring(body, forbid_dtd=True)
         except (defusedxml.DefusedXmlException, ET.ParseError, ValueError) as exc:
             return _bytes(_error_element("error", "", parse_error(f"not acceptable XML: {exc}")))
+        if request.tag == "eventSubscribe":
+            try:
+                session = await self.session(request)
+            except UcsError as exc:
+                return _bytes(_error_element(request.tag, request.get("cookie", ""), exc))
+            return await open_channel(self.manager, session)
         handler = _METHODS.get(request.tag)
         if handler is None:
             return _bytes(_error_element("error", "", parse_error(f"unknown method {request.tag!r}")))
