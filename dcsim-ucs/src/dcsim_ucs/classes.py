@@ -123,6 +123,23 @@ CLASSES: dict[str, ClassMeta] = {
                   config=_c("assignmentOrder", "descr", "policyOwner"), creatable=True),
         ClassMeta(name="macpoolBlock", rn="block-[from]-[to]", parents=("macpoolPool",), origin="stored",
                   creatable=True),
+        # Identity pools: IP addresses (KVM / management), UUIDs, WWNNs and WWPNs. Blocks have no
+        # settable properties but an IP block's network settings; from and to name them.
+        ClassMeta(name="ippoolPool", rn="ip-pool-[name]", parents=("orgOrg",), origin="stored",
+                  config=_c("assignmentOrder", "descr", "extManaged", "guid", "isNetBIOSEnabled", "policyOwner",
+                            "supportsDHCP"), creatable=True),
+        ClassMeta(name="ippoolBlock", rn="block-[from]-[to]", parents=("ippoolPool",), origin="stored",
+                  config=_c("defGw", "primDns", "secDns", "subnet"), creatable=True),
+        ClassMeta(name="ippoolIpV6Block", rn="v6block-[from]-[to]", parents=("ippoolPool",), origin="stored",
+                  config=_c("defGw", "prefix", "primDns", "secDns"), creatable=True),
+        ClassMeta(name="uuidpoolPool", rn="uuid-pool-[name]", parents=("orgOrg",), origin="stored",
+                  config=_c("assignmentOrder", "descr", "policyOwner", "prefix"), creatable=True),
+        ClassMeta(name="uuidpoolBlock", rn="block-from-[from]-to-[to]", parents=("uuidpoolPool",), origin="stored",
+                  creatable=True),
+        ClassMeta(name="fcpoolInitiators", rn="wwn-pool-[name]", parents=("orgOrg",), origin="stored",
+                  config=_c("assignmentOrder", "descr", "maxPortsPerNode", "policyOwner", "purpose"), creatable=True),
+        ClassMeta(name="fcpoolBlock", rn="block-[from]-[to]", parents=("fcpoolInitiators",), origin="stored",
+                  creatable=True),
         ClassMeta(name="firmwareComputeHostPack", rn="fw-host-pack-[name]", parents=("orgOrg",), origin="stored",
                   config=_c("bladeBundleName", "bladeBundleVersion", "descr", "ignoreCompCheck", "mode",
                             "overrideDefaultExclusion", "policyOwner", "rackBundleName", "rackBundleVersion",
@@ -133,6 +150,22 @@ CLASSES: dict[str, ClassMeta] = {
         ClassMeta(name="fabricVlan", rn="net-[name]", parents=("fabricLanCloud",), origin="stored",
                   config=_c("compressionType", "defaultNet", "id", "mcastPolicyName", "policyOwner", "pubNwName",
                             "sharing"), creatable=True),
+        # The SAN cloud: VSANs common to both fabrics (fabric/san/net-X) or of one (fabric/san/A/net-X).
+        ClassMeta(name="fabricSanCloud", rn="san", parents=("fabricEp",), origin="inventory"),
+        ClassMeta(name="fabricFcSan", rn="[id]", parents=("fabricSanCloud",), origin="inventory"),
+        ClassMeta(name="fabricVsan", rn="net-[name]", parents=("fabricSanCloud", "fabricFcSan"), origin="stored",
+                  config=_c("fcZoneSharingMode", "fcoeVlan", "id", "policyOwner", "zoningState"), creatable=True),
+        # System services (sys/svc-ext): singletons whose settings are kept like inventory labels;
+        # the NTP and DNS servers under them are stored objects.
+        ClassMeta(name="commSvcEp", rn="svc-ext", parents=("topSystem",), origin="inventory"),
+        ClassMeta(name="commDateTime", rn="datetime-svc", parents=("commSvcEp",), origin="inventory",
+                  config=_c("adminState", "descr", "policyOwner", "port", "timezone")),
+        ClassMeta(name="commDns", rn="dns-svc", parents=("commSvcEp",), origin="inventory",
+                  config=_c("adminState", "descr", "domain", "policyOwner", "port")),
+        ClassMeta(name="commNtpProvider", rn="ntp-[name]", parents=("commDateTime",), origin="stored",
+                  config=_c("descr"), creatable=True),
+        ClassMeta(name="commDnsProvider", rn="dns-[name]", parents=("commDns",), origin="stored",
+                  config=_c("descr"), creatable=True),
     ]
 }  # fmt: skip
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import attrs
 
+from dcsim_ucs.checks import check_values
 from dcsim_ucs.classes import CLASSES, ClassMeta, class_meta, split_dn
 from dcsim_ucs.errors import UcsError, already_exists, does_not_exist, invalid_config, unknown_class
 from dcsim_ucs.mo import Mo, Tree
@@ -283,17 +284,8 @@ class Planner:
             raise invalid_config(f"{change.dn}: {meta.name} has no settable property {', '.join(unknown)}")
 
     def _check_stored(self, meta: ClassMeta, dn: str, values: dict[str, str]) -> None:
-        if meta.name == "fabricVlan":
-            vlan = values.get("id", "")
-            if not vlan.isdigit() or not 1 <= int(vlan) <= 4093:
-                raise invalid_config(f"{dn}: id must be a VLAN number from 1 to 4093, not {vlan!r}")
-            for other in self.tree.children(split_dn(dn)[0]):
-                if other.class_id == "fabricVlan" and other.dn != dn and other.attrs.get("id") == vlan:
-                    raise invalid_config(f"{dn}: VLAN {vlan} is already {other.attrs.get('name')}")
-            for prop, allowed in (("sharing", ("none", "primary", "isolated", "community")),
-                                  ("defaultNet", ("yes", "no"))):  # fmt: skip
-                if prop in values and values[prop] not in allowed:
-                    raise invalid_config(f"{dn}: {prop} must be one of {', '.join(allowed)}")
+        """Refuse the values UCS Manager refuses; ``values`` is the object whole (rn's properties too)."""
+        check_values(self.tree, meta.name, dn, values)
 
     # Delete ---------------------------------------------------------------------------
 

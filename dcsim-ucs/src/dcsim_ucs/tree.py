@@ -45,6 +45,26 @@ STORED_DEFAULTS: dict[str, dict[str, str]] = {
                                 "intId": "auto", "mode": "staged", "policyLevel": "0", "policyOwner": "local",
                                 "rackBundleName": "", "rackBundleVersion": "", "stageSize": "0",
                                 "updateTrigger": "immediate"},
+    "ippoolPool": {"assigned": "0", "assignmentOrder": "default", "descr": "", "extManaged": "internal", "guid": "0",
+                   "intId": "auto", "isNetBIOSEnabled": "disabled", "policyLevel": "0", "policyOwner": "local",
+                   "size": "0", "supportsDHCP": "disabled", "v4Assigned": "0", "v4Size": "0", "v6Assigned": "0",
+                   "v6Size": "0"},
+    # What ucs_ip_pool sends when a block's settings are left out, so a rerun matches.
+    "ippoolBlock": {"defGw": "0.0.0.0", "primDns": "0.0.0.0", "secDns": "0.0.0.0", "subnet": "255.255.255.0"},
+    "ippoolIpV6Block": {"defGw": "::", "prefix": "64", "primDns": "::", "secDns": "::"},
+    "uuidpoolPool": {"assigned": "0", "assignmentOrder": "default", "descr": "", "intId": "auto", "policyLevel": "0",
+                     "policyOwner": "local", "prefix": "derived", "size": "0"},
+    "uuidpoolBlock": {},
+    "fcpoolInitiators": {"assigned": "0", "assignmentOrder": "default", "descr": "", "intId": "auto",
+                         "maxPortsPerNode": "upto3", "policyLevel": "0", "policyOwner": "local",
+                         "purpose": "node-wwn-assignment", "size": "0"},
+    "fcpoolBlock": {},
+    "fabricVsan": {"configOverlap": "ok", "defaultZoning": "disabled", "epDn": "", "fcZoneSharingMode": "coalesce",
+                   "fcoeVlan": "", "global": "0", "id": "", "ifRole": "storage", "ifType": "virtual", "local": "0",
+                   "locale": "external", "operState": "ok", "peerDn": "", "policyOwner": "local", "transport": "fc",
+                   "type": "san", "zoningState": "disabled"},
+    "commNtpProvider": {"adminState": "enabled", "descr": ""},
+    "commDnsProvider": {"adminState": "enabled", "descr": ""},
     "fabricVlan": {"cloud": "ethlan", "compressionType": "included", "defaultNet": "no", "global": "0", "id": "",
                    "ifRole": "network", "ifType": "virtual", "local": "0", "locale": "external",
                    "mcastPolicyName": "", "policyOwner": "local", "pubNwName": "", "sharing": "none",
@@ -149,6 +169,23 @@ def build_tree(sim: Simulation, domain: UcsDomain, stored: Mapping[str, Mapping[
     tree.add(Mo(class_id="fabricEp", dn="fabric", attrs={}))
     tree.add(Mo(class_id="fabricLanCloud", dn="fabric/lan", attrs={"macAging": "mode-default", "mode": "end-host",
                                                                    "vlanCompression": "disabled"}))  # fmt: skip
+    # The SAN cloud in FC end-host mode (UCS Manager's default), with a fabric per interconnect.
+    tree.add(Mo(class_id="fabricSanCloud", dn="fabric/san", attrs={"mode": "end-host"}))
+    for fi in fis:
+        tree.add(Mo(class_id="fabricFcSan", dn=f"fabric/san/{fi.side}", attrs={
+            "id": fi.side, "configQualifier": "", "locale": "external", "name": "", "transport": "fc", "type": "san",
+            "uplinkTrunking": "disabled",
+        }))  # fmt: skip
+    # System services: time zone and DNS domain set by clients are kept as overlays.
+    tree.add(Mo(class_id="commSvcEp", dn="sys/svc-ext", attrs={"name": "", "descr": "", "policyOwner": "local",
+                                                               "configState": "ok", "configStatusMessage": ""}))  # fmt: skip
+    services = {"name": "", "descr": "", "adminState": "enabled", "port": "0", "operPort": "0", "proto": "none",
+                "policyLevel": "0", "policyOwner": "local"}  # fmt: skip
+    datetime = services | {"timezone": "", "configState": "success"} | overlay.get("sys/svc-ext/datetime-svc", {})
+    tree.add(Mo(class_id="commDateTime", dn="sys/svc-ext/datetime-svc",
+                attrs=datetime | {"operTimezone": datetime["timezone"]}))  # fmt: skip
+    tree.add(Mo(class_id="commDns", dn="sys/svc-ext/dns-svc", attrs=services | {"domain": ""}
+                | overlay.get("sys/svc-ext/dns-svc", {})))  # fmt: skip
 
     # Stored objects, parents first: sub-orgs must exist before the profiles in them.
     stored_dns = (dn for dn, doc in stored.items() if CLASSES[doc["class"]].origin == "stored" and dn != ORG_ROOT)
