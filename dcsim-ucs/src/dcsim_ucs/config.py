@@ -18,7 +18,7 @@ import attrs
 
 from dcsim_ucs.checks import check_values
 from dcsim_ucs.classes import CLASSES, ClassMeta, class_meta, split_dn
-from dcsim_ucs.errors import UcsError, already_exists, does_not_exist, invalid_config, unknown_class
+from dcsim_ucs.errors import already_exists, does_not_exist, invalid_config, unknown_class
 from dcsim_ucs.mo import Mo, Tree
 from dcsim_ucs.tree import ORG_ROOT, STORED_DEFAULTS, org_chain
 
@@ -383,4 +383,4 @@ def plan_changes(tree: Tree, stored: Mapping[str, Mapping[str, Any]], changes: l
     return planner.finish()
 
 
-__all__ = ["Change", "EngineCall", "Plan", "Planner", "UcsError", "plan_changes", "read_changes"]
+__all__ = ["Change", "EngineCall", "Plan", "Planner", "plan_changes", "read_changes"]

@@ -15,7 +15,7 @@ import structlog
 from dcsim.errors import Conflict, DcsimError, InvalidInput, NotFound
 from dcsim.sim.model import Blade, Chassis, ServiceProfile, UcsDomain
 from dcsim_ucs.config import Change, Plan, plan_changes
-from dcsim_ucs.errors import UcsError, invalid_config, not_privileged
+from dcsim_ucs.errors import invalid_config, not_privileged
 from dcsim_ucs.mo import Tree
 from dcsim_ucs.sessions import Session, Sessions
 from dcsim_ucs.settings import UcsSettings
@@ -244,4 +244,4 @@ class UcsManager:
             )
 
 
-__all__ = ["EVENT_TYPES", "UcsError", "UcsManager"]
+__all__ = ["EVENT_TYPES", "UcsManager"]

@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from dcsim.model import utcnow
 from dcsim.sim.faults import Fault, FaultKind
 from dcsim.sim.model import (
     Blade,
@@ -104,7 +105,7 @@ def build_tree(sim: Simulation, domain: UcsDomain, stored: Mapping[str, Mapping[
     overlay = {dn: dict(doc["attrs"]) for dn, doc in stored.items()}
     fis = sorted((fi for fi in world.all(FabricInterconnect) if fi.domain_id == domain.id), key=lambda fi: fi.side)
     primary = next((fi.side for fi in fis if fi.primary), "A")
-    faults = [f for f in sim.active_faults()]
+    faults = sim.active_faults()
 
     tree.add(Mo(class_id="topSystem", dn="sys", attrs={
         "name": domain.name, "address": "127.0.0.1", "ipv6Addr": "::", "mode": "cluster", "descr": "",
@@ -446,7 +447,7 @@ def _fault(tree: Tree, fault: Fault, domain: UcsDomain, chassis_list: list[Chass
             "code": code, "cause": cause, "severity": severity, "origSeverity": severity,
             "highestSeverity": severity, "prevSeverity": severity, "type": kind, "descr": descr,
             "id": _int_id(fault.id), "ack": "no", "created": injected, "lastTransition": injected, "lc": "",
-            "occur": "1", "rule": cause.replace("-", "-"), "tags": kind, "changeSet": "",
+            "occur": "1", "rule": cause, "tags": kind, "changeSet": "",
         }))  # fmt: skip
 
 
@@ -482,8 +483,8 @@ def _part_serial(base: str, part: str) -> str:
 
 
 def _serial(base: str, part: str) -> str:
-    return "PSU" + _digest(f"{base}/{part}").hex()[:8].upper() if part.startswith("psu") else \
-        "FAN" + _digest(f"{base}/{part}").hex()[:8].upper()  # fmt: skip
+    """A part's serial, stable for its chassis: ``PSU...`` or ``FAN...`` and eight hex digits."""
+    return part[:3].upper() + _digest(f"{base}/{part}").hex()[:8].upper()
 
 
 def _mac_of(text: str) -> str:
@@ -491,6 +492,4 @@ def _mac_of(text: str) -> str:
 
 
 def _now() -> str:
-    from dcsim.model import utcnow
-
     return utcnow().isoformat(timespec="milliseconds")

@@ -18,7 +18,7 @@ import structlog
 from dcsim.errors import DcsimError, NotFound
 from dcsim_ucs.classes import class_meta
 from dcsim_ucs.config import Change, read_changes
-from dcsim_ucs.errors import UcsError, authorization_required, invalid_config, parse_error, unknown_class
+from dcsim_ucs.errors import UcsError, invalid_config, parse_error, unknown_class
 from dcsim_ucs.events import open_channel
 from dcsim_ucs.filters import parse_filter
 from dcsim_ucs.manager import UcsManager
@@ -357,4 +357,4 @@ def _template_name(dn: str) -> str:
     return dn.rpartition("/ls-")[2]
 
 
-__all__ = ["XmlApi", "authorization_required"]
+__all__ = ["XmlApi"]
