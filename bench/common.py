@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
 import statistics
@@ -34,6 +35,16 @@ def seed(dcsim: str, data_dir: Path, env: dict[str, str], *args: str) -> float:
         env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600,
     )  # fmt: skip
     return time.perf_counter() - started
+
+
+def finish(server: subprocess.Popen[bytes] | None, data_dir: Path, keep: bool) -> None:
+    """Stop the server by its PID; delete the data directory unless ``keep``."""
+    if server is not None:
+        stop(server)
+    if keep:
+        print(f"data dir kept: {data_dir}", file=sys.stderr)
+    else:
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def serve(

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from urllib.parse import urlencode
 
-from common import bench_env, getter, latency, progress, rss_mb, seed, serve, stop
+from common import bench_env, finish, getter, latency, progress, rss_mb, seed, serve
 
 
 def main() -> int:
@@ -59,12 +58,7 @@ def main() -> int:
         rows.append(("RSS at the end", f"{rss_mb(server.pid):.0f} MB"))
         connection.close()
     finally:
-        if server is not None:
-            stop(server)
-        if args.keep:
-            print(f"data dir kept: {data_dir}", file=sys.stderr)
-        else:
-            shutil.rmtree(data_dir, ignore_errors=True)
+        finish(server, data_dir, args.keep)
     _print_table(args, rows)
     return 0
 

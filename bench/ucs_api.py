@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 import urllib.request
 from pathlib import Path
 
-from common import bench_env, latency, progress, rss_mb, seed, serve, stop
+from common import bench_env, finish, latency, progress, rss_mb, seed, serve
 
 
 def main() -> int:
@@ -86,12 +85,7 @@ def main() -> int:
         rows.append(("RSS at the end", f"{rss_mb(server.pid):.0f} MB"))
         ucs.logout()
     finally:
-        if server is not None:
-            stop(server)
-        if args.keep:
-            print(f"data dir kept: {data_dir}", file=sys.stderr)
-        else:
-            shutil.rmtree(data_dir, ignore_errors=True)
+        finish(server, data_dir, args.keep)
     width = max(len(label) for label, _ in rows)
     print(f"dc-sim UCS XML API benchmark: {args.chassis} chassis, {args.chassis * 8} blades")
     for label, value in rows:

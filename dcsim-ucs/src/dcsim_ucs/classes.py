@@ -38,10 +38,6 @@ class ClassMeta:
         """The properties the rn is made of, in order (``ls-[name]`` -> ``name``)."""
         return tuple(re.findall(r"\[(\w+)\]", self.rn))
 
-    def rn_for(self, values: dict[str, str]) -> str:
-        """The rn for the given naming property values."""
-        return re.sub(r"\[(\w+)\]", lambda m: values[m.group(1)], self.rn)
-
     def parse_rn(self, rn: str) -> dict[str, str] | None:
         """The naming property values an rn carries; None if it does not fit the format."""
         pattern = "".join(

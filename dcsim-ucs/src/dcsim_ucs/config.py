@@ -104,8 +104,9 @@ def read_changes(element: ET.Element, parent_dn: str = "") -> list[Change]:
 class Planner:
     """Checks changes against a working copy of the tree and records the plan."""
 
-    def __init__(self, tree: Tree, stored: Mapping[str, Mapping[str, Any]]) -> None:
+    def __init__(self, tree: Tree, stored: Mapping[str, Mapping[str, Any]], domain: str) -> None:
         self.tree = tree.copy()
+        self.domain = domain
         self.stored = {dn: {"class": doc["class"], "attrs": dict(doc["attrs"])} for dn, doc in stored.items()}
         self.plan = Plan()
         self._firmware_dirty: set[str] = set()
@@ -175,7 +176,8 @@ class Planner:
         if name is not None and not (PROFILE_NAME if meta.name == "lsServer" else NAME).fullmatch(name):
             raise invalid_config(f"{change.dn}: {name!r} is not a valid name (letters, digits and _ . : -, up to 32)")
         attrs_ = naming | change.attrs
-        if not meta.creatable and meta.name != "lsPower":
+        # lsPower is never created: every profile has one (made with it, above, when new).
+        if not meta.creatable:
             raise invalid_config(f"{meta.name} objects are not created by clients in dc-sim ({change.dn})")
         if meta.name == "lsServer":
             self._create_profile(change.dn, attrs_)
@@ -184,8 +186,6 @@ class Planner:
             self.tree.add(Mo(class_id="lsBinding", dn=change.dn, attrs={"pnDn": attrs_.get("pnDn", "")}))
             # restrictMigration and the like: kept while the binding lasts.
             self._put_overlay(change.dn, "lsBinding", {k: v for k, v in attrs_.items() if k != "pnDn"})
-        elif meta.name == "lsPower":
-            self._power(parent, attrs_.get("state", "up"))  # type: ignore[arg-type]
         else:
             self._check_stored(meta, change.dn, attrs_)
             full = STORED_DEFAULTS.get(meta.name, {}) | attrs_
@@ -215,7 +215,7 @@ class Planner:
         } | overlay)  # fmt: skip
         version = self.firmware_version(profile)
         self.plan.steps.append(EngineCall(method="create_service_profile", args=(values["name"],), kwargs={
-            "template": template.attrs["name"] if template else None, "org": org,
+            "template": template.attrs["name"] if template else None, "org": org, "domain": self.domain,
             "description": values.get("descr", ""), **({"firmware_policy": version} if version else {}),
         }))  # fmt: skip
         if version:
@@ -375,9 +375,9 @@ class Planner:
         self.plan.deletes.discard(dn)
 
 
-def plan_changes(tree: Tree, stored: Mapping[str, Mapping[str, Any]], changes: list[Change]) -> Plan:
-    """Check ``changes`` as a whole; the plan, or a UcsError that refuses them all."""
-    planner = Planner(tree, stored)
+def plan_changes(tree: Tree, stored: Mapping[str, Mapping[str, Any]], changes: list[Change], domain: str) -> Plan:
+    """Check ``changes`` to ``domain``'s tree as a whole; the plan, or a UcsError that refuses them all."""
+    planner = Planner(tree, stored, domain)
     for change in changes:
         planner.add(change)
     return planner.finish()

@@ -133,7 +133,7 @@ class UcsManager:
         async with self._lock:
             domain = self.domain()
             stored = await self.stored(domain)
-            plan = plan_changes(build_tree(self.sim, domain, stored), stored, changes)
+            plan = plan_changes(build_tree(self.sim, domain, stored), stored, changes, domain.name)
             await self._apply(domain, plan, user)
             return plan, build_tree(self.sim, domain, await self.stored(domain))
 
@@ -217,9 +217,8 @@ class UcsManager:
 
     async def _apply(self, domain: UcsDomain, plan: Plan, user: str) -> None:
         for step in plan.steps:
-            kwargs = step.kwargs | ({"domain": domain.name} if step.method == "create_service_profile" else {})
             try:
-                await getattr(self.sim, step.method)(*step.args, **kwargs)
+                await getattr(self.sim, step.method)(*step.args, **step.kwargs)
             except DcsimError as exc:
                 # Checked beforehand; only a change made meanwhile through another API gets here.
                 log.warning("ucs.config_step_failed", step=step.method, args=step.args, error=exc.detail)

@@ -72,11 +72,15 @@ class Sessions:
 
     def _purge_expired(self) -> None:
         # Sessions nobody logged out of would otherwise pile up; logins are rare enough to sweep on.
+        # Read first: the write lock is taken only when there is something to delete.
         now = time.time()
+        expired = [doc.key for doc in self.store.list(NAMESPACE) if doc.value.get("expires_at", 0) < now]
+        if not expired:
+            return
         with self.store.transaction() as session:
-            for document in session.list(NAMESPACE):
-                if document.value.get("expires_at", 0) < now:
-                    session.delete(NAMESPACE, document.key)
+            for cookie in expired:
+                if session.find(NAMESPACE, cookie) is not None:  # another process may have swept it
+                    session.delete(NAMESPACE, cookie)
 
     async def check(self, cookie: str | None) -> Session:
         """The live session of ``cookie``; UCS's error 552 if there is none."""

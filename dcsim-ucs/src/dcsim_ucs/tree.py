@@ -248,7 +248,7 @@ def _blade(tree: Tree, chassis: Chassis, blade: Blade, profile: ServiceProfile |
     } | overlay.get(dn, {})))  # fmt: skip
     tree.add(Mo(class_id="mgmtController", dn=f"{dn}/mgmt", attrs={"subject": "blade", "id": "1"}))
     _firmware(tree, f"{dn}/mgmt/fw-system", blade.firmware, "blade-controller")
-    _hardware(tree, dn, blade, profile)
+    _hardware(tree, dn, chassis, blade, profile)
 
 
 #: Sizes of the simulated blade hardware.
@@ -258,7 +258,7 @@ DISKS = 2
 DISK_BYTES = 600 * 1000**3
 
 
-def _hardware(tree: Tree, dn: str, blade: Blade, profile: ServiceProfile | None) -> None:
+def _hardware(tree: Tree, dn: str, chassis: Chassis, blade: Blade, profile: ServiceProfile | None) -> None:
     """The blade's board (CPUs, DIMMs, a RAID controller and its disks) and its VIC adaptor,
     with a host interface per vNIC of the bound profile."""
     powered = "on" if blade.power_state is PowerState.ON else "off"
@@ -313,7 +313,7 @@ def _hardware(tree: Tree, dn: str, blade: Blade, profile: ServiceProfile | None)
     tree.add(Mo(class_id="adaptorUnit", dn=adaptor, attrs={
         "id": "1", "model": "UCSB-MLOM-40G-04", "vendor": VENDOR, "serial": _part_serial(blade.serial, "mlom"),
         "partNumber": "73-19235-02", "revision": "0", "pciSlot": "MLOM", "baseMac": _mac_of(blade.id),
-        "chassisId": dn.split("/")[1].removeprefix("chassis-"), "bladeId": str(blade.slot), "connPath": "A,B",
+        "chassisId": str(chassis.number), "bladeId": str(blade.slot), "connPath": "A,B",
         "connStatus": "A,B", "managingInst": "A", "integrated": "no", "fltAggr": "0", **health,
     }))  # fmt: skip
     if profile is None:
@@ -325,11 +325,11 @@ def _hardware(tree: Tree, dn: str, blade: Blade, profile: ServiceProfile | None)
             "vnicDn": f"{profile_path}/ether-eth{index}", "switchId": "AB"[index % 2], "side": "left",
             "order": str(index + 1), "mtu": "1500", "adminState": "enabled", "linkState": "up" if powered == "on"
             else "down", "ifRole": "server", "ifType": "virtual", "hostPort": "1", "model": "UCSB-MLOM-40G-04",
-            "vendor": VENDOR, "chassisId": dn.split("/")[1].removeprefix("chassis-"), "slotId": str(blade.slot),
+            "vendor": VENDOR, "chassisId": str(chassis.number), "slotId": str(blade.slot),
             "discovery": "present", "bootDev": "disabled", "cdnName": "", "epDn": "", "purpose": "general",
             "operState": "operable", "operability": "operable", "presence": "equipped", "type": "ether",
         }))  # fmt: skip
-    wwpn = "20:00:00:25:B5:" + ":".join(f"{b:02X}" for b in _digest(profile.id)[:3])
+    wwpn = _wwpn(profile)
     tree.add(Mo(class_id="adaptorHostFcIf", dn=f"{adaptor}/host-fc-1", attrs={
         "id": "1", "name": "fc0", "wwn": wwpn, "originalWwn": wwpn, "nodeWwn": "20:00:00:25:B5:00:00:00",
         "originalNodeWwn": "20:00:00:25:B5:00:00:00", "vnicDn": f"{profile_path}/fc-fc0", "switchId": "A",
@@ -337,7 +337,7 @@ def _hardware(tree: Tree, dn: str, blade: Blade, profile: ServiceProfile | None)
         "linkState": "up" if powered == "on" else "down", "ifRole": "server", "ifType": "virtual", "hostPort": "1",
         "model": "UCSB-MLOM-40G-04", "vendor": VENDOR, "discovery": "present", "bootDev": "disabled", "cdnName": "",
         "epDn": "", "operState": "operable", "operability": "operable", "presence": "equipped", "type": "fc",
-        "chassisId": dn.split("/")[1].removeprefix("chassis-"), "slotId": str(blade.slot), "persBind": "disabled",
+        "chassisId": str(chassis.number), "slotId": str(blade.slot), "persBind": "disabled",
     }))  # fmt: skip
 
 
@@ -406,7 +406,7 @@ def _profile(
             "instType": "manual", "qosPolicyName": "", "statsPolicyName": "default",
         } | overlay.get(ether, {})))  # fmt: skip
     fc = f"{dn}/fc-fc0"
-    wwpn = "derived" if is_template else "20:00:00:25:B5:" + ":".join(f"{b:02X}" for b in _digest(profile.id)[:3])
+    wwpn = "derived" if is_template else _wwpn(profile)
     tree.add(Mo(class_id="vnicFc", dn=fc, attrs={
         "name": "fc0", "addr": wwpn, "switchId": "A", "type": "fc", "order": str(len(macs) + 1), "adminVcon": "any",
         "identPoolName": "", "nwTemplName": "", "maxDataFieldSize": "2048", "persBind": "disabled",
@@ -476,6 +476,12 @@ def _digest(text: str) -> bytes:
 
 def _int_id(text: str) -> str:
     return str(int.from_bytes(_digest(text)[:4], "big") % 1_000_000 + 10_000)
+
+
+def _wwpn(profile: ServiceProfile | ServiceProfileTemplate) -> str:
+    """The port WWN of a profile's vHBA (fc0), derived from its id: its vnicFc and its
+    blade's host-fc interface must show the same one."""
+    return "20:00:00:25:B5:" + ":".join(f"{b:02X}" for b in _digest(profile.id)[:3])
 
 
 def _part_serial(base: str, part: str) -> str:

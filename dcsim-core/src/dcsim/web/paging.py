@@ -13,8 +13,6 @@ from dcsim.errors import InvalidInput
 
 #: The largest page a client may ask for.
 MAX_PAGE = 1000
-#: The page size when the client gives none.
-DEFAULT_PAGE = 100
 
 
 def check_page(limit: int, offset: int) -> None:
