@@ -65,6 +65,9 @@ class Settings:
     docker_url: str | None = None
     # Node images are <prefix>:rhel9 and <prefix>:ubuntu22, snapshots <prefix>-snapshot:<tag>.
     node_image_prefix: str = "dcsim-node"
+    # This instance's name on a shared Docker engine (its containers' names and owner
+    # label); None derives one from the data directory, so two never share nodes.
+    instance: str | None = None
     strict_plugins: bool = False
     disable_plugins: tuple[str, ...] = ()
     max_request_body_bytes: int = 1024 * 1024
