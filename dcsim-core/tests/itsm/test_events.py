@@ -44,7 +44,7 @@ def test_change_approved_for_a_ci_and_time(shared_client):
     inside = start + timedelta(hours=1)
 
     def approved_for(ci, at):
-        change = client.call(itsm.change_approved_for, ci, at)
+        change = client.call(itsm.changes.approved_for, ci, at)
         return change.number if change else None
 
     assert approved_for(vm, inside) is None  # a draft authorises nothing

@@ -119,12 +119,12 @@ def test_problems_link_incidents(shared_client):
 async def test_numbers_are_unique_under_concurrency_and_survive_a_restart(make_dcsim):
     async with make_dcsim() as sim:
         itsm = sim.services["itsm"]
-        made = await asyncio.gather(*(itsm.create_incident(IncidentRequest(title=f"i{n}"), "test") for n in range(12)))
+        made = await asyncio.gather(*(itsm.incidents.create(IncidentRequest(title=f"i{n}"), "test") for n in range(12)))
         assert sorted(i.number for i in made) == [f"INC{n:07d}" for n in range(1001, 1013)]
-        noted = await itsm.add_note("incident", "INC0001005", "checked the logs", "test")
+        noted = await itsm.incidents.add_note("INC0001005", "checked the logs", "test")
         assert noted.notes[0].text == "checked the logs"
     async with make_dcsim() as sim:
         itsm = sim.services["itsm"]
         assert itsm.incidents.get("INC0001005").notes[0].author == "test"
-        assert (await itsm.create_incident(IncidentRequest(title="next"), "test")).number == "INC0001013"
-        assert (await itsm.create_incident(IncidentRequest(title="more"), "test")).history[0].action == "created"
+        assert (await itsm.incidents.create(IncidentRequest(title="next"), "test")).number == "INC0001013"
+        assert (await itsm.incidents.create(IncidentRequest(title="more"), "test")).history[0].action == "created"

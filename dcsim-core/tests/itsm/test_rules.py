@@ -186,10 +186,10 @@ def test_dcsim_itsm_register_rules(make_client):
     async def page_on_call(itsm, event):
         incident = event.data["incident"]
         if incident["priority"] == "P1" and not incident["assignee"]:
-            await itsm.update_incident(incident["number"], IncidentPatch(assignee="on-call"), "rule:page-on-call")
+            await itsm.incidents.update(incident["number"], IncidentPatch(assignee="on-call"), "rule:page-on-call")
 
     async def grafana(itsm, payload):
-        incident = await itsm.create_incident(
+        incident = await itsm.incidents.create(
             IncidentRequest(title=payload["title"], impact=1, urgency=1), "rule:grafana"
         )
         return {"incident": incident.number}

@@ -14,7 +14,7 @@ from .conftest import FakeClock, events
 
 def _check(client, number):
     """Run the SLA check now; the breaches it found for ``number`` (the instance is shared)."""
-    return [b for b in client.call(client.sim.services["itsm"].check_slas) if b.incident == number]
+    return [b for b in client.call(client.sim.services["itsm"].slas.check) if b.incident == number]
 
 
 def _breaches(client, number):
@@ -87,9 +87,9 @@ async def test_the_background_check_finds_breaches(make_dcsim):
     clock = FakeClock()
     sim = make_dcsim()
     itsm = sim.services["itsm"]
-    itsm.clock, itsm.sla_check_interval = clock, 0.05
+    itsm.clock, itsm.slas.interval = clock, 0.05
     async with sim:
-        await itsm.create_incident(IncidentRequest(title="late", impact=1, urgency=1), "test")
+        await itsm.incidents.create(IncidentRequest(title="late", impact=1, urgency=1), "test")
         clock.advance(minutes=16)
         for _ in range(100):
             if itsm.incidents.get("INC0001001").sla.breached:

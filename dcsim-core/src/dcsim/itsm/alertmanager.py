@@ -143,13 +143,13 @@ async def _apply(itsm: Itsm, message: AlertmanagerMessage, alert: Alert) -> dict
         "status": alert.status,
         "incident": None,
     }
-    incident = itsm.find_open_incident(f"alertmanager:{alert.key}")
+    incident = itsm.incidents.find_open(f"alertmanager:{alert.key}")
     priority = alert_priority(alert.labels)
     if alert.status == "resolved":
         if incident is None or incident.state not in _RESOLVABLE:
             return outcome | {"outcome": "ignored", "reason": "no open incident for this alert"}
         notes = f"Alert {outcome['alertname']} resolved at {_when(alert.ends_at)} (Alertmanager)."
-        incident = await itsm.incident_action(incident.number, "resolve", {"resolution_notes": notes}, ACTOR)
+        incident = await itsm.incidents.act(incident.number, "resolve", {"resolution_notes": notes}, ACTOR)
         return outcome | {"outcome": "resolved", "incident": incident.number}
     if alert.status != "firing":
         return outcome | {"outcome": "ignored", "reason": f"unknown alert status {alert.status!r}"}
@@ -161,12 +161,12 @@ async def _apply(itsm: Itsm, message: AlertmanagerMessage, alert: Alert) -> dict
         return outcome | {"outcome": "created", "incident": incident.number}
     if incident.state is IncidentState.RESOLVED:
         reason = f"Alert {outcome['alertname']} is firing again (Alertmanager)."
-        incident = await itsm.incident_action(incident.number, "reopen", {"reason": reason}, ACTOR)
+        incident = await itsm.incidents.act(incident.number, "reopen", {"reason": reason}, ACTOR)
         return outcome | {"outcome": "updated", "incident": incident.number}
     if priority in _OPENS_INCIDENTS and priority < incident.priority:
         impact, urgency = PRIORITY_LEVELS[priority]
         patch = IncidentPatch(impact=impact, urgency=urgency, priority=priority)
-        incident = await itsm.update_incident(incident.number, patch, ACTOR)
+        incident = await itsm.incidents.update(incident.number, patch, ACTOR)
         return outcome | {"outcome": "updated", "incident": incident.number}
     return outcome | {"outcome": "unchanged", "incident": incident.number}
 
@@ -192,10 +192,10 @@ async def _open(itsm: Itsm, message: AlertmanagerMessage, alert: Alert, priority
         correlation_id=f"alertmanager:{alert.key}",
     )
     source = {"receiver": message.receiver, "group_key": message.group_key, "alert": to_json(alert)}
-    incident = await itsm.create_incident(request, ACTOR, source_data=source)
+    incident = await itsm.incidents.create(request, ACTOR, source_data=source)
     if ci is None:
         labels = ", ".join(CI_LABELS)
-        await itsm.add_note("incident", incident.number, f"No CI matches the alert's labels ({labels}).", ACTOR)
+        await itsm.incidents.add_note(incident.number, f"No CI matches the alert's labels ({labels}).", ACTOR)
     return incident
 
 

@@ -123,7 +123,8 @@ class ImpactAnalysis:
     """The CMDB's impact analysis of a record's affected CIs, as it was when taken.
 
     ``upstream`` is what the affected CIs depend on (where a cause may lie),
-    ``downstream`` what depends on them (what an outage or a change reaches).
+    ``downstream`` what depends on them (what an outage or a change reaches). Without a
+    CMDB the snapshot says so (``cmdb_available`` false, ``detail``) instead of failing.
     """
 
     computed_at: datetime
@@ -131,6 +132,10 @@ class ImpactAnalysis:
     affected: list[ImpactedCi]
     upstream: list[ImpactedCi]
     downstream: list[ImpactedCi]
+    #: False when no CMDB was there to ask (its plugin disabled): the lists are empty.
+    cmdb_available: bool = True
+    #: Why the analysis is missing, when it is.
+    detail: str | None = None
 
 
 @attrs.define(kw_only=True)

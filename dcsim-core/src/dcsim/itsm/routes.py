@@ -32,7 +32,8 @@ from dcsim.itsm.model import (
     ProblemRequest,
     ProblemState,
 )
-from dcsim.itsm.service import Itsm, parse
+from dcsim.itsm.record_service import parse
+from dcsim.itsm.service import Itsm
 from dcsim.itsm.workflow import CHANGE_TRANSITIONS, INCIDENT_TRANSITIONS, PROBLEM_TRANSITIONS, actions, describe
 from dcsim.model import Role, Token
 from dcsim.web.paging import page
@@ -97,7 +98,7 @@ class IncidentController(Controller):
     ) -> dict[str, Any]:
         if priority is not None and priority not in PRIORITIES:
             raise InvalidInput(f"priority must be one of {', '.join(PRIORITIES)}")
-        found = _itsm(dcsim).list_incidents(
+        found = _itsm(dcsim).incidents.query(
             states=_members(states, IncidentState), priority=priority, assignee=assignee, ci=ci, q=q
         )
         return page(found, limit, offset)
@@ -106,7 +107,7 @@ class IncidentController(Controller):
     async def create_incident(
         self, dcsim: NamedDependency[DcSim], request: Request[Any, Any, Any], data: JSONBody[dict[str, Any]]
     ) -> dict[str, Any]:
-        incident = await _itsm(dcsim).create_incident(parse(data, IncidentRequest), _actor(request))
+        incident = await _itsm(dcsim).incidents.create(parse(data, IncidentRequest), _actor(request))
         return to_json(incident)  # type: ignore[no-any-return]
 
     @get("/{number:str}", summary="One incident with its notes, history and SLA")
@@ -122,7 +123,7 @@ class IncidentController(Controller):
         data: JSONBody[dict[str, Any]],
     ) -> dict[str, Any]:
         _patch_body(data, "incidents", INCIDENT_TRANSITIONS)
-        incident = await _itsm(dcsim).update_incident(number, parse(data, IncidentPatch), _actor(request))
+        incident = await _itsm(dcsim).incidents.update(number, parse(data, IncidentPatch), _actor(request))
         return to_json(incident)  # type: ignore[no-any-return]
 
     @post("/{number:str}/notes", status_code=HTTP_201_CREATED, summary="Add a work-log note")
@@ -134,7 +135,7 @@ class IncidentController(Controller):
         data: JSONBody[dict[str, Any]],
     ) -> dict[str, Any]:
         text = parse(data, NoteRequest).text
-        return to_json(await _itsm(dcsim).add_note("incident", number, text, _actor(request)))  # type: ignore[no-any-return]
+        return to_json(await _itsm(dcsim).incidents.add_note(number, text, _actor(request)))  # type: ignore[no-any-return]
 
     @post(
         "/{number:str}/{action:str}",
@@ -149,7 +150,7 @@ class IncidentController(Controller):
         action: FromPath[str],
         data: JSONBody[dict[str, Any] | None] = None,
     ) -> dict[str, Any]:
-        incident = await _itsm(dcsim).incident_action(number, action, data, _actor(request))
+        incident = await _itsm(dcsim).incidents.act(number, action, data, _actor(request))
         return to_json(incident)  # type: ignore[no-any-return]
 
 
@@ -170,14 +171,14 @@ class ProblemController(Controller):
         limit: FromQuery[int] = 100,
         offset: FromQuery[int] = 0,
     ) -> dict[str, Any]:
-        found = _itsm(dcsim).list_problems(states=_members(states, ProblemState), incident=incident, ci=ci, q=q)
+        found = _itsm(dcsim).problems.query(states=_members(states, ProblemState), incident=incident, ci=ci, q=q)
         return page(found, limit, offset)
 
     @post("/", status_code=HTTP_201_CREATED, summary="Open a problem")
     async def create_problem(
         self, dcsim: NamedDependency[DcSim], request: Request[Any, Any, Any], data: JSONBody[dict[str, Any]]
     ) -> dict[str, Any]:
-        problem = await _itsm(dcsim).create_problem(parse(data, ProblemRequest), _actor(request))
+        problem = await _itsm(dcsim).problems.create(parse(data, ProblemRequest), _actor(request))
         return to_json(problem)  # type: ignore[no-any-return]
 
     @get("/{number:str}", summary="One problem")
@@ -193,7 +194,7 @@ class ProblemController(Controller):
         data: JSONBody[dict[str, Any]],
     ) -> dict[str, Any]:
         _patch_body(data, "problems", PROBLEM_TRANSITIONS)
-        problem = await _itsm(dcsim).update_problem(number, parse(data, ProblemPatch), _actor(request))
+        problem = await _itsm(dcsim).problems.update(number, parse(data, ProblemPatch), _actor(request))
         return to_json(problem)  # type: ignore[no-any-return]
 
     @post("/{number:str}/notes", status_code=HTTP_201_CREATED, summary="Add a work-log note")
@@ -205,7 +206,7 @@ class ProblemController(Controller):
         data: JSONBody[dict[str, Any]],
     ) -> dict[str, Any]:
         text = parse(data, NoteRequest).text
-        return to_json(await _itsm(dcsim).add_note("problem", number, text, _actor(request)))  # type: ignore[no-any-return]
+        return to_json(await _itsm(dcsim).problems.add_note(number, text, _actor(request)))  # type: ignore[no-any-return]
 
     @post(
         "/{number:str}/{action:str}", status_code=HTTP_200_OK, summary="Workflow action: known_error, resolve or reopen"
@@ -218,7 +219,7 @@ class ProblemController(Controller):
         action: FromPath[str],
         data: JSONBody[dict[str, Any] | None] = None,
     ) -> dict[str, Any]:
-        problem = await _itsm(dcsim).problem_action(number, action, data, _actor(request))
+        problem = await _itsm(dcsim).problems.act(number, action, data, _actor(request))
         return to_json(problem)  # type: ignore[no-any-return]
 
 
@@ -239,7 +240,7 @@ class ChangeController(Controller):
         limit: FromQuery[int] = 100,
         offset: FromQuery[int] = 0,
     ) -> dict[str, Any]:
-        found = _itsm(dcsim).list_changes(
+        found = _itsm(dcsim).changes.query(
             states=_members(states, ChangeState), types=_members(type, ChangeType), ci=ci, q=q
         )
         return page(found, limit, offset)
@@ -248,7 +249,7 @@ class ChangeController(Controller):
     async def create_change(
         self, dcsim: NamedDependency[DcSim], request: Request[Any, Any, Any], data: JSONBody[dict[str, Any]]
     ) -> dict[str, Any]:
-        change = await _itsm(dcsim).create_change(parse(data, ChangeRequest), _actor(request))
+        change = await _itsm(dcsim).changes.create(parse(data, ChangeRequest), _actor(request))
         return to_json(change)  # type: ignore[no-any-return]
 
     @get("/{number:str}", summary="One change with its approvals")
@@ -264,7 +265,7 @@ class ChangeController(Controller):
         data: JSONBody[dict[str, Any]],
     ) -> dict[str, Any]:
         _patch_body(data, "changes", CHANGE_TRANSITIONS)
-        change = await _itsm(dcsim).update_change(number, parse(data, ChangePatch), _actor(request))
+        change = await _itsm(dcsim).changes.update(number, parse(data, ChangePatch), _actor(request))
         return to_json(change)  # type: ignore[no-any-return]
 
     @post("/{number:str}/notes", status_code=HTTP_201_CREATED, summary="Add a work-log note")
@@ -276,7 +277,7 @@ class ChangeController(Controller):
         data: JSONBody[dict[str, Any]],
     ) -> dict[str, Any]:
         text = parse(data, NoteRequest).text
-        return to_json(await _itsm(dcsim).add_note("change", number, text, _actor(request)))  # type: ignore[no-any-return]
+        return to_json(await _itsm(dcsim).changes.add_note(number, text, _actor(request)))  # type: ignore[no-any-return]
 
     @post(
         "/{number:str}/{action:str}",
@@ -299,7 +300,7 @@ class ChangeController(Controller):
                 required_role=Role.ADMIN.value,
                 token_role=token.role.value,
             )
-        change = await _itsm(dcsim).change_action(number, action, data, _actor(request))
+        change = await _itsm(dcsim).changes.act(number, action, data, _actor(request))
         return to_json(change)  # type: ignore[no-any-return]
 
 

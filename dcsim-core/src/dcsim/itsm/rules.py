@@ -157,7 +157,7 @@ async def drift_change_requests(itsm: Itsm, event: Event) -> None:
     if not drift.policy.auto_change_request:
         return
     correlation_id = f"drift:{drift.ci}:{drift.field}"
-    if itsm.find_open_change(correlation_id) is not None:
+    if itsm.changes.find_open(correlation_id) is not None:
         return
     ci = await itsm.find_ci(drift.ci)
     ci_name = ci.name if ci else drift.ci
@@ -171,9 +171,9 @@ async def drift_change_requests(itsm: Itsm, event: Event) -> None:
         affected_cis=[ci.id] if ci else [],
         correlation_id=correlation_id,
     )
-    change = await itsm.create_change(request, f"rule:{DRIFT_RULE}", source_data={"event": event.id, **event.data})
+    change = await itsm.changes.create(request, f"rule:{DRIFT_RULE}", source_data={"event": event.id, **event.data})
     if ci is None:
-        await itsm.add_note("change", change.number, f"No CI matches {drift.ci!r}.", f"rule:{DRIFT_RULE}")
+        await itsm.changes.add_note(change.number, f"No CI matches {drift.ci!r}.", f"rule:{DRIFT_RULE}")
 
 
 def register_builtin_rules(registry: RuleRegistry) -> None:
