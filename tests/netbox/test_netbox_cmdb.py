@@ -83,6 +83,13 @@ def dcsim_objects(endpoint: Any, ci_type: str) -> dict[str, Any]:
     return {item.name if hasattr(item, "name") else item.description: item for item in found}
 
 
+def cluster_type_name(client: DcsimClient, name: str) -> str:
+    """The NetBox cluster type name SPEC-007 gives cluster CI ``name``."""
+    ci = find_ci(client, name, "cluster")
+    assert ci is not None, name
+    return str(ci["attributes"].get("platform_name") or ci["tags"]["platform"].title())
+
+
 def tag_names(item: Any) -> set[str]:
     """Names of the NetBox tags of a pynetbox record."""
     return {tag.name for tag in item.tags}
@@ -96,10 +103,14 @@ def test_seed_topology_reads_back_with_pynetbox(client: DcsimClient, nb: Any) ->
 
     clusters = dcsim_objects(nb.virtualization.clusters, "cluster")
     placement = {
-        name: (clusters[name].type.name, clusters[name].scope.name) for name in ("cluster-01", "nova", "chassis-01")
+        name: (clusters[name].type.slug, clusters[name].type.name, clusters[name].scope.name)
+        for name in ("cluster-01", "nova", "chassis-01")
     }
-    assert placement == {"cluster-01": ("VMware", "dc-west"), "nova": ("OpenStack", "RegionOne"),
-                         "chassis-01": ("UCS", "dc-west")}  # fmt: skip
+    # The cluster type is the platform tag, named by the CI's platform_name (else title-cased).
+    names = {name: cluster_type_name(client, name) for name in placement}
+    assert placement == {"cluster-01": ("vmware", names["cluster-01"], "dc-west"),
+                         "nova": ("openstack", names["nova"], "RegionOne"),
+                         "chassis-01": ("ucs", names["chassis-01"], "dc-west")}  # fmt: skip
     assert clusters["chassis-01"].custom_fields["dcsim_attributes"]["kind"] == "ucs_chassis"
 
     devices = dcsim_objects(nb.dcim.devices, "host")
@@ -118,7 +129,10 @@ def test_seed_topology_reads_back_with_pynetbox(client: DcsimClient, nb: Any) ->
         "c01s03": ("bare-metal", "chassis-01", "dc-west", "active"),
     }
     blade = devices["c01s01"]
-    assert (blade.device_type.manufacturer.name, blade.device_type.model) == ("Cisco", "UCSB-B200-M5")
+    blade_ci = find_ci(client, "c01s01", "host")
+    assert blade_ci is not None
+    manufacturer = blade_ci["attributes"].get("manufacturer", "dc-sim")
+    assert (blade.device_type.manufacturer.name, blade.device_type.model) == (manufacturer, "UCSB-B200-M5")
     assert blade.serial and blade.custom_fields["dcsim_attributes"]["service_profile"] == "SP-web-01"
     assert tag_names(blade) == {"env:prod", "os:rhel9", "platform:ucs", "role:bare_metal"}
 
@@ -359,6 +373,43 @@ def check_placement(create: Callable[..., str], relate: Callable[..., Any], clie
     history = [entry["action"] for entry in client.get(f"/cmdb/cis/{cluster}/history").json()]
     assert history[0] == "created" and history.count("relationship_added") >= 2
     assert all(entry["actor"].startswith("token:") for entry in client.get(f"/cmdb/cis/{cluster}/history").json())
+
+
+def test_cluster_types_and_manufacturers_come_from_the_ci(client: DcsimClient, nb: Any) -> None:
+    made: list[str] = []
+
+    def create(ci_type: str, name: str, attributes: dict[str, Any], **tags: str) -> Any:
+        body = {"type": ci_type, "name": name, "attributes": attributes, "tags": tags}
+        response = client.post("/cmdb/cis", json=body)
+        assert response.status_code == 201, response.json()
+        made.append(response.json()["id"])
+        return response.json()
+
+    try:
+        create("cluster", "acme-a", {"platform_name": "Acme Cloud"}, platform="acme-cloud")
+        create("cluster", "acme-b", {}, platform="acme-cloud")
+        create("cluster", "plain", {}, platform="plainos")
+        create("cluster", "no-platform", {})
+        types = {
+            c.name: (c.type.slug, c.type.name)
+            for c in nb.virtualization.clusters.filter(name=["acme-a", "acme-b", "plain", "no-platform"])
+        }
+        assert types["acme-a"] == types["acme-b"] == ("acme-cloud", "Acme Cloud")
+        assert types["plain"] == ("plainos", "Plainos")
+        assert types["no-platform"] == ("dcsim", "dc-sim")
+
+        create("host", "acme-host", {"manufacturer": "Acme Systems", "model": "AX-1"})
+        create("host", "plain-host", {})
+        acme, plain = nb.dcim.devices.get(name="acme-host"), nb.dcim.devices.get(name="plain-host")
+        assert (acme.device_type.manufacturer.name, acme.device_type.manufacturer.slug) == (
+            "Acme Systems",
+            "acme-systems",
+        )
+        assert acme.device_type.model == "AX-1"
+        assert (plain.device_type.manufacturer.name, plain.device_type.model) == ("dc-sim", "Simulated host")
+    finally:
+        for ci in made:
+            client.delete(f"/cmdb/cis/{ci}")
 
 
 def test_netbox_refusals_are_dcsim_errors(client: DcsimClient) -> None:
