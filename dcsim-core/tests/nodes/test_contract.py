@@ -16,7 +16,7 @@ from dcsim.settings import Settings
 from dcsim.sim.guests import PACKAGES, config_files
 from dcsim.sim.model import GuestOs, PowerState
 from dcsim.sim.nodes.base import NodeBackend, NodeSpec
-from dcsim.sim.nodes.docker import LABELS_PATH, MANAGED_LABEL, snapshot_repository
+from dcsim.sim.nodes.docker import LABELS_PATH, container_name, owner_labels, snapshot_image
 
 from .conftest import Recorder
 
@@ -126,7 +126,7 @@ def snapshot_motd(backend_name: str, settings: Settings, node: str, snapshot_id:
     if backend_name == "virtual":
         path = settings.data_dir / "nodes" / node / "snapshots" / snapshot_id / "root" / "etc" / "motd"
         return path.read_text() if path.exists() else None
-    image = f"{snapshot_repository(settings)}:{node}-{snapshot_id}"
+    image = snapshot_image(settings, node, snapshot_id)
     client = docker.from_env()
     try:
         client.images.get(image)
@@ -167,7 +167,7 @@ async def test_editing_sshd_config_inside_the_node_is_reported_as_a_diff(
         )
     else:
         client = docker.from_env()
-        exit_code, output = client.containers.get(spec.name).exec_run([*sed, SSHD_CONFIG])
+        exit_code, output = client.containers.get(container_name(settings, spec.name)).exec_run([*sed, SSHD_CONFIG])
         client.close()
         assert exit_code == 0, output
 
@@ -222,7 +222,7 @@ async def test_unchanged_content_is_not_reported(
 
 
 async def test_labels_are_replaced_whatever_the_power_state(
-    backend: NodeBackend, make_spec: Callable[..., NodeSpec], listener: Recorder, backend_name: str
+    backend: NodeBackend, make_spec: Callable[..., NodeSpec], listener: Recorder, backend_name: str, settings: Settings
 ) -> None:
     spec = make_spec(power_state=PowerState.OFF, labels={"sim.platform": "ucs", "sim.ucs.sp": ""})
     await backend.ensure(spec)
@@ -245,9 +245,9 @@ async def test_labels_are_replaced_whatever_the_power_state(
         # Inside the node for Ansible to read; the container keeps its creation labels.
         assert json.loads(await backend.read_file(spec.name, LABELS_PATH)) == associated
         client = docker.from_env()
-        container_labels = client.containers.get(spec.name).labels
+        container_labels = client.containers.get(container_name(settings, spec.name)).labels
         client.close()
-        assert container_labels == spec.labels | {MANAGED_LABEL: "true"}
+        assert container_labels == spec.labels | owner_labels(settings, spec.name)
     # Labels are not configuration under /etc: relabelling is no file change.
     await asyncio.sleep(SETTLE_SECONDS)
     assert listener.files[reported:] == []

@@ -21,7 +21,16 @@ from dcsim.settings import Settings
 from dcsim.sim.model import GuestOs, PowerState
 from dcsim.sim.nodes.base import NodeBackend, NodeSpec
 from dcsim.sim.nodes.cli import nodes
-from dcsim.sim.nodes.docker import DockerNodes, ensure_ssh_key, image_name, ssh_key_path, tar_files
+from dcsim.sim.nodes.docker import (
+    DockerNodes,
+    container_name,
+    ensure_ssh_key,
+    image_name,
+    instance_name,
+    owner_labels,
+    ssh_key_path,
+    tar_files,
+)
 
 from .conftest import Recorder
 
@@ -36,13 +45,16 @@ def backend_name(docker_client: docker.DockerClient) -> str:
 
 @pytest.mark.docker
 async def test_container_labels_limits_and_loopback_port(
-    backend: NodeBackend, make_spec: Callable[..., NodeSpec], docker_client: docker.DockerClient
+    backend: NodeBackend, make_spec: Callable[..., NodeSpec], docker_client: docker.DockerClient, settings: Settings
 ) -> None:
     labels = {"sim.platform": "ucs", "sim.type": "blade", "sim.id": "b-1", "sim.ucs.sp": "SP-web-01"}
     spec = make_spec(labels=labels, cpu=1, memory_mb=512, guest_os=GuestOs.UBUNTU22)
     await backend.ensure(spec)
-    container = docker_client.containers.get(spec.name)
-    assert container.labels == labels | {"sim.managed": "true"}
+    container = docker_client.containers.get(container_name(settings, spec.name))
+    assert container.labels == labels | owner_labels(settings, spec.name)
+    assert container.labels["dcsim.instance"] == instance_name(settings)
+    assert container.labels["dcsim.data_dir"] == str(settings.data_dir.resolve())
+    assert container.name == f"dcsim-{instance_name(settings)}.{spec.name}"
     assert container.attrs["Config"]["Hostname"] == spec.name
     assert container.attrs["HostConfig"]["NanoCpus"] == 1_000_000_000
     assert container.attrs["HostConfig"]["Memory"] == 512 * 1024 * 1024
@@ -95,11 +107,15 @@ async def test_unreachable_engine_is_unavailable(tmp_path: Path) -> None:
 
 @pytest.mark.docker
 async def test_power_changed_with_docker_is_observed_and_files_are_watched_again(
-    backend: NodeBackend, make_spec: Callable[..., NodeSpec], listener: Recorder, docker_client: docker.DockerClient
+    backend: NodeBackend,
+    make_spec: Callable[..., NodeSpec],
+    listener: Recorder,
+    docker_client: docker.DockerClient,
+    settings: Settings,
 ) -> None:
     spec = make_spec()
     await backend.ensure(spec)
-    container = docker_client.containers.get(spec.name)
+    container = docker_client.containers.get(container_name(settings, spec.name))
 
     await asyncio.to_thread(container.stop, timeout=5)
     await listener.wait_for(lambda: listener.power[-1:] == [(spec.name, PowerState.OFF)])
@@ -120,13 +136,17 @@ async def test_power_changed_with_docker_is_observed_and_files_are_watched_again
 
 @pytest.mark.docker
 async def test_changes_made_while_a_node_was_stopped_are_reported_when_it_starts(
-    backend: NodeBackend, make_spec: Callable[..., NodeSpec], listener: Recorder, docker_client: docker.DockerClient
+    backend: NodeBackend,
+    make_spec: Callable[..., NodeSpec],
+    listener: Recorder,
+    docker_client: docker.DockerClient,
+    settings: Settings,
 ) -> None:
     spec = make_spec()
     await backend.ensure(spec)
     await backend.set_power(spec.name, PowerState.OFF)
     # `docker cp` into the stopped container: no inotifywait runs to see it.
-    container = docker_client.containers.get(spec.name)
+    container = docker_client.containers.get(container_name(settings, spec.name))
     assert container.put_archive("/etc", tar_files({"/issue.net": (b"Authorized access only\n", 0o644)}))
     await backend.set_power(spec.name, PowerState.ON)
     await listener.wait_for(lambda: bool(listener.file_reports(spec.name, "/etc/issue.net")))
@@ -145,7 +165,7 @@ async def test_a_restarted_backend_watches_the_running_nodes_it_is_given(
     try:
         # What the engine does on start: ensure every node it has (here, already running).
         await again.ensure(spec)
-        await edit_sshd_config(docker_client.containers.get(spec.name))
+        await edit_sshd_config(docker_client.containers.get(container_name(settings, spec.name)))
         await listener.wait_for(lambda: bool(listener.file_reports(spec.name, SSHD_CONFIG)))
         assert "+PermitRootLogin yes\n" in listener.file_reports(spec.name, SSHD_CONFIG)[0]
     finally:

@@ -14,6 +14,7 @@ import pytest
 from dcsim import hookimpl
 from dcsim.app import DcSim
 from dcsim.model import Event
+from dcsim.sim.nodes.docker import container_name
 
 pytestmark = pytest.mark.docker
 
@@ -72,7 +73,7 @@ async def docker_estate(
 async def test_seed_containers_are_labelled_and_reachable(docker_estate, docker_client):
     dc, _ = docker_estate
     for name, (port, platform, kind, guest, extra) in SEED_NODES.items():
-        container = docker_client.containers.get(name)
+        container = docker_client.containers.get(container_name(dc.settings, name))
         assert container.status == "running", name
         labels = container.labels
         owner = dc.sim.vm(name.split("-", 2)[2]) if kind != "blade" else None
@@ -100,12 +101,12 @@ async def test_seed_containers_are_labelled_and_reachable(docker_estate, docker_
 async def test_power_off_through_the_api_and_docker_stop_outside(docker_estate, docker_client):
     dc, events = docker_estate
     await dc.sim.power("vm-002", "off")
-    assert docker_client.containers.get("sim-vmw-vm-002").status == "exited"
+    assert docker_client.containers.get(container_name(dc.settings, "sim-vmw-vm-002")).status == "exited"
     event = await events.wait_for(lambda e: e.type == "vm.power_changed" and e.data["name"] == "vm-002")
     assert (event.data["from"], event.data["to"], event.data["reason"]) == ("on", "off", "api")
 
     # Someone stops a container behind dc-sim's back: the world follows within 2 s.
-    docker_client.containers.get("sim-vmw-vm-003").stop(timeout=1)
+    docker_client.containers.get(container_name(dc.settings, "sim-vmw-vm-003")).stop(timeout=1)
     external = await events.wait_for(
         lambda e: e.type == "vm.power_changed" and e.data["name"] == "vm-003" and e.data["reason"] == "external"
     )
