@@ -16,7 +16,8 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 
 from dcsim.settings import Settings
-from dcsim.store.sql import SqlStore, normalize_url
+from dcsim.store.engine import normalize_url
+from dcsim.store.sql import SqlStore
 
 BACKENDS = ["sqlite", "postgresql"]
 DATABASE_URL_VARIABLE = "DCSIM_TEST_DATABASE_URL"

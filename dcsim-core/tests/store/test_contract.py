@@ -15,7 +15,9 @@ from sqlalchemy import select
 from dcsim.errors import ConfigError, Conflict, InvalidInput, NotFound, Unavailable
 from dcsim.model import Role
 from dcsim.settings import Settings
-from dcsim.store.sql import SqlStore, normalize_url, tokens_table
+from dcsim.store.engine import normalize_url
+from dcsim.store.sql import SqlStore
+from dcsim.store.tables import tokens_table
 
 NS = "things"
 

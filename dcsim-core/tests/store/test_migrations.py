@@ -8,7 +8,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
-from dcsim.store.sql import MIGRATIONS_DIR, SqlStore, alembic_config, metadata
+from dcsim.store.sql import MIGRATIONS_DIR, SqlStore, alembic_config
+from dcsim.store.tables import metadata
 
 
 def test_migrated_schema_matches_the_model_metadata(store: SqlStore) -> None:

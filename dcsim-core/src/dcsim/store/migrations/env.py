@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from dcsim.store.sql import metadata
+from dcsim.store.tables import metadata
 
 config = context.config
 connection = config.attributes.get("connection")
