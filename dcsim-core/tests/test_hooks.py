@@ -9,7 +9,7 @@ import pytest
 from litestar import get, post
 
 from dcsim import hookimpl
-from dcsim.errors import ConfigError, InvalidInput
+from dcsim.errors import InvalidInput, PluginLoadError
 from dcsim.model import Check, Event
 from dcsim.registry import LoadProfile
 
@@ -24,14 +24,22 @@ async def test_dcsim_register_services(make_dcsim):
 
     sim = make_dcsim(Plugin())
     assert sim.services["greeter"] is service
+    assert sim.services.get(object) is not None
 
     class Twice:
         @hookimpl
         def dcsim_register_services(self, registry):
             registry.add("greeter", object())
 
-    with pytest.raises(ConfigError, match="greeter"):
-        make_dcsim(Plugin(), Twice())
+    # A name taken twice fails the second plugin (its registration is isolated) ...
+    sim = make_dcsim(Plugin(), Twice())
+    infos = {info.name: info for info in sim.plugins.infos}
+    assert infos["Plugin"].status == "failed"
+    assert infos["Plugin"].error == "dcsim_register_services: ConfigError: service 'greeter' is registered twice"
+    assert infos["Twice"].status == "loaded" and infos["sim"].status == "loaded"
+    # ... and strict mode makes it fatal.
+    with pytest.raises(PluginLoadError, match="greeter"):
+        make_dcsim(Plugin(), Twice(), strict_plugins=True)
 
 
 async def test_dcsim_startup(make_dcsim):
@@ -50,7 +58,7 @@ async def test_dcsim_startup(make_dcsim):
 
     class Broken:
         @hookimpl
-        def dcsim_startup(self):
+        async def dcsim_startup(self):
             raise RuntimeError("cannot start")
 
     with pytest.raises(RuntimeError, match="cannot start"):
@@ -62,7 +70,7 @@ async def test_dcsim_shutdown(make_dcsim):
 
     class Failing:
         @hookimpl
-        def dcsim_shutdown(self):
+        async def dcsim_shutdown(self):
             calls.append("failing")
             raise RuntimeError("boom")
 
@@ -95,7 +103,7 @@ def test_dcsim_readiness(make_client):
 
     class Raising:
         @hookimpl
-        def dcsim_readiness(self):
+        async def dcsim_readiness(self):
             raise OSError("probe exploded")
 
     body = make_client(Raising(), role=None).get("/readyz").json()
@@ -103,11 +111,11 @@ def test_dcsim_readiness(make_client):
 
 
 def test_dcsim_register_routes(make_client):
-    @get("/hello", sync_to_thread=False)
+    @get("/greeting", sync_to_thread=False)
     def hello() -> dict[str, str]:
         return {"hello": "world"}
 
-    @post("/hello", sync_to_thread=False)
+    @post("/greeting", sync_to_thread=False)
     def change_hello() -> dict[str, str]:
         return {"changed": "yes"}
 
@@ -118,10 +126,10 @@ def test_dcsim_register_routes(make_client):
             registry.add(change_hello)
 
     client = make_client(Plugin(), role="viewer")
-    assert client.get("/hello").json() == {"hello": "world"}
+    assert client.get("/greeting").json() == {"hello": "world"}
     # The role rule applies to plugin routes too: a change needs an operator.
-    assert client.post("/hello").status_code == 403
-    assert client.post("/hello", headers=client.auth_headers("operator")).json() == {"changed": "yes"}
+    assert client.post("/greeting").status_code == 403
+    assert client.post("/greeting", headers=client.auth_headers("operator")).json() == {"changed": "yes"}
 
 
 async def test_dcsim_register_event_types(make_dcsim):
@@ -197,7 +205,7 @@ async def test_dcsim_cmdb_register_types(make_dcsim):
 
 def test_dcsim_itsm_priority(make_dcsim):
     sim = make_dcsim()
-    priority = sim.hook.dcsim_itsm_priority
+    priority = sim.call.itsm_priority
     assert priority(impact=1, urgency=1) == "P1"
     assert priority(impact=1, urgency=2) == "P2"
     assert priority(impact=2, urgency=2) == "P3"
@@ -210,7 +218,7 @@ def test_dcsim_itsm_priority(make_dcsim):
         def dcsim_itsm_priority(self, impact, urgency):
             return "P1" if impact == 1 else None
 
-    priority = make_dcsim(Stricter()).hook.dcsim_itsm_priority
+    priority = make_dcsim(Stricter()).call.itsm_priority
     assert priority(impact=1, urgency=3) == "P1"
     assert priority(impact=2, urgency=3) == "P4"  # falls through to core's matrix
 
@@ -230,14 +238,14 @@ def test_dcsim_itsm_priority(make_dcsim):
     ],
 )
 def test_dcsim_patch_compare_versions(make_dcsim, installed, candidate, expected):
-    compare = make_dcsim().hook.dcsim_patch_compare_versions
+    compare = make_dcsim().call.patch_compare_versions
     assert compare(os_family="rhel", installed=installed, candidate=candidate) == expected
     assert compare(os_family="rhel", installed=candidate, candidate=installed) == -expected
 
 
 def test_dcsim_drift_values_equal(make_dcsim):
-    assert make_dcsim().hook.dcsim_drift_values_equal(field="power_state", desired="on", actual="on") is True
-    assert make_dcsim().hook.dcsim_drift_values_equal(field="power_state", desired="on", actual="off") is False
+    assert make_dcsim().call.drift_values_equal(field="power_state", desired="on", actual="on") is True
+    assert make_dcsim().call.drift_values_equal(field="power_state", desired="on", actual="off") is False
 
     class IgnoreComments:
         @hookimpl
@@ -247,7 +255,7 @@ def test_dcsim_drift_values_equal(make_dcsim):
             strip = lambda text: [line for line in text.splitlines() if not line.startswith("#")]  # noqa: E731
             return strip(desired) == strip(actual)
 
-    equal = make_dcsim(IgnoreComments()).hook.dcsim_drift_values_equal
+    equal = make_dcsim(IgnoreComments()).call.drift_values_equal
     assert equal(field="files./etc/ssh/sshd_config", desired="PermitRootLogin no\n", actual="# x\nPermitRootLogin no\n")
     assert not equal(field="files./etc/ssh/sshd_config", desired="PermitRootLogin no", actual="PermitRootLogin yes")
     assert not equal(field="power_state", desired="on", actual="off")

@@ -17,7 +17,7 @@ async def test_open_start_publish_close(tmp_path):
         assert all(check.ok for check in checks), checks
         started = [event for _, event in await sim.bus.recent(1000) if event.type == "dcsim.started"]
         assert len(started) == 1
-        assert started[0].data["store"] == "sqlalchemy" and "core" in started[0].data["plugins"]
+        assert started[0].data["store"] == "sqlalchemy" and "sim" in started[0].data["plugins"]
     assert not sim.started
 
 

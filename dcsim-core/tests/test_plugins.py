@@ -47,7 +47,7 @@ def test_broken_plugin_is_listed_and_the_rest_loads(installed, dcsim_settings):
     assert infos["broken"].distribution == "acme-plugins" and infos["broken"].version == "1.2"
     assert infos["good"].status == "loaded"
     assert infos["good"].hooks == ("dcsim_register_event_types",)
-    assert infos["core"].status == "loaded"
+    assert all(infos[name].status == "loaded" for name in ("sim", "cmdb", "itsm", "patch", "drift", "api"))
 
 
 def test_broken_plugin_shows_in_api_and_readiness(installed, make_client):
@@ -91,7 +91,7 @@ def test_cli_lists_plugins_and_drivers(installed, tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     plugins = {p["name"]: p for p in report["plugins"]}
-    assert plugins["core"]["distribution"] == "dcsim-core"
+    assert plugins["sim"]["distribution"] == "dcsim-core"
     assert plugins["broken"]["status"] == "failed"
     drivers = {(d["namespace"], d["name"]): d for d in report["drivers"]}
     assert drivers[("dcsim.bus", "memory")]["selected"] is True

@@ -25,7 +25,7 @@ def test_probes_and_schema_are_open(make_client):
     assert ready.status_code == 200
     checks = {c["name"]: c for c in ready.json()["checks"]}
     assert checks["store"]["ok"] and checks["bus"]["ok"]
-    assert checks["plugin:core"] == {"name": "plugin:core", "ok": True, "detail": "loaded"}
+    assert checks["plugin:sim"] == {"name": "plugin:sim", "ok": True, "detail": "loaded"}
     schema = client.get("/schema/openapi.json").json()
     assert schema["openapi"].startswith("3.")
     assert {"/healthz", "/readyz", "/plugins", "/events", "/tokens"} <= set(schema["paths"])

@@ -26,6 +26,7 @@ from dcsim.bus.base import EventBus
 from dcsim.bus.subscription import SubscriptionRunner
 from dcsim.drivers import load_driver
 from dcsim.errors import DcsimError, InvalidInput
+from dcsim.hookcalls import HookCalls
 from dcsim.model import Check, Event, Role
 from dcsim.plugins import PluginHost, load_plugins
 from dcsim.registry import (
@@ -44,25 +45,42 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 
+#: The framework's own events, declared without any plugin.
+FRAMEWORK_EVENT_TYPES: dict[str, tuple[str, dict[str, str]]] = {
+    "dcsim.started": (
+        "an instance finished starting",
+        {"plugins": "names of the loaded plugins", "bus": "bus driver", "store": "store driver"},
+    ),
+}
+
+
 class DcSim:
-    """One dc-sim instance. Build it with :func:`open`; start it with ``async with``."""
+    """One dc-sim instance. Build it with :func:`open`; start it with ``async with``.
+
+    Building it runs the registration hooks (each implementation alone: one that
+    raises fails its plugin, see ``PluginHost.register_each``); services are reached by
+    type, ``dcsim.services.get(Cmdb)``, and core's query hooks through ``dcsim.call``.
+    """
 
     def __init__(self, settings: Settings, plugins: PluginHost) -> None:
         self.settings = settings
         self.plugins = plugins
-        self.hook = plugins.hook
+        #: Typed, checked calls of core's query hooks (``dcsim.call.itsm_priority(...)``).
+        self.call = HookCalls(plugins)
         self.services = ServiceRegistry()
         self.event_types = EventTypeRegistry()
+        for event_type, (description, data) in FRAMEWORK_EVENT_TYPES.items():
+            self.event_types.add(event_type, description=description, data=data)
         self.subscribers = SubscriberRegistry()
         self.load_profiles = LoadProfileRegistry()
         self.cmdb_types = CmdbTypeRegistry()
         #: Prometheus registry of this instance, served at ``/metrics``; plugins add collectors.
         self.metrics = CollectorRegistry()
-        self.hook.dcsim_register_services(registry=self.services, settings=settings)
-        self.hook.dcsim_register_event_types(registry=self.event_types)
-        self.hook.dcsim_register_subscribers(registry=self.subscribers)
-        self.hook.dcsim_sim_register_load_profiles(registry=self.load_profiles)
-        self.hook.dcsim_cmdb_register_types(registry=self.cmdb_types)
+        plugins.register_each("dcsim_register_services", registry=self.services, settings=settings)
+        plugins.register_each("dcsim_register_event_types", registry=self.event_types)
+        plugins.register_each("dcsim_register_subscribers", registry=self.subscribers)
+        plugins.register_each("dcsim_sim_register_load_profiles", registry=self.load_profiles)
+        plugins.register_each("dcsim_cmdb_register_types", registry=self.cmdb_types)
         self.store: Store = load_driver("dcsim.store", settings)
         self.bus: EventBus = load_driver("dcsim.bus", settings)
         self._runners: list[SubscriptionRunner] = []
@@ -72,47 +90,78 @@ class DcSim:
 
     @property
     def sim(self) -> Simulation:
-        """The simulation engine (core's ``sim`` service)."""
-        return self.services["sim"]  # type: ignore[no-any-return]
+        """The simulation engine (the ``sim`` plugin's service); :class:`ServiceUnavailable` when it is off."""
+        from dcsim.sim.engine import Simulation
+
+        return self.services.get(Simulation)
 
     async def start(self) -> None:
-        """Migrate the store, connect the bus, run start-up hooks and subscriptions."""
+        """Migrate the store, connect the bus, create every consumer group, run the
+        start-up hooks, then the subscriptions.
+
+        Groups exist before any start-up hook runs, so events published while starting
+        are delivered. A start that fails undoes itself: subscriptions stop, the plugins
+        whose start-up ran (or was running) get ``dcsim_shutdown``, the bus and the
+        store close; then the error propagates.
+        """
         if self.started:
             return
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        await asyncio.to_thread(self.store.upgrade)
-        await self.bus.start()
-        if self.settings.create_admin_token:
-            await asyncio.to_thread(self._ensure_admin_token)
-        for impl in reversed(self.hook.dcsim_startup.get_hookimpls()):
-            await _call(impl, dcsim=self)
-        for subscriber in self.subscribers.values():
-            # Create the group now: events published right after start() must reach it.
-            await self.bus.ensure_group(subscriber.group)
-            runner = SubscriptionRunner(self.bus, subscriber, self)
-            runner.start()
-            self._runners.append(runner)
-        self.started = True
-        details = {"plugins": self.plugins.loaded(), "bus": self.bus.name, "store": self.store.name}
-        log.info("dcsim.started", **details)
-        await self.publish("dcsim.started", details, source="/dcsim")
+        entered: list[str] = []
+        bus_started = False
+        try:
+            await asyncio.to_thread(self.store.upgrade)
+            await self.bus.start()
+            bus_started = True
+            if self.settings.create_admin_token:
+                await asyncio.to_thread(self._ensure_admin_token)
+            for subscriber in self.subscribers.values():
+                await self.bus.ensure_group(subscriber.group)
+            pending = self.plugins.awaitables("dcsim_startup", dcsim=self)
+            try:
+                while pending:
+                    item = pending.pop(0)
+                    entered.append(item.plugin)
+                    await item.awaitable
+            finally:
+                for item in pending:
+                    _discard(item.awaitable)
+            for subscriber in self.subscribers.values():
+                runner = SubscriptionRunner(self.bus, subscriber, self)
+                runner.start()
+                self._runners.append(runner)
+            self.started = True
+            details = {"plugins": self.plugins.loaded(), "bus": self.bus.name, "store": self.store.name}
+            log.info("dcsim.started", **details)
+            await self.publish("dcsim.started", details, source="/dcsim")
+        except BaseException:
+            log.error("dcsim.start_failed", started_plugins=entered, exc_info=True)
+            self.started = False
+            await self._stop(entered, bus_started)
+            raise
 
     async def close(self) -> None:
         """Stop subscriptions, run shut-down hooks, close the bus and the store."""
         if not self.started:
             return
+        await self._stop(None, bus_started=True)
+        self.started = False
+        log.info("dcsim.stopped")
+
+    async def _stop(self, plugins: list[str] | None, bus_started: bool) -> None:
+        """Undo a start: every plugin's (or only ``plugins``') shut-down, in reverse order."""
         for runner in self._runners:
             await runner.stop()
         self._runners.clear()
-        for impl in self.hook.dcsim_shutdown.get_hookimpls():
-            try:
-                await _call(impl, dcsim=self)
-            except Exception:
-                log.exception("plugin.shutdown_failed", plugin=impl.plugin_name)
-        await self.bus.close()
+        if plugins is None or plugins:
+            for item in reversed(self.plugins.awaitables("dcsim_shutdown", plugins=plugins, dcsim=self)):
+                try:
+                    await item.awaitable
+                except Exception:
+                    log.exception("plugin.shutdown_failed", plugin=item.plugin)
+        if bus_started:
+            await self.bus.close()
         await asyncio.to_thread(self.store.close)
-        self.started = False
-        log.info("dcsim.stopped")
 
     async def __aenter__(self) -> DcSim:
         await self.start()
@@ -141,18 +190,20 @@ class DcSim:
         return event
 
     async def readiness(self) -> list[Check]:
-        """Whether the store and the bus are reachable, each plugin's load status, and
-        the checks plugins report through ``dcsim_readiness``."""
+        """Whether the store and the bus are reachable, each plugin's status (a disabled
+        plugin is an ok check saying so), and the checks plugins report through
+        ``dcsim_readiness``."""
         checks = [await _check("store", lambda: asyncio.to_thread(self.store.ping))]
         checks.append(await _check("bus", self.bus.ping))
         for info in self.plugins.infos:
-            if info.status != "disabled":
-                checks.append(Check(f"plugin:{info.name}", info.status == "loaded", info.error or info.status))
-        for impl in reversed(self.hook.dcsim_readiness.get_hookimpls()):
+            checks.append(Check(f"plugin:{info.name}", info.status != "failed", info.error or info.status))
+        for item in self.plugins.awaitables("dcsim_readiness", dcsim=self):
             try:
-                result = await _call(impl, dcsim=self)
+                result = await item.awaitable
             except Exception as exc:
-                result = [Check(f"plugin:{impl.plugin_name}", False, f"{type(exc).__name__}: {exc}")]
+                result = [Check(f"plugin:{item.plugin}", False, f"{type(exc).__name__}: {exc}")]
+            if not isinstance(result, list | None) or not all(isinstance(c, Check) for c in result or []):
+                result = [Check(f"plugin:{item.plugin}", False, f"dcsim_readiness returned {result!r}, not checks")]
             checks.extend(result or [])
         return checks
 
@@ -178,11 +229,10 @@ def write_secret(path: Path, secret: str) -> None:
     os.chmod(path, 0o600)
 
 
-async def _call(impl: Any, **kwargs: Any) -> Any:
-    """Call one hook implementation as pluggy would (with the arguments it names),
-    awaiting it when it is a coroutine: pluggy itself does not await."""
-    value = impl.function(*(kwargs[name] for name in impl.argnames))
-    return await value if inspect.isawaitable(value) else value
+def _discard(awaitable: object) -> None:
+    # A start aborted before these ran: close them, nobody will await them.
+    if inspect.iscoroutine(awaitable):
+        awaitable.close()
 
 
 async def _check(name: str, probe: Any) -> Check:

@@ -11,7 +11,9 @@ import click
 
 import dcsim
 from dcsim.errors import DcsimError
+from dcsim.hookcalls import HookCalls
 from dcsim.model import Role
+from dcsim.plugins import PluginHost
 from dcsim.settings import Settings, load_settings
 from dcsim.sim.nodes.cli import nodes
 
@@ -84,9 +86,10 @@ def plugins(ctx: click.Context, as_json: bool) -> None:
 
     settings = _settings(ctx)
     try:
-        report = plugins_report(dcsim.open(settings=settings))
+        host = _checked_plugins(settings)
     except DcsimError as exc:
         raise click.ClickException(exc.detail) from exc
+    report = plugins_report(host, settings)
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return
@@ -100,6 +103,30 @@ def plugins(ctx: click.Context, as_json: bool) -> None:
     for driver in report["drivers"]:
         mark = "*" if driver["selected"] else " "
         click.echo(f"  {mark} {driver['namespace']:<12} {driver['name']:<12} {driver['distribution'] or ''}")
+
+
+def _checked_plugins(settings: Settings) -> PluginHost:
+    """Load the plugins and run their declaration hooks into throw-away registries.
+
+    No instance is built (no store, bus or service): a plugin that fails to import,
+    breaks the hook contract or raises while declaring is listed as failed.
+    """
+    from dcsim.plugins import load_plugins
+    from dcsim.registry import (
+        CmdbTypeRegistry,
+        EventTypeRegistry,
+        LoadProfileRegistry,
+        RouteRegistry,
+        SubscriberRegistry,
+    )
+
+    host = load_plugins(settings)
+    host.register_each("dcsim_register_event_types", registry=EventTypeRegistry())
+    host.register_each("dcsim_register_subscribers", registry=SubscriberRegistry())
+    host.register_each("dcsim_sim_register_load_profiles", registry=LoadProfileRegistry())
+    host.register_each("dcsim_cmdb_register_types", registry=CmdbTypeRegistry())
+    host.register_each("dcsim_register_routes", registry=RouteRegistry())
+    return host
 
 
 @main.command()
@@ -224,7 +251,8 @@ def seed(
     import attrs
 
     from dcsim.sim.engine import FAULTS_NAMESPACE, META_NAMESPACE
-    from dcsim.sim.topology import Topology, generate
+    from dcsim.sim.seed import generate
+    from dcsim.sim.topology import Topology
     from dcsim.sim.world import NAMESPACE, World
 
     started = time.perf_counter()
@@ -240,7 +268,7 @@ def seed(
             progress=lambda done, total: click.echo(f"  generated {done}/{total} VMs", err=True),
         )  # fmt: skip
         # Plugins may add to generated estates too; core's default seed stays out.
-        dcsim.open(settings=settings).hook.dcsim_sim_seed_topology(topology=topology, settings=settings)
+        HookCalls(_checked_plugins(settings)).sim_seed_topology(topology=topology, settings=settings)
         click.echo(f"  saving {len(world)} objects", err=True)
         with store.transaction() as session:
             for namespace in (NAMESPACE, FAULTS_NAMESPACE, META_NAMESPACE):
@@ -254,13 +282,19 @@ def seed(
 
 
 @main.command()
-@click.pass_context
-def version(ctx: click.Context) -> None:
-    """Print dc-sim's version and the installed plugins' versions."""
+def version() -> None:
+    """Print dc-sim's version and the installed plugins' versions (nothing is imported or started)."""
+    import importlib.metadata
+
+    from dcsim.plugins import ENTRY_POINT_GROUP
+
     click.echo(f"dcsim-core {dcsim.__version__}")
-    for info in dcsim.open(settings=_settings(ctx)).plugins.infos:
-        if info.distribution and info.distribution != "dcsim-core":
-            click.echo(f"{info.distribution} {info.version}")
+    seen: set[str] = set()
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if ep.dist is None or ep.dist.name in seen or ep.dist.name == "dcsim-core":
+            continue
+        seen.add(ep.dist.name)
+        click.echo(f"{ep.dist.name} {ep.dist.version}")
 
 
 if __name__ == "__main__":  # pragma: no cover

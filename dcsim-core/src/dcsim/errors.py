@@ -101,6 +101,17 @@ class Unavailable(DcsimError):
     title = "Service unavailable"
 
 
+class ServiceUnavailable(DcsimError):
+    """A service an action needs is not there: the plugin providing it is disabled or failed.
+
+    Not an :class:`Unavailable`: waiting does not bring it back, so nothing retries it.
+    """
+
+    code = "service_unavailable"
+    status = 503
+    title = "Service not available"
+
+
 class ConfigError(DcsimError):
     """The configuration is invalid (unknown driver, bad value)."""
 
@@ -115,3 +126,15 @@ class PluginLoadError(DcsimError):
     code = "plugin_load_failed"
     status = 500
     title = "Plugin failed to load"
+
+
+class PluginContractError(DcsimError):
+    """A plugin broke the hook contract: a value a hook may not return, for instance.
+
+    The problem document names the plugin, the hook and the value (members
+    ``plugin``, ``hook``, ``value``), so the operator knows whom to ask.
+    """
+
+    code = "plugin_contract"
+    status = 500
+    title = "A plugin broke the hook contract"

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Awaitable, Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
-from dcsim.errors import ConfigError
+from dcsim.errors import ConfigError, ServiceUnavailable
 
 if TYPE_CHECKING:
     from dcsim.app import DcSim
     from dcsim.model import Event
+
+
+T = TypeVar("T")
 
 
 class _Named:
@@ -22,6 +25,17 @@ class _Named:
 
     def __init__(self) -> None:
         self._items: dict[str, Any] = {}
+
+    def checkpoint(self) -> object:
+        """What the registry holds now, for :meth:`rollback` (see ``PluginHost.register_each``)."""
+        return list(self._items)
+
+    def rollback(self, checkpoint: object) -> None:
+        """Forget what was added since ``checkpoint``: a failed plugin leaves nothing half-added."""
+        assert isinstance(checkpoint, list)
+        for name in list(self._items):
+            if name not in checkpoint:
+                del self._items[name]
 
     def _add(self, name: str, item: Any) -> None:
         if name in self._items:
@@ -45,13 +59,40 @@ class _Named:
 
 
 class ServiceRegistry(_Named):
-    """Named services of an instance (``dcsim.services["cmdb"]``)."""
+    """Services of an instance, each under a unique name, reached by their type.
+
+    ``dcsim.services.get(Cmdb)`` returns the CMDB service or raises
+    :class:`~dcsim.errors.ServiceUnavailable` naming what is missing (its plugin is
+    disabled, failed or not installed); ``dcsim.services.find(Cmdb)`` returns None
+    instead, for a module that degrades without it.
+    """
 
     kind = "service"
 
     def add(self, name: str, service: Any) -> None:
         """Register ``service`` under ``name``."""
         self._add(name, service)
+
+    def find(self, cls: type[T]) -> T | None:
+        """The first registered service that is an instance of ``cls``, or None."""
+        for service in self._items.values():
+            if isinstance(service, cls):
+                return service
+        return None
+
+    def get(self, cls: type[T]) -> T:
+        """The first registered service that is an instance of ``cls``.
+
+        Raises :class:`~dcsim.errors.ServiceUnavailable` when there is none.
+        """
+        service = self.find(cls)
+        if service is None:
+            raise ServiceUnavailable(
+                f"no {cls.__name__} service: the plugin that provides it is disabled, failed or not"
+                " installed (see GET /plugins)",
+                service=cls.__name__,
+            )
+        return service
 
 
 class RouteRegistry:
@@ -63,6 +104,15 @@ class RouteRegistry:
     def add(self, handler: Any) -> None:
         """Add a route handler, ``Controller`` subclass or ``Router``."""
         self.handlers.append(handler)
+
+    def checkpoint(self) -> object:
+        """How many handlers there are now, for :meth:`rollback`."""
+        return len(self.handlers)
+
+    def rollback(self, checkpoint: object) -> None:
+        """Drop the handlers added since ``checkpoint``."""
+        assert isinstance(checkpoint, int)
+        del self.handlers[checkpoint:]
 
 
 @attrs.frozen
@@ -164,6 +214,16 @@ class CmdbTypeRegistry:
     def add_relationship_type(self, name: str, description: str, inverse: str) -> None:
         """Declare a relationship type; ``inverse`` names it read from the other end."""
         self.relationship_types._add(name, RelationshipType(name, description, inverse))
+
+    def checkpoint(self) -> object:
+        """Both vocabularies as they are now, for :meth:`rollback`."""
+        return (self.ci_types.checkpoint(), self.relationship_types.checkpoint())
+
+    def rollback(self, checkpoint: object) -> None:
+        """Forget the types added since ``checkpoint``."""
+        assert isinstance(checkpoint, tuple)
+        self.ci_types.rollback(checkpoint[0])
+        self.relationship_types.rollback(checkpoint[1])
 
 
 class _TypedNames(_Named):

@@ -326,7 +326,7 @@ class ItsmController(Controller):
 
     @get("/sla", summary="Response and resolution targets per priority, in seconds")
     async def sla_targets(self, dcsim: NamedDependency[DcSim]) -> dict[str, dict[str, int]]:
-        targets = {priority: dcsim.hook.dcsim_itsm_sla_targets(priority=priority) for priority in PRIORITIES}
+        targets = {priority: dcsim.call.itsm_sla_targets(priority=priority) for priority in PRIORITIES}
         return {
             priority: {
                 "response_seconds": int(target.response.total_seconds()),

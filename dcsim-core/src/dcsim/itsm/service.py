@@ -65,7 +65,7 @@ class Itsm:
         for service in self._services().values():
             await service.book.load(dcsim.store)
         self.rules = RuleRegistry(self.settings.itsm_disabled_rules)
-        dcsim.hook.dcsim_itsm_register_rules(registry=self.rules)
+        dcsim.plugins.register_each("dcsim_itsm_register_rules", registry=self.rules)
         unknown = sorted(self.rules.disabled - set(self.rules.names()))
         if unknown:
             log.warning("itsm.unknown_disabled_rules", rules=unknown, known=self.rules.names())
@@ -90,12 +90,11 @@ class Itsm:
 
     def priority(self, impact: int, urgency: int) -> str:
         """The priority of an impact and urgency (``dcsim_itsm_priority``)."""
-        return str(self.dcsim.hook.dcsim_itsm_priority(impact=impact, urgency=urgency))
+        return self.dcsim.call.itsm_priority(impact=impact, urgency=urgency)
 
     def sla_targets(self, priority: str) -> sla.SlaTarget:
         """The SLA targets of ``priority`` (``dcsim_itsm_sla_targets``)."""
-        target: sla.SlaTarget = self.dcsim.hook.dcsim_itsm_sla_targets(priority=priority)
-        return target
+        return self.dcsim.call.itsm_sla_targets(priority=priority)
 
     async def find_ci(self, ref: str) -> Ci | None:
         """The CI ``ref`` names (id, simulated object id or exact name); None without a CMDB."""

@@ -16,6 +16,7 @@ import dcsim
 from dcsim.app import DcSim
 from dcsim.registry import RouteRegistry
 from dcsim.web.auth import make_guard
+from dcsim.web.core_routes import HealthController, PluginsController
 from dcsim.web.middleware import HttpMetrics, RequestContext
 from dcsim.web.problems import EXCEPTION_HANDLERS
 
@@ -23,12 +24,16 @@ SCHEMA_PATH = "/schema"
 
 
 def create_app(sim: DcSim) -> Litestar:
-    """Build the host app: core routes and every plugin's routes, guarded by tokens.
+    """Build the host app: the framework's routes (health, readiness, plugins, event
+    types) and every plugin's routes, guarded by tokens.
 
     The app starts ``sim`` on start-up and closes it on shut-down.
     """
     routes = RouteRegistry()
-    sim.hook.dcsim_register_routes(registry=routes)
+    # The framework's own routes: they say what is on and off, so no plugin serves them.
+    for handler in (HealthController, PluginsController):
+        routes.add(handler)
+    sim.plugins.register_each("dcsim_register_routes", registry=routes)
     metrics = HttpMetrics(sim.metrics)
 
     @asynccontextmanager

@@ -1,4 +1,6 @@
-"""Core's own routes: health, readiness, plugins, event types, metrics and ``/ws``."""
+"""Core's routes. The framework serves health, readiness, plugins and event types
+itself (:func:`dcsim.web.app.create_app`); the ``api`` plugin adds events, tokens,
+metrics and ``/ws`` (:mod:`dcsim.builtin.api`)."""
 
 from __future__ import annotations
 
@@ -19,6 +21,8 @@ from dcsim.app import DcSim
 from dcsim.convert import from_json, to_json
 from dcsim.drivers import list_drivers
 from dcsim.model import Role, Token
+from dcsim.plugins import PluginHost
+from dcsim.settings import Settings
 
 
 class HealthController(Controller):
@@ -46,7 +50,7 @@ class PluginsController(Controller):
 
     @get("/plugins", summary="Plugins and drivers, with versions and load errors")
     async def plugins(self, dcsim: NamedDependency[DcSim]) -> dict[str, Any]:
-        return plugins_report(dcsim)
+        return plugins_report(dcsim.plugins, dcsim.settings)
 
     @get("/events/types", summary="Every declared event type with its schema")
     async def event_types(self, dcsim: NamedDependency[DcSim]) -> list[dict[str, Any]]:
@@ -114,11 +118,12 @@ class TokensController(Controller):
         await asyncio.to_thread(dcsim.store.revoke_token, token_id)
 
 
-def plugins_report(dcsim: DcSim) -> dict[str, Any]:
-    """The listing shared by ``GET /plugins`` and ``dcsim plugins --json``."""
+def plugins_report(plugins: PluginHost, settings: Settings) -> dict[str, Any]:
+    """The listing shared by ``GET /plugins`` and ``dcsim plugins --json``: every plugin
+    with its status (``loaded``, ``failed`` with its error, ``disabled``) and every driver."""
     return {
-        "plugins": to_json(dcsim.plugins.infos),
-        "drivers": to_json(list_drivers(dcsim.settings)),
+        "plugins": to_json(plugins.infos),
+        "drivers": to_json(list_drivers(settings)),
     }
 
 
