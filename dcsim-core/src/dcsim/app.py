@@ -27,6 +27,7 @@ from dcsim.bus.subscription import SubscriptionRunner
 from dcsim.drivers import load_driver
 from dcsim.errors import DcsimError, InvalidInput
 from dcsim.hookcalls import HookCalls
+from dcsim.logs import library_logging
 from dcsim.model import Check, Event, Role
 from dcsim.plugins import PluginHost, load_plugins
 from dcsim.registry import (
@@ -262,8 +263,10 @@ def open(
         **overrides: individual settings, by field name, over the loaded ones.
 
     Returns: an instance that is not started yet; use ``async with`` (or ``await
-    start()`` and ``await close()``).
+    start()`` and ``await close()``). It logs through the standard library and prints
+    nothing unless the caller configures logging (:func:`dcsim.logs.library_logging`).
     """
+    library_logging()
     if settings is None:
         settings = load_settings(data_dir=data_dir, **overrides)
     elif data_dir is not None or overrides:

@@ -1,17 +1,77 @@
-"""Structured logs: JSON lines on stderr (or a readable console format), via structlog."""
+"""Logging: quiet in library mode, structured on the server.
+
+In a caller's program (``dcsim.open()``), dc-sim logs through the standard library
+under the ``dcsim`` logger, which has a ``NullHandler``: nothing is printed unless the
+caller configures logging (``logging.basicConfig(level="INFO")`` shows dc-sim's INFO
+lines). ``dcsim serve`` and the CLI route structlog and the standard library (uvicorn,
+alembic) to one formatter on stderr: readable lines on a terminal, JSON lines otherwise
+or when ``log_format`` says so. Alembic logs at WARNING in both.
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
+from typing import Any, TextIO
 
 import structlog
 
+#: The values of the ``log_format`` setting: ``auto`` is console on a terminal, else json.
+LOG_FORMATS = ("auto", "console", "json")
+#: The values of the ``log_level`` setting.
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
-def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
-    """Route structlog and the standard library (uvicorn, alembic) to one formatter."""
+
+def library_logging() -> None:
+    """Quiet library mode: dc-sim's logs go to the standard library and, unless the
+    caller configured logging, nowhere. A structlog configuration the caller made is kept.
+    """
+    package = logging.getLogger("dcsim")
+    if not any(isinstance(handler, logging.NullHandler) for handler in package.handlers):
+        package.addHandler(logging.NullHandler())
+    # Alembic announces every migration step at INFO; only its problems matter to a caller.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    if structlog.is_configured():
+        return
+    structlog.configure(
+        processors=[
+            # First, so that a disabled level (all of them, by default) costs nothing more.
+            structlog.stdlib.filter_by_level,
+            structlog.contextvars.merge_contextvars,
+            _to_stdlib,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        # Not cached: the CLI may configure logging for real afterwards.
+        cache_logger_on_first_use=False,
+    )
+
+
+def _to_stdlib(_logger: object, _method: str, event_dict: structlog.types.EventDict) -> dict[str, Any]:
+    """The keyword arguments of a standard library logging call: the event and its fields
+    as one message (``itsm.no_cmdb detail='...'``), so that any formatter shows them and no
+    field can clash with a ``LogRecord`` attribute (as ``args=`` would)."""
+    kwargs = {key: event_dict.pop(key) for key in ("exc_info", "stack_info", "stacklevel") if key in event_dict}
+    event = str(event_dict.pop("event", ""))
+    fields = " ".join(f"{key}={value!r}" for key, value in event_dict.items())
+    return {"msg": f"{event} {fields}" if fields else event, **kwargs}
+
+
+def resolve_format(fmt: str, stream: TextIO | None = None) -> str:
+    """``console`` or ``json``: ``auto`` is console when ``stream`` (stderr) is a terminal."""
+    if fmt != "auto":
+        return fmt
+    stream = sys.stderr if stream is None else stream
+    return "console" if stream.isatty() else "json"
+
+
+def configure_logging(level: str = "INFO", fmt: str = "auto") -> None:
+    """Route structlog and the standard library (uvicorn, alembic) to one formatter on
+    stderr; ``fmt`` is one of :data:`LOG_FORMATS`."""
     renderer: structlog.types.Processor = (
-        structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer(colors=False)
+        structlog.processors.JSONRenderer()
+        if resolve_format(fmt) == "json"
+        else structlog.dev.ConsoleRenderer(colors=False)
     )
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
@@ -44,3 +104,4 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
         logging.getLogger(name).propagate = True
     # The host app logs each request itself, with its request id.
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -73,7 +73,8 @@ class Settings:
     max_request_body_bytes: int = 1024 * 1024
     cors_origins: tuple[str, ...] = ()
     log_level: str = "INFO"
-    log_format: str = "json"
+    # auto: readable lines when stderr is a terminal, JSON lines otherwise; or console, json.
+    log_format: str = "auto"
     create_admin_token: bool = True
     # Per-plugin tables: plugin name -> its settings, validated by the plugin.
     plugins: dict[str, dict[str, Any]] = attrs.field(factory=dict)
