@@ -55,7 +55,7 @@ class RelationshipRequest:
 
 
 def _cmdb(dcsim: DcSim) -> Cmdb:
-    return dcsim.services["cmdb"]  # type: ignore[no-any-return]
+    return dcsim.services.get(Cmdb)
 
 
 def _actor(request: Request[Any, Any, Any]) -> str:

@@ -47,7 +47,7 @@ ADMIN_ACTIONS = frozenset({"approve", "reject"})
 
 
 def _itsm(dcsim: DcSim) -> Itsm:
-    return dcsim.services["itsm"]  # type: ignore[no-any-return]
+    return dcsim.services.get(Itsm)
 
 
 def _token(request: Request[Any, Any, Any]) -> Token:
