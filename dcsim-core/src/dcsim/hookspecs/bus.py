@@ -19,9 +19,11 @@ def dcsim_register_event_types(registry: EventTypeRegistry) -> None:
 
     Args:
         registry: call ``registry.add(type, schemaversion=1, description=..., data=...)``
-            where ``data`` documents the fields of the event's ``data``.
+            where ``data`` documents the fields of the event's ``data``. The framework
+            declares ``dcsim.started`` itself.
 
-    Returns: nothing. Calling rule: every implementation is called.
+    Returns: nothing. Calling rule: every implementation is called, one at a time; one
+    that raises fails its plugin (what it added is forgotten; the others go on).
     """
 
 
@@ -38,6 +40,8 @@ def dcsim_register_subscribers(registry: SubscriberRegistry) -> None:
     Args:
         registry: call ``registry.add(group, handler, types=("vm.*",))``; ``handler``
             is ``async def handler(dcsim, event) -> None``; ``types`` are glob patterns.
+            Every group is created before the first ``dcsim_startup`` runs.
 
-    Returns: nothing. Calling rule: every implementation is called.
+    Returns: nothing. Calling rule: every implementation is called, one at a time; one
+    that raises fails its plugin (what it added is forgotten; the others go on).
     """

@@ -18,15 +18,19 @@ if TYPE_CHECKING:
 
 @hookspec
 def dcsim_register_services(registry: ServiceRegistry, settings: Settings) -> None:
-    """Add named services to the instance, reachable as ``dcsim.services[name]``.
+    """Add services to the instance, reachable by type as ``dcsim.services.get(cls)``.
 
-    When: once, while the instance is built, before it starts.
+    When: once, while the instance is built, before it starts; first of the
+    registration hooks. ``dcsim plugins`` and ``dcsim version`` do not call it.
 
     Args:
         registry: call ``registry.add(name, service)``; a name may be added once.
+            Other plugins find the service with ``registry.get(cls)`` (raises
+            ``ServiceUnavailable`` when absent) or ``registry.find(cls)`` (None).
         settings: the effective settings, to configure the service.
 
-    Returns: nothing. Calling rule: every implementation is called.
+    Returns: nothing. Calling rule: every implementation is called, one at a time; one
+    that raises fails its plugin (the others go on; fatal in strict mode).
     """
 
 
@@ -34,16 +38,22 @@ def dcsim_register_services(registry: ServiceRegistry, settings: Settings) -> No
 async def dcsim_startup(dcsim: DcSim) -> None:
     """Start the plugin's work: open connections, start background tasks.
 
-    When: once, after the store is migrated and the bus is connected, before the
-    instance serves anything. Implementations may be coroutines.
+    When: once, after the store is migrated, the bus is connected and every
+    subscriber's consumer group exists (so events published here are delivered once
+    subscriptions start, right after the last start-up hook), before the instance
+    serves anything. Implement it with ``async def``.
 
     Args:
         dcsim: the instance being started, with its settings, store, bus and services.
 
-    Returns: nothing. Calling rule: every implementation is called, one after the other
-    in pluggy's order (``tryfirst``/``trylast`` respected); an exception aborts start-up.
-    Core's own implementation is ``tryfirst``: the simulation (``dcsim.sim``), CMDB and
-    ITSM services are started when a plugin's implementation runs.
+    Returns: nothing. Calling rule: every implementation is called through pluggy, in
+    pluggy's order (``tryfirst``/``trylast`` respected), and its coroutine awaited
+    before the next one's; a wrapper (``wrapper=True``) gets the list of coroutines
+    from its ``yield`` and returns the list to await. An exception aborts start-up and
+    undoes it: ``dcsim_shutdown`` runs for the plugins whose start-up ran (the failing
+    one included), then the bus and the store close. Core's ``sim``, ``cmdb`` and
+    ``itsm`` plugins are ``tryfirst``: their services run when another plugin's
+    implementation runs.
     """
 
 
@@ -51,8 +61,9 @@ async def dcsim_startup(dcsim: DcSim) -> None:
 async def dcsim_shutdown(dcsim: DcSim) -> None:
     """Stop what ``dcsim_startup`` started.
 
-    When: once, as the instance closes, before the bus and the store close.
-    Implementations may be coroutines.
+    When: once, as the instance closes, before the bus and the store close; also when
+    a start fails, for the plugins whose ``dcsim_startup`` ran or was running (so it
+    must cope with a partial start). Implement it with ``async def``.
 
     Args:
         dcsim: the instance being closed.
@@ -68,11 +79,12 @@ async def dcsim_readiness(dcsim: DcSim) -> list[Check] | None:
     """Report whether what the plugin depends on is reachable.
 
     When: on every ``GET /readyz`` and ``DcSim.readiness()`` call. Keep it fast.
-    Implementations may be coroutines.
+    Implement it with ``async def``.
 
     Args:
         dcsim: the running instance.
 
     Returns: a list of :class:`dcsim.model.Check`, or None for nothing to report.
-    Calling rule: every implementation is called and the lists are joined.
+    Calling rule: every implementation is called and the lists are joined; one that
+    raises, or returns something else, becomes a failed check ``plugin:<name>``.
     """

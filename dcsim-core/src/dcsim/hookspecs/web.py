@@ -14,7 +14,9 @@ if TYPE_CHECKING:
 def dcsim_register_routes(registry: RouteRegistry) -> None:
     """Add Litestar route handlers, controllers or routers to the host app.
 
-    When: once, while the host app is built by ``dcsim.web.create_app``.
+    When: once, while the host app is built by ``dcsim.web.create_app``. The
+    framework serves ``/healthz``, ``/readyz``, ``/plugins`` and ``/events/types``
+    itself.
 
     Args:
         registry: call ``registry.add(handler)`` with a Litestar route handler,
@@ -25,5 +27,6 @@ def dcsim_register_routes(registry: RouteRegistry) -> None:
             set ``opt={"role": "admin"}`` to ask for more, or ``opt={"public": True}``
             for an open route.
 
-    Returns: nothing. Calling rule: every implementation is called.
+    Returns: nothing. Calling rule: every implementation is called, one at a time; one
+    that raises fails its plugin (its routes are dropped; the others go on).
     """
