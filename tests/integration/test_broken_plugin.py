@@ -1,4 +1,5 @@
-"""Acceptance: a plugin whose import raises is listed with its error; strict mode makes it fatal."""
+"""Acceptance: a plugin whose import raises, or whose service registration raises, is
+listed with its error and crashes no command; strict mode makes it fatal."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from support import FIXTURES, REPO, Server, Venv, free_port
 
 # What the fixture plugin's module raises on import.
 ERROR = "dcsim-broken fails on purpose"
+# What the other fixture plugin raises in dcsim_register_services.
+SERVICES_ERROR = "dcsim_register_services: RuntimeError: dcsim-broken services fail on purpose"
 
 
 @pytest.fixture(scope="module")
@@ -21,10 +24,24 @@ def test_server_still_serves_and_lists_the_error(broken_venv: Venv, serve: Calla
     server = serve(broken_venv)
     assert server.get("/healthz").status_code == 200
     plugins = {p["name"]: p for p in server.get("/plugins", token=server.admin_token).json()["plugins"]}
-    assert plugins["core"]["status"] == "loaded"
+    assert plugins["sim"]["status"] == "loaded"
     assert plugins["broken"]["status"] == "failed"
     assert ERROR in plugins["broken"]["error"]
     assert "ImportError" in plugins["broken"]["error"]
+    assert plugins["badservices"]["status"] == "failed"
+    assert plugins["badservices"]["error"].startswith(SERVICES_ERROR)
+    checks = {check["name"]: check for check in server.get("/readyz").json()["checks"]}
+    assert checks["plugin:badservices"]["ok"] is False
+    assert server.get("/sim/vms", token=server.admin_token).status_code == 200
+
+
+def test_a_raising_service_registration_crashes_neither_plugins_nor_version(broken_venv: Venv, tmp_path: Path) -> None:
+    # dcsim plugins builds no instance, so the service hook is not called there.
+    assert broken_venv.plugins(tmp_path)["badservices"]["status"] == "loaded"
+    version = broken_venv.dcsim("version", data_dir=tmp_path)
+    assert version.returncode == 0, version.stderr
+    assert "dcsim-broken 0.1.0" in version.stdout
+    assert "Traceback" not in version.stdout + version.stderr
 
 
 def test_plugins_command_lists_the_error(broken_venv: Venv, tmp_path: Path) -> None:
