@@ -10,6 +10,8 @@ import httpx
 import pytest
 from support import REPO, Server, Venv
 
+from dcsim.builtin import CORE_PLUGINS
+
 
 @pytest.fixture(scope="module")
 def core_venv(make_venv: Callable[..., Venv]) -> Venv:
@@ -24,8 +26,9 @@ def test_version_works_with_core_alone(core_venv: Venv, tmp_path: Path) -> None:
 
 def test_plugins_lists_the_builtins_and_no_sibling(core_venv: Venv, tmp_path: Path) -> None:
     plugins = core_venv.plugins(tmp_path)
-    assert plugins["core"]["status"] == "loaded", plugins["core"]
-    assert plugins["core"]["distribution"] == "dcsim-core"
+    builtins = {name: plugin for name, plugin in plugins.items() if name in CORE_PLUGINS}
+    assert set(builtins) == set(CORE_PLUGINS)
+    assert {(p["status"], p["distribution"]) for p in builtins.values()} == {("loaded", "dcsim-core")}
     assert "ucs" not in plugins
 
 
@@ -48,7 +51,21 @@ def test_serve_answers_health_and_openapi_and_writes_the_admin_token(
     assert server.get("/plugins").status_code == 401
     plugins = server.get("/plugins", token=server.admin_token)
     assert plugins.status_code == 200
-    assert {p["name"]: p["status"] for p in plugins.json()["plugins"]}["core"] == "loaded"
+    assert {p["name"]: p["status"] for p in plugins.json()["plugins"]}["sim"] == "loaded"
+
+
+@pytest.mark.parametrize("off", CORE_PLUGINS)
+def test_serve_starts_with_each_internal_plugin_disabled(
+    core_venv: Venv, serve: Callable[..., Server], off: str
+) -> None:
+    server = serve(core_venv, DCSIM_DISABLE_PLUGINS=off)
+    plugins = {p["name"]: p["status"] for p in server.get("/plugins", token=server.admin_token).json()["plugins"]}
+    assert plugins == {name: "disabled" if name == off else "loaded" for name in CORE_PLUGINS}
+    ready = server.get("/readyz")
+    assert ready.status_code == 200, ready.text
+    assert {"name": f"plugin:{off}", "ok": True, "detail": "disabled"} in ready.json()["checks"]
+    vms = server.get("/sim/vms", token=server.admin_token)
+    assert vms.status_code == (404 if off == "sim" else 200)
 
 
 def test_installing_ucs_adds_its_apis_and_uninstalling_removes_them(
@@ -72,7 +89,7 @@ def test_installing_ucs_adds_its_apis_and_uninstalling_removes_them(
         core_venv.uninstall("dcsim-ucs")
     plugins = core_venv.plugins(tmp_path)
     assert "ucs" not in plugins
-    assert plugins["core"]["status"] == "loaded"
+    assert plugins["sim"]["status"] == "loaded"
     server = serve(core_venv)
     assert "/nuova" not in server.get("/schema/openapi.json").json()["paths"]
     assert httpx.post(f"{server.url}/nuova", content="<aaaLogin/>").status_code == 404

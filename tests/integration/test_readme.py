@@ -85,5 +85,5 @@ def test_readme_run_command_serves_health_and_schema(running: tuple[subprocess.P
     plugins = httpx.get(f"{url}/plugins", headers={"Authorization": f"Bearer {token}"}, timeout=10)
     assert plugins.status_code == 200
     listed = {p["name"]: p for p in plugins.json()["plugins"]}
-    assert listed["core"]["status"] == "loaded"
+    assert listed["sim"]["status"] == "loaded"
     assert {p["distribution"] for p in listed.values()} == {"dcsim-core"}
