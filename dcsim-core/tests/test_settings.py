@@ -41,7 +41,10 @@ def test_data_dir_config_file_is_found(tmp_path: Path):
 
 @pytest.mark.parametrize(
     ("env", "message"),
-    [({"DCSIM_PORT": "eighty"}, "port"), ({"DCSIM_CONFIG": "/nonexistent/dcsim.toml"}, "cannot read")],
+    [
+        ({"DCSIM_PORT": "eighty"}, "DCSIM_PORT='eighty': expected a whole number"),
+        ({"DCSIM_CONFIG": "/nonexistent/dcsim.toml"}, "cannot read"),
+    ],
 )
 def test_bad_settings_are_clear_errors(env, message):
     with pytest.raises(ConfigError, match=message):
@@ -96,3 +99,91 @@ def test_malformed_plugin_settings_are_clear_errors(tmp_path: Path, text, env, m
     config.write_text(text)
     with pytest.raises(ConfigError, match=message):
         load_settings(config_file=config, environ=env)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "allowed"),
+    [
+        ("DCSIM_SIM_TOPOLOGY", "defualt", "allowed: default, empty"),
+        ("DCSIM_LOG_LEVEL", "verbose", "allowed: DEBUG, INFO, WARNING, ERROR, CRITICAL"),
+        ("DCSIM_LOG_FORMAT", "pretty", "allowed: auto, console, json"),
+        ("DCSIM_BUS_DRIVER", "rabbitmq", "allowed: memory, redis"),
+        ("DCSIM_STORE_DRIVER", "sqlite", "allowed: sqlalchemy"),
+        ("DCSIM_CMDB_BACKEND", "netbx", "allowed: builtin, netbox"),
+        ("DCSIM_NODE_BACKEND", "dokcer", "allowed: docker, virtual"),
+        ("DCSIM_STRICT_PLUGINS", "ture", "expected one of"),
+        ("DCSIM_PORT", "70000", "1 to 65535"),
+        ("DCSIM_BUS_MAX_DELIVERIES", "0", ">= 1"),
+        ("DCSIM_REDIS_URL", "127.0.0.1:6379", "allowed: redis://, rediss://, unix://"),
+    ],
+)
+def test_each_typo_is_one_line_naming_key_value_and_what_is_allowed(key, value, allowed):
+    with pytest.raises(ConfigError) as caught:
+        load_settings(environ={key: value})
+    message = caught.value.detail
+    assert message.startswith(f"{key}={value!r}: ") and allowed in message, message
+    assert "\n" not in message
+    assert caught.value.extra == {"setting": key}
+
+
+def test_valid_values_are_normalised_and_accepted():
+    settings = load_settings(
+        environ={"DCSIM_LOG_LEVEL": "debug", "DCSIM_SIM_TOPOLOGY": "empty", "DCSIM_STRICT_PLUGINS": "off"}
+    )
+    assert (settings.log_level, settings.sim_topology, settings.strict_plugins) == ("DEBUG", "empty", False)
+
+
+def test_unknown_environment_variables_are_refused_like_unknown_file_keys(tmp_path: Path):
+    with pytest.raises(ConfigError) as caught:
+        load_settings(environ={"DCSIM_SIM_TOPOLGY": "default"})
+    message = caught.value.detail
+    assert message.startswith("DCSIM_SIM_TOPOLGY='default': unknown DCSIM_ variable; did you mean DCSIM_SIM_TOPOLOGY?")
+    assert "DCSIM_PLUGINS__<PLUGIN>__<KEY>" in message and "\n" not in message
+    with pytest.raises(ConfigError, match="DCSIM_PLUGINS='x': unknown DCSIM_ variable"):
+        load_settings(environ={"DCSIM_PLUGINS": "x"})
+
+    config = tmp_path / "dcsim.toml"
+    config.write_text('sim_topolgy = "default"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config_file=config, environ={})
+    assert caught.value.detail.startswith(f"sim_topolgy in {config}: unknown setting; did you mean sim_topology?")
+
+    config.write_text('log_level = "verbose"\n')
+    with pytest.raises(ConfigError, match=f"log_level in {config}='verbose': unknown log level; allowed: DEBUG"):
+        load_settings(config_file=config, environ={})
+    config.write_text('port = "80"\n')
+    with pytest.raises(ConfigError, match=f"port in {config}='80': expected a whole number, not text"):
+        load_settings(config_file=config, environ={})
+
+
+def test_variables_that_are_not_settings_are_allowed():
+    from dcsim.settings import OTHER_VARIABLES
+
+    env = dict.fromkeys(OTHER_VARIABLES, "x") | {"DCSIM_PLUGINS__UCS__DOMAIN": "d1"}
+    env.pop("DCSIM_CONFIG")  # names a file that must exist
+    assert load_settings(environ=env).plugin("ucs") == {"domain": "d1"}
+    assert set(OTHER_VARIABLES) == {
+        "DCSIM_CONFIG",
+        "DCSIM_URL",
+        "DCSIM_TOKEN",
+        "DCSIM_TOKEN_FILE",
+        "DCSIM_TEST_DATABASE_URL",
+    }
+
+
+@pytest.mark.parametrize("command", [["serve"], ["config"]])
+def test_the_cli_stops_with_the_one_line_and_no_traceback(tmp_path, monkeypatch, command):
+    monkeypatch.setenv("DCSIM_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("DCSIM_SIM_TOPOLOGY", "defualt")
+    result = CliRunner().invoke(main, command)
+    assert result.exit_code != 0
+    assert result.output == "Error: DCSIM_SIM_TOPOLOGY='defualt': unknown topology; allowed: default, empty\n"
+    assert not (tmp_path / "dcsim.sqlite3").exists()  # stopped before anything started
+
+
+def test_library_open_raises_the_config_error(tmp_path, monkeypatch):
+    import dcsim
+
+    monkeypatch.setenv("DCSIM_LOG_LEVEL", "verbose")
+    with pytest.raises(ConfigError, match="DCSIM_LOG_LEVEL='verbose': unknown log level"):
+        dcsim.open(data_dir=tmp_path)

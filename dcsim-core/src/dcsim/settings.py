@@ -10,6 +10,7 @@ plugin reads its own with :meth:`Settings.plugin` and validates it itself.
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
 from collections.abc import Mapping
@@ -21,9 +22,21 @@ import attrs
 import platformdirs
 
 from dcsim.errors import ConfigError
+from dcsim.logs import LOG_FORMATS, LOG_LEVELS
 
 ENV_PREFIX = "DCSIM_"
 _PLUGIN_ENV_PREFIX = "DCSIM_PLUGINS__"
+#: ``DCSIM_*`` variables that are not settings, and what reads them: the environment may
+#: hold them; any other ``DCSIM_*`` variable that is not a setting is an error.
+OTHER_VARIABLES = {
+    "DCSIM_CONFIG": "the TOML settings file (load_settings)",
+    "DCSIM_URL": "dcsim-inventory: the dc-sim server to ask",
+    "DCSIM_TOKEN": "dcsim-inventory: the API token",
+    "DCSIM_TOKEN_FILE": "dcsim-inventory: a file holding the API token",
+    "DCSIM_TEST_DATABASE_URL": "the test suites: the PostgreSQL server of the store tests",
+}
+#: The values of ``sim_topology``: the 9-node seed, or nothing (a plugin may seed).
+SIM_TOPOLOGIES = ("default", "empty")
 
 
 def default_data_dir() -> Path:
@@ -51,7 +64,7 @@ class Settings:
     bus_max_deliveries: int = 5
     bus_retention_max_len: int = 100_000
     bus_retention_max_age_seconds: float = 7 * 24 * 3600.0
-    # The estate an empty store is seeded with: "default" (the 9-node seed) or "empty".
+    # The estate an empty store is seeded with: SIM_TOPOLOGIES.
     sim_topology: str = "default"
     sim_seed: int = 0
     cmdb_backend: str = "builtin"
@@ -129,26 +142,140 @@ def _mask_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-def _coerce(name: str, raw: Any, annotation: Any) -> Any:
+def _coerce(source: str, raw: Any, annotation: Any) -> Any:
+    """``raw`` (text from the environment, a TOML value or an override) as the field's type;
+    only the environment, which has nothing but text, may spell numbers and booleans as text."""
     text = str(annotation)
+    if isinstance(raw, str) and text in ("bool", "int", "float") and not source.startswith(ENV_PREFIX):
+        raise ConfigError(f"{source}={raw!r}: expected a {_KINDS[text]}, not text", setting=source)
     try:
         if "tuple" in text:
             if isinstance(raw, str):
                 return tuple(item.strip() for item in raw.split(",") if item.strip())
+            if not isinstance(raw, list | tuple) or not all(isinstance(item, str) for item in raw):
+                raise ValueError("expected a list of text or comma-separated text")
             return tuple(raw)
         if text == "bool":
             if isinstance(raw, bool):
                 return raw
-            return str(raw).strip().lower() in {"1", "true", "yes", "on"}
+            word = str(raw).strip().lower()
+            if word in _TRUE | _FALSE:
+                return word in _TRUE
+            raise ValueError(f"expected one of {', '.join(sorted(_TRUE | _FALSE - {''}))}")
         if text == "int":
+            if isinstance(raw, bool | float) or not str(raw).strip().lstrip("-").isdigit():
+                raise ValueError("expected a whole number")
             return int(raw)
         if text == "float":
-            return float(raw)
-        if text == "str | None":
-            return None if raw in ("", None) else str(raw)
+            if isinstance(raw, bool):
+                raise ValueError("expected a number")
+            try:
+                return float(raw)
+            except ValueError:
+                raise ValueError("expected a number") from None
+        if text in ("str", "str | None"):
+            if text == "str | None" and raw in ("", None):
+                return None
+            if not isinstance(raw, str):
+                raise ValueError("expected text")
+            return raw
         return raw
     except (TypeError, ValueError) as exc:
-        raise ConfigError(f"setting {name}: cannot use {raw!r}: {exc}") from exc
+        raise ConfigError(f"{source}={raw!r}: {exc}", setting=source) from None
+
+
+_KINDS = {"bool": "boolean", "int": "whole number", "float": "number"}
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off", ""})
+
+
+def _choices(field: str) -> tuple[str, ...] | None:
+    """The values a field may take, when it is one of a known set (drivers: installed ones)."""
+    from dcsim.drivers import NAMESPACES, available_drivers  # drivers imports this module
+
+    if field == "sim_topology":
+        return SIM_TOPOLOGIES
+    if field == "log_level":
+        return LOG_LEVELS
+    if field == "log_format":
+        return LOG_FORMATS
+    for namespace, setting in NAMESPACES.items():
+        if setting == field:
+            return tuple(available_drivers(namespace))
+    return None
+
+
+#: Fields with a lower bound: (minimum, inclusive).
+_BOUNDS: dict[str, tuple[float, bool]] = {
+    "port": (1, True),
+    "bus_redelivery_seconds": (0, False),
+    "bus_max_deliveries": (1, True),
+    "bus_retention_max_len": (0, True),
+    "bus_retention_max_age_seconds": (0, False),
+    "max_request_body_bytes": (1, True),
+}
+#: URL fields and the schemes they take.
+_SCHEMES = {"redis_url": ("redis", "rediss", "unix"), "netbox_url": ("http", "https")}
+
+
+def _check(field: str, value: Any, source: str, raw: Any) -> Any:
+    """``value`` if it is allowed for ``field``, normalised; else ConfigError naming the
+    setting as given (``source``), the value as given (``raw``) and what is allowed."""
+    if value is None:
+        return value
+    choices = _choices(field)
+    if choices is not None:
+        if field == "log_level":
+            value = value.upper()
+        if value not in choices:
+            allowed = ", ".join(choices) or "none installed"
+            raise ConfigError(
+                f"{source}={raw!r}: unknown {_WHAT.get(field, field)}; allowed: {allowed}", setting=source
+            )
+    if field in _BOUNDS:
+        minimum, inclusive = _BOUNDS[field]
+        if value < minimum or (value == minimum and not inclusive):
+            bound = f">= {minimum}" if inclusive else f"> {minimum}"
+            raise ConfigError(f"{source}={raw!r}: must be {bound}", setting=source)
+        if field == "port" and value > 65535:
+            raise ConfigError(f"{source}={raw!r}: must be a TCP port, 1 to 65535", setting=source)
+    if field in _SCHEMES and urlsplit(value).scheme not in _SCHEMES[field]:
+        schemes = ", ".join(f"{scheme}://" for scheme in _SCHEMES[field])
+        raise ConfigError(f"{source}={_mask_url(value)!r}: not a URL; allowed: {schemes}", setting=source)
+    return value
+
+
+_WHAT = {
+    "sim_topology": "topology",
+    "log_level": "log level",
+    "log_format": "log format",
+    "store_driver": "store driver (dcsim.store entry points)",
+    "bus_driver": "bus driver (dcsim.bus entry points)",
+    "cmdb_backend": "CMDB backend (dcsim.cmdb entry points)",
+    "node_backend": "node backend (dcsim.nodes entry points)",
+}
+
+
+def _unknown_variable(key: str, value: str, fields: Mapping[str, Any]) -> ConfigError:
+    names = [ENV_PREFIX + name.upper() for name in fields if name != "plugins"] + list(OTHER_VARIABLES)
+    close = difflib.get_close_matches(key, names, n=1)
+    hint = f"did you mean {close[0]}? " if close else ""
+    return ConfigError(
+        f"{key}={value!r}: unknown DCSIM_ variable; {hint}allowed: DCSIM_<SETTING> for the settings"
+        f" (dcsim config lists them), {_PLUGIN_ENV_PREFIX}<PLUGIN>__<KEY>, {', '.join(OTHER_VARIABLES)}",
+        setting=key,
+    )
+
+
+def _unknown_file_keys(path: Any, unknown: list[str], fields: Mapping[str, Any]) -> ConfigError:
+    key = unknown[0]
+    close = difflib.get_close_matches(key, list(fields), n=1)
+    hint = f"did you mean {close[0]}? " if close else ""
+    return ConfigError(
+        f"{key} in {path}: unknown setting{'s ' + ', '.join(unknown) if len(unknown) > 1 else ''}; {hint}"
+        f"allowed: {', '.join(sorted(fields))}",
+        setting=key,
+    )
 
 
 def load_settings(
@@ -159,17 +286,28 @@ def load_settings(
     """Build settings from defaults, a TOML file, the environment and explicit overrides.
 
     The TOML file is ``config_file``, else ``$DCSIM_CONFIG``, else ``dcsim.toml`` in the
-    data directory when it exists. Later sources win; ``overrides`` win over all.
+    data directory when it exists. Later sources win; ``overrides`` win over all. Every
+    value is checked: an unknown key in the file, an unknown ``DCSIM_*`` variable (other
+    than :data:`OTHER_VARIABLES` and plugin settings), a value of the wrong type or
+    outside its allowed set (topology, log level and format, installed drivers) is a
+    :class:`ConfigError` whose one-line message names the key, the value and what is
+    allowed.
     """
     env = os.environ if environ is None else environ
     fields = {f.name: f for f in attrs.fields(Settings)}
     values: dict[str, Any] = {}
+    #: How each value was given (``DCSIM_PORT``, ``port in dcsim.toml``), for errors.
+    sources: dict[str, str] = {}
     plugin_tables: dict[str, dict[str, Any]] = {}
-    env_values = {
-        key[len(ENV_PREFIX) :].lower(): value
-        for key, value in env.items()
-        if key.startswith(ENV_PREFIX) and key[len(ENV_PREFIX) :].lower() in fields
-    }
+    env_values: dict[str, str] = {}
+    for key, value in env.items():
+        if not key.startswith(ENV_PREFIX) or key.startswith(_PLUGIN_ENV_PREFIX) or key in OTHER_VARIABLES:
+            continue
+        name = key[len(ENV_PREFIX) :].lower()
+        if name not in fields or name == "plugins":
+            raise _unknown_variable(key, value, fields)
+        env_values[name] = value
+        sources[name] = key
     data_dir = overrides.get("data_dir") or env_values.get("data_dir")
     path = config_file or env.get("DCSIM_CONFIG")
     if path is None:
@@ -182,7 +320,7 @@ def load_settings(
             raise ConfigError(f"cannot read config file {path}: {exc}") from exc
         unknown = sorted(set(file_values) - set(fields))
         if unknown:
-            raise ConfigError(f"unknown settings in {path}: {', '.join(unknown)}")
+            raise _unknown_file_keys(path, unknown, fields)
         tables = file_values.pop("plugins", {})
         if not isinstance(tables, dict):
             raise ConfigError(f"{path}: plugins must be a table of tables, one per plugin")
@@ -191,6 +329,7 @@ def load_settings(
                 raise ConfigError(f"{path}: plugins.{name} must be a table")
             plugin_tables.setdefault(name, {}).update(table)
         values.update(file_values)
+        sources.update({name: f"{name} in {path}" for name in file_values if name not in env_values})
     for key, value in env.items():
         if key.startswith(_PLUGIN_ENV_PREFIX):
             name, sep, setting = key[len(_PLUGIN_ENV_PREFIX) :].partition("__")
@@ -198,15 +337,21 @@ def load_settings(
                 raise ConfigError(f"{key}: plugin settings are {_PLUGIN_ENV_PREFIX}<PLUGIN>__<KEY>")
             plugin_tables.setdefault(name.lower(), {})[setting.lower()] = value
     values.update(env_values)
-    values.update({k: v for k, v in overrides.items() if v is not None})
+    given = {k: v for k, v in overrides.items() if v is not None}
+    values.update(given)
+    sources.update({name: name for name in given})
     for name, table in (overrides.get("plugins") or {}).items():
         plugin_tables.setdefault(name, {}).update(table)
     values.pop("plugins", None)
-    coerced = {name: _coerce(name, raw, fields[name].type) for name, raw in values.items() if name != "data_dir"}
+    unknown = sorted(set(values) - set(fields))
+    if unknown:
+        raise ConfigError(f"unknown settings: {', '.join(unknown)}; allowed: {', '.join(sorted(fields))}")
+    coerced = {
+        name: _check(name, _coerce(sources[name], raw, fields[name].type), sources[name], raw)
+        for name, raw in values.items()
+        if name != "data_dir"
+    }
     coerced["plugins"] = plugin_tables
     if "data_dir" in values:
         coerced["data_dir"] = Path(values["data_dir"]).expanduser()
-    unknown = sorted(set(coerced) - set(fields))
-    if unknown:
-        raise ConfigError(f"unknown settings: {', '.join(unknown)}")
     return Settings(**coerced)
