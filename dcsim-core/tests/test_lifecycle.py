@@ -171,6 +171,24 @@ async def test_a_raising_registration_hook_is_isolated(make_client):
     assert checks["plugin:Bad"]["ok"] is False and "bad schema" in checks["plugin:Bad"]["detail"]
 
 
+async def test_a_registration_hook_failing_during_start_up_stops_its_plugin(make_dcsim):
+    # ITSM collects its rules when it starts: a plugin failing there is failed at once,
+    # and its own start-up (due later in the same start) is skipped.
+    class BadRules:
+        @hookimpl
+        def dcsim_itsm_register_rules(self, registry):
+            raise ValueError("bad rule")
+
+        @hookimpl
+        async def dcsim_startup(self):
+            raise AssertionError("a failed plugin's start-up never runs")
+
+    async with make_dcsim(BadRules()) as sim:
+        info = {info.name: info for info in sim.plugins.infos}["BadRules"]
+        assert (info.status, info.error) == ("failed", "dcsim_itsm_register_rules: ValueError: bad rule")
+        assert sim.started
+
+
 def test_strict_mode_makes_a_raising_registration_hook_fatal(make_dcsim):
     class Bad:
         @hookimpl

@@ -122,6 +122,10 @@ class DcSim:
             try:
                 while pending:
                     item = pending.pop(0)
+                    if not self.plugins.is_active(item.plugin):
+                        # Failed by a registration hook an earlier start-up called.
+                        _discard(item.awaitable)
+                        continue
                     entered.append(item.plugin)
                     await item.awaitable
             finally:

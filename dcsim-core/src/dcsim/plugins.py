@@ -33,6 +33,9 @@ from dcsim.settings import Settings
 
 ENTRY_POINT_GROUP = "dcsim"
 
+#: The owner of an awaitable a wrapper added to an async hook's results.
+WRAPPER = "(wrapper)"
+
 log = structlog.get_logger(__name__)
 
 T = TypeVar("T")
@@ -128,9 +131,9 @@ class PluginHost:
         """Plugins that failed to load or register."""
         return [info for info in self.infos if info.status == "failed"]
 
-    def implementers(self, hook_name: str) -> list[str]:
-        """Names of the plugins implementing ``hook_name`` (wrappers included), in call order."""
-        return [impl.plugin_name for impl in reversed(self._caller(hook_name).get_hookimpls())]
+    def is_active(self, name: str) -> bool:
+        """Whether ``name`` is registered now (not failed since), or is a wrapper's label."""
+        return name == WRAPPER or self.pm.get_plugin(name) is not None
 
     # Calling hooks ------------------------------------------------------------------
 
@@ -194,7 +197,7 @@ class PluginHost:
                     hook=hook_name,
                     value=repr(result),
                 )
-            pending.append(Pending(owners.get(getattr(result, "cr_code", None), "(wrapper)"), result))
+            pending.append(Pending(owners.get(getattr(result, "cr_code", None), WRAPPER), result))
         return pending
 
     def first_result(self, hook_name: str, check: Callable[[Any], T], **kwargs: Any) -> T | None:
