@@ -13,8 +13,10 @@ import pytest
 
 from dcsim import hookimpl
 from dcsim.app import DcSim
+from dcsim.errors import DcsimError
 from dcsim.model import Event
-from dcsim.sim.nodes.docker import container_name
+from dcsim.sim.nodes.docker import container_name, instance_name
+from dcsim.sim.nodes.docker.instances import find_containers, remove_containers
 
 pytestmark = pytest.mark.docker
 
@@ -112,3 +114,40 @@ async def test_power_off_through_the_api_and_docker_stop_outside(docker_estate, 
     )
     assert external.data["to"] == "off"
     assert dc.sim.vm("vm-003").power_state.value == "off"
+
+
+async def test_nodes_keep_running_when_the_instance_stops_and_are_adopted_on_its_next_start(docker_client, make_dcsim):
+    dc = make_dcsim(node_backend="docker")
+    try:
+        async with dc:
+            ids = {name: docker_client.containers.get(container_name(dc.settings, name)).id for name in SEED_NODES}
+        # The instance stopped; its nodes did not, as VMs outlive a vCenter restart.
+        assert {docker_client.containers.get(cid).status for cid in ids.values()} == {"running"}
+        again = make_dcsim(node_backend="docker")
+        async with again:
+            adopted = {
+                name: docker_client.containers.get(container_name(again.settings, name)).id for name in SEED_NODES
+            }
+            assert adopted == ids
+            assert again.sim.vm("vm-001").power_state.value == "on"
+    finally:
+        for name in SEED_NODES:
+            await dc.sim.nodes.remove(name)
+
+
+async def test_a_second_instance_wanting_the_same_ssh_ports_fails_naming_the_first(
+    docker_estate, docker_client, make_dcsim, tmp_path
+):
+    dc, _ = docker_estate
+    other = make_dcsim(node_backend="docker", data_dir=tmp_path / "other")
+    try:
+        with pytest.raises(DcsimError) as raised:
+            async with other:
+                pass
+        message = str(raised.value)
+        assert "127.0.0.1:220" in message and f"dcsim-{instance_name(dc.settings)}." in message, message
+        assert f"dcsim nodes stop --instance {instance_name(dc.settings)}" in message
+        # The first instance's nodes are untouched.
+        assert docker_client.containers.get(container_name(dc.settings, "sim-vmw-vm-001")).status == "running"
+    finally:
+        remove_containers(docker_client, find_containers(docker_client, instance_name(other.settings)), print)
