@@ -262,12 +262,12 @@ def test_dcsim_drift_values_equal(make_dcsim):
 
 
 async def test_dcsim_sim_seed_topology(make_dcsim):
-    from dcsim.sim.model import Datacenter, Platform, Vm
+    from dcsim.sim.model import Datacenter, Vm
 
     class EdgeSite:
         @hookimpl
         def dcsim_sim_seed_topology(self, topology, settings):
-            topology.datacenter("dc-edge", Platform.VMWARE)
+            topology.datacenter("dc-edge", "edge")
 
     async with make_dcsim(EdgeSite()) as sim:
         names = {dc.name for dc in sim.sim.world.all(Datacenter)}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -60,14 +61,15 @@ def serve(ctx: click.Context, host: str | None, port: int | None, strict: bool |
         raise click.ClickException("HTTPS needs both tls_certfile and tls_keyfile")
     try:
         sim = dcsim.open(settings=settings)
+        app = create_app(sim)
     except DcsimError as exc:
         raise click.ClickException(exc.detail) from exc
     for info in sim.plugins.failures():
-        click.echo(f"warning: plugin {info.name} failed to load: {info.error}", err=True)
+        click.echo(f"warning: plugin {info.name} failed: {info.error}", err=True)
     click.echo(f"dc-sim {dcsim.__version__} serving on http://{settings.host}:{settings.port}", err=True)
     click.echo(f"admin token: {settings.admin_token_path} (written on first start; cat it)", err=True)
     uvicorn.run(
-        create_app(sim),
+        app,
         host=settings.host,
         port=settings.port,
         log_config=None,
@@ -109,8 +111,11 @@ def _checked_plugins(settings: Settings) -> PluginHost:
     """Load the plugins and run their declaration hooks into throw-away registries.
 
     No instance is built (no store, bus or service): a plugin that fails to import,
-    breaks the hook contract or raises while declaring is listed as failed.
+    breaks the hook contract or raises in any registration hook but
+    ``dcsim_register_services`` is listed as failed.
     """
+    from dcsim.cmdb.mapping import InventoryGroupRegistry, MappingRegistry
+    from dcsim.itsm.rules import RuleRegistry
     from dcsim.plugins import load_plugins
     from dcsim.registry import (
         CmdbTypeRegistry,
@@ -119,13 +124,26 @@ def _checked_plugins(settings: Settings) -> PluginHost:
         RouteRegistry,
         SubscriberRegistry,
     )
+    from dcsim.sim.faults import FaultRegistry
+    from dcsim.sim.kinds import KindRegistry
+    from dcsim.sim.labels import NodeLabelRegistry
 
     host = load_plugins(settings)
-    host.register_each("dcsim_register_event_types", registry=EventTypeRegistry())
-    host.register_each("dcsim_register_subscribers", registry=SubscriberRegistry())
-    host.register_each("dcsim_sim_register_load_profiles", registry=LoadProfileRegistry())
-    host.register_each("dcsim_cmdb_register_types", registry=CmdbTypeRegistry())
-    host.register_each("dcsim_register_routes", registry=RouteRegistry())
+    declarations: list[tuple[str, Callable[[], object]]] = [
+        ("dcsim_register_event_types", EventTypeRegistry),
+        ("dcsim_register_subscribers", SubscriberRegistry),
+        ("dcsim_register_routes", RouteRegistry),
+        ("dcsim_sim_register_kinds", KindRegistry),
+        ("dcsim_sim_register_fault_kinds", FaultRegistry),
+        ("dcsim_sim_register_node_labels", NodeLabelRegistry),
+        ("dcsim_sim_register_load_profiles", LoadProfileRegistry),
+        ("dcsim_cmdb_register_types", CmdbTypeRegistry),
+        ("dcsim_cmdb_register_mappings", MappingRegistry),
+        ("dcsim_cmdb_register_inventory_groups", InventoryGroupRegistry),
+        ("dcsim_itsm_register_rules", RuleRegistry),
+    ]
+    for hook, registry in declarations:
+        host.register_each(hook, registry=registry())
     return host
 
 
@@ -232,7 +250,7 @@ def _migrated_store(ctx: click.Context) -> Any:
 @click.option("--hosts", type=click.IntRange(1), default=8, show_default=True, help="Hosts per cluster.")
 @click.option("--vms", type=click.IntRange(0), default=100, show_default=True, help="VMs in all.")
 @click.option("--chassis", type=click.IntRange(0), default=0, show_default=True,
-              help="UCS chassis (8 blades each) of a UCS domain per datacenter; 0: no UCS.")  # fmt: skip
+              help="Chassis of 8 physical servers per datacenter (vendor plugins may take them into their views).")  # fmt: skip
 @click.option("--replace", is_flag=True, help="Replace the estate the store holds.")
 @click.pass_context
 def seed(
@@ -245,12 +263,13 @@ def seed(
     chassis: int,
     replace: bool,
 ) -> None:
-    """Generate a large vSphere (and UCS) estate into the store, deterministically from a seed."""
+    """Generate a large estate into the store, deterministically from a seed."""
     import time
 
     import attrs
 
     from dcsim.sim.engine import FAULTS_NAMESPACE, META_NAMESPACE
+    from dcsim.sim.kinds import collect_kinds
     from dcsim.sim.seed import generate
     from dcsim.sim.topology import Topology
     from dcsim.sim.world import NAMESPACE, World
@@ -261,14 +280,15 @@ def seed(
     try:
         if store.count(NAMESPACE) and not replace:
             raise click.ClickException("the store already holds an estate; pass --replace to overwrite it")
-        world = World()
+        plugins = _checked_plugins(settings)
+        world = World(collect_kinds(plugins))
         topology = Topology(world, seed=seed_number)
         generate(
             topology, datacenters=datacenters, clusters=clusters, hosts=hosts, vms=vms, chassis=chassis,
             progress=lambda done, total: click.echo(f"  generated {done}/{total} VMs", err=True),
         )  # fmt: skip
         # Plugins may add to generated estates too; core's default seed stays out.
-        HookCalls(_checked_plugins(settings)).sim_seed_topology(topology=topology, settings=settings)
+        HookCalls(plugins).sim_seed_topology(topology=topology, settings=settings)
         click.echo(f"  saving {len(world)} objects", err=True)
         with store.transaction() as session:
             for namespace in (NAMESPACE, FAULTS_NAMESPACE, META_NAMESPACE):
