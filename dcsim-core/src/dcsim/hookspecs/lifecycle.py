@@ -1,6 +1,22 @@
 """Lifecycle hooks: services, start-up, shut-down and readiness of a dc-sim instance.
 
-These run in library mode (``dcsim.open``) and in the server alike.
+These run in library mode (``dcsim.open``) and in the server alike. The contract of
+every hook, enforced when a plugin loads and when its hooks are called:
+
+- ``dcsim_startup``, ``dcsim_shutdown`` and ``dcsim_readiness`` are ``async def`` hooks
+  and take ``async def`` implementations; every other hook takes plain ``def`` ones. A
+  mismatch fails the plugin at load, naming the hook.
+- Registration hooks (``dcsim_register_*``, ``dcsim_<area>_register_*``) run one
+  implementation at a time: one that raises fails its plugin (listed with the error by
+  ``/plugins``, ``/readyz`` and ``dcsim plugins``; its other hooks no longer called;
+  what it added rolled back where the registry can) and the others go on.
+- Every hook is called through pluggy, so ``@hookimpl(wrapper=True)`` works everywhere.
+  On an async hook the wrapper's ``yield`` gives the list of the implementations'
+  coroutines, which dc-sim awaits one after the other once the wrapper returns it.
+- A first-result hook's answer is checked: one outside the documented values raises
+  ``dcsim.errors.PluginContractError`` naming the plugin, the hook and the value.
+
+Strict mode (``--strict``, ``DCSIM_STRICT_PLUGINS=true``) makes any plugin failure fatal.
 """
 
 from __future__ import annotations
