@@ -153,11 +153,14 @@ def test_pdu_installs_works_and_uninstalls_cleanly(
         labels = api.node_labels(nodes[name])
         assert (labels["sim.pdu.name"], labels["sim.pdu.outlet"]) == ("pdu-01", str(number)), labels
 
-    # CMDB: the pdu CI powers the servers; the inventory group holds their nodes.
+    # CMDB: the servers are powered_by the pdu CI, so its impact reaches their host and VM;
+    # the inventory group holds their nodes.
     pdu_ci = _eventually(lambda: api.ci("pdu-01", "pdu"), "the pdu-01 CI")
     relationships = api.get(f"/cmdb/cis/{pdu_ci['id']}/relationships")
-    powered = {api.get(f"/cmdb/cis/{r['target_id']}")["name"] for r in relationships if r["type"] == "powers"}
+    powered = {api.get(f"/cmdb/cis/{r['source_id']}")["name"] for r in relationships if r["type"] == "powered_by"}
     assert powered == set(SERVERS)
+    downstream = {ci["name"] for ci in api.get(f"/cmdb/cis/{pdu_ci['id']}/impact")["downstream"]}
+    assert {*SERVERS, "esxi-03", "vm-rack-01"} <= downstream, downstream
     inventory = _eventually(
         lambda: (inv := api.get("/cmdb/ansible/inventory")).get("fed_by_pdu_01") and inv, "the fed_by_pdu_01 group"
     )

@@ -260,7 +260,7 @@ def test_dcsim_cmdb_register_types(dcsim_client: DcsimClient) -> None:
     server = _ci(client, "c01s01", "host")
     assert server is not None
     related = client.post(
-        "/cmdb/relationships", json={"type": "powers", "source_id": spare.json()["id"], "target_id": server["id"]}
+        "/cmdb/relationships", json={"type": "powered_by", "source_id": server["id"], "target_id": spare.json()["id"]}
     )
     assert related.status_code == 201, related.text
 
@@ -279,11 +279,14 @@ def test_dcsim_cmdb_register_mappings(dcsim_client: DcsimClient, eventually: Cal
     }
     relationships = client.get(f"/cmdb/cis/{pdu['id']}/relationships").json()
     powered = sorted(
-        client.get(f"/cmdb/cis/{r['target_id']}").json()["name"]
+        client.get(f"/cmdb/cis/{r['source_id']}").json()["name"]
         for r in relationships
-        if r["type"] == "powers" and r["source_id"] == pdu["id"]
+        if r["type"] == "powered_by" and r["target_id"] == pdu["id"]
     )
     assert powered == sorted(SERVERS.values())
+    # Servers depend on their PDU: its impact analysis finds them downstream.
+    impact = client.get(f"/cmdb/cis/{pdu['id']}/impact?depth=1").json()
+    assert sorted(ci["name"] for ci in impact["downstream"]) == sorted(SERVERS.values())
     server = _ci(client, "c01s02", "host")
     assert server is not None
     assert (server["attributes"]["pdu"], server["attributes"]["pdu_outlet"]) == ("pdu-01", 2)

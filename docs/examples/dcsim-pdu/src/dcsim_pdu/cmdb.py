@@ -1,8 +1,11 @@
-"""The PDU in the CMDB: a ``pdu`` CI that ``powers`` the servers it feeds, and an
+"""The PDU in the CMDB: a ``pdu`` CI, each server it feeds ``powered_by`` it, and an
 inventory group of the nodes each PDU feeds.
 
 The server CIs are core's; :func:`amend_server` adds the feeding PDU and outlet to
-them, which is also what the inventory rule reads (a rule sees CIs, not the world).
+them (which is also what the inventory rule reads: a rule sees CIs, not the world) and
+the ``powered_by`` relationship. Relationships point from the dependent CI to what it
+depends on (a VM ``runs_on`` its host), so the server is the source: the PDU's impact
+analysis then reaches its servers, their hosts and VMs downstream.
 """
 
 from __future__ import annotations
@@ -17,15 +20,15 @@ if TYPE_CHECKING:
     from dcsim.cmdb.model import Ci
     from dcsim.sim.world import World
 
-#: The CI type of a PDU, and the relationship from a PDU to each server it feeds.
+#: The CI type of a PDU, and the relationship from each server it feeds to it.
 CI_TYPE = KIND
-RELATIONSHIP, INVERSE = "powers", "powered_by"
+RELATIONSHIP, INVERSE = "powered_by", "powers"
 #: Prefix of the inventory group of the nodes a PDU feeds: ``fed_by_pdu_01``.
 GROUP_PREFIX = "fed_by_"
 
 
 def map_pdu(world: World, pdu: Pdu) -> tuple[CiSpec, list[RelationshipSpec]]:
-    """The CI of ``pdu`` and its relationships: hosted in its datacenter, powering its servers."""
+    """The CI of ``pdu`` and the relationship it starts: hosted in its datacenter."""
     fed = [outlet for outlet in pdu.outlets if outlet.server_id]
     attributes: dict[str, Any] = {
         "model": pdu.model,
@@ -37,22 +40,18 @@ def map_pdu(world: World, pdu: Pdu) -> tuple[CiSpec, list[RelationshipSpec]]:
         "feeds": {str(o.number): world.get(Blade, o.server_id).name for o in fed if o.server_id},
     }
     relationships = [RelationshipSpec(type="hosted_in", source_id=pdu.id, target_id=pdu.datacenter_id)]
-    relationships += [
-        RelationshipSpec(type=RELATIONSHIP, source_id=pdu.id, target_id=outlet.server_id)
-        for outlet in fed
-        if outlet.server_id
-    ]
     spec = CiSpec(type=CI_TYPE, name=pdu.name, source_id=pdu.id, attributes=attributes, tags={"role": "power"})
     return spec, relationships
 
 
 def amend_server(world: World, server: Blade, spec: CiSpec, relationships: list[RelationshipSpec]) -> None:
-    """Add ``pdu`` and ``pdu_outlet`` to the CI of a server a PDU feeds."""
+    """Add ``pdu`` and ``pdu_outlet`` to the CI of a server a PDU feeds, and ``powered_by`` the PDU."""
     feed = feed_of(world, server)
     if feed is not None:
         pdu, outlet = feed
         spec.attributes["pdu"] = pdu.name
         spec.attributes["pdu_outlet"] = outlet.number
+        relationships.append(RelationshipSpec(type=RELATIONSHIP, source_id=server.id, target_id=pdu.id))
 
 
 def inventory_groups(ci: Ci) -> list[str]:

@@ -61,7 +61,7 @@ def dcsim_cmdb_register_types(registry: CmdbTypeRegistry) -> None:
     from dcsim_pdu.cmdb import CI_TYPE, INVERSE, RELATIONSHIP
 
     registry.add_ci_type(CI_TYPE, "a rack power distribution unit")
-    registry.add_relationship_type(RELATIONSHIP, "a PDU outlet feeds this server", inverse=INVERSE)
+    registry.add_relationship_type(RELATIONSHIP, "an outlet of this PDU feeds the server", inverse=INVERSE)
 
 
 @hookimpl
