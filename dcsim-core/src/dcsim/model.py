@@ -94,7 +94,8 @@ class Check:
 
 @attrs.frozen
 class PluginInfo:
-    """A plugin as the loader saw it: loaded, failed or disabled."""
+    """A plugin as the loader saw it: ``loaded``, ``failed`` (at import, against the hook
+    contract, or in a registration hook: ``error`` says which) or ``disabled``."""
 
     name: str
     status: str
