@@ -14,7 +14,6 @@ from dcsim import hookimpl
 if TYPE_CHECKING:
     from dcsim.cmdb.mapping import InventoryGroupRegistry, MappingRegistry
     from dcsim.registry import CmdbTypeRegistry, EventTypeRegistry, RouteRegistry
-    from dcsim.settings import Settings
     from dcsim.sim.faults import FaultRegistry
     from dcsim.sim.kinds import KindRegistry
     from dcsim.sim.labels import NodeLabelRegistry
@@ -49,8 +48,9 @@ def dcsim_sim_register_node_labels(registry: NodeLabelRegistry) -> None:
 
 
 # trylast: the PDUs go into the racks of chassis that core and other plugins seeded.
+# (An implementation may take fewer parameters than the hook offers: no settings here.)
 @hookimpl(trylast=True)
-def dcsim_sim_seed_topology(topology: Topology, settings: Settings) -> None:
+def dcsim_sim_seed_topology(topology: Topology) -> None:
     from dcsim_pdu.seed import add_pdus
 
     add_pdus(topology)
