@@ -238,23 +238,37 @@ async def test_nodes_list_stop_and_remove_act_on_one_instance(
     assert docker_client.containers.get(theirs).status == "running"
 
     assert invoke(tmp_path / "a", "list", "--all", "--instance", "x").exit_code == 2
+    assert invoke(tmp_path / "a", "list", "--all", "--older").exit_code == 2
     missing = invoke(tmp_path / "a", "stop", "no-such-node")
     assert missing.exit_code == 1 and "no such node: no-such-node" in missing.stderr
 
 
 @pytest.mark.docker
-def test_containers_of_older_versions_are_listed_and_removed_with_all(
-    tmp_path: Path, docker_client: docker.DockerClient
+async def test_containers_of_versions_before_instances_are_named_listed_and_removed_with_older(
+    tmp_path: Path, start_instance: Callable[..., Any], docker_client: docker.DockerClient
 ) -> None:
     # What dc-sim made before instances: a node-named container labelled sim.managed only.
-    name = unique_node()
-    docker_client.containers.create(image_name(Settings(), GuestOs.RHEL9), name=name, labels={"sim.managed": "true"})
+    name, port = unique_node(), free_port()
+    older = docker_client.containers.create(
+        image_name(Settings(), GuestOs.RHEL9),
+        name=name,
+        labels={"sim.managed": "true"},
+        ports={"22/tcp": ("127.0.0.1", port)},
+    )
     try:
+        older.start()
+        backend, _ = await start_instance(tmp_path / "new")
+        with pytest.raises(Conflict, match=f"held by container {name} of a dc-sim older than instances") as raised:
+            await backend.ensure(node_spec(unique_node(), port))
+        assert "`dcsim nodes remove --older`" in raised.value.detail
         assert name not in listed(tmp_path)
         entry = listed(tmp_path, "--all")[name]
         assert (entry["node"], entry["instance"], entry["data_dir"]) == (name, None, None)
-        result = invoke(tmp_path, "remove", "--all", "--yes", name)
+        before_instances = listed(tmp_path, "--older")
+        assert name in before_instances and {e["instance"] for e in before_instances.values()} == {None}
+        result = invoke(tmp_path, "remove", "--older", "--yes", name)
         assert result.exit_code == 0, result.output
+        assert "[1/1] removing" in result.stderr
         with pytest.raises(docker.errors.NotFound):
             docker_client.containers.get(name)
     finally:

@@ -3,7 +3,8 @@
 Attached to the main command in :mod:`dcsim.cli`; it reads the ``--config`` and
 ``--data-dir`` options given to ``dcsim`` itself. Containers are chosen by owner: this
 instance's by default (see :mod:`dcsim.sim.nodes.docker.instances`), another's with
-``--instance``, every dc-sim container on the engine with ``--all``. They work whatever
+``--instance``, those of dc-sim versions before instances with ``--older``, every dc-sim
+container on the engine with ``--all``. They work whatever
 ``node_backend`` is set to, so containers left from trying the docker backend can go.
 """
 
@@ -59,8 +60,11 @@ def build_image(ctx: click.Context, force: bool) -> None:
 
 
 def _owner_options(command: F) -> F:
-    """``--instance`` / ``--all`` and the node names that choose containers."""
+    """``--instance`` / ``--older`` / ``--all`` and the node names that choose containers."""
     command = click.argument("node_names", metavar="[NODE]...", nargs=-1)(command)
+    command = click.option(
+        "--older", is_flag=True, help="Containers of dc-sim versions before instances (named after the node)."
+    )(command)
     command = click.option(
         "--all", "every", is_flag=True, help="Every dc-sim container on the engine, of any instance or version."
     )(command)
@@ -70,21 +74,21 @@ def _owner_options(command: F) -> F:
 
 
 def _chosen(
-    ctx: click.Context, instance: str | None, every: bool, node_names: tuple[str, ...]
+    ctx: click.Context, instance: str | None, every: bool, older: bool, node_names: tuple[str, ...]
 ) -> tuple[Any, list[NodeContainer], str]:
     """The engine's client, the chosen containers and words for whose they are."""
     from dcsim.sim.nodes.docker.engine import connect
     from dcsim.sim.nodes.docker.instances import find_containers, instance_name
 
-    if every and instance is not None:
-        raise click.UsageError("--all and --instance exclude each other")
+    if sum([every, older, instance is not None]) > 1:
+        raise click.UsageError("--instance, --older and --all exclude each other")
     try:
         settings = _settings(ctx)
         if instance is not None:
             settings = attrs.evolve(settings, instance=instance)
-        owner = None if every else instance_name(settings)
+        owner = None if every or older else instance_name(settings)
         client = connect(settings)
-        containers = find_containers(client, owner)
+        containers = find_containers(client, owner, older=older)
     except DcsimError as exc:
         raise click.ClickException(exc.detail) from exc
     if node_names:
@@ -93,7 +97,7 @@ def _chosen(
             client.close()
             raise click.ClickException(f"no such node: {', '.join(unknown)}")
         containers = [container for container in containers if container.node in node_names]
-    whose = "every dc-sim instance" if owner is None else f"instance {owner}"
+    whose = f"instance {owner}" if owner else "dc-sim versions before instances" if older else "every dc-sim instance"
     return client, containers, whose
 
 
@@ -102,10 +106,10 @@ def _chosen(
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of the containers.")
 @click.pass_context
 def list_containers(
-    ctx: click.Context, instance: str | None, every: bool, node_names: tuple[str, ...], as_json: bool
+    ctx: click.Context, instance: str | None, every: bool, older: bool, node_names: tuple[str, ...], as_json: bool
 ) -> None:
-    """List the containers of this instance (or --instance NAME, or --all)."""
-    client, containers, whose = _chosen(ctx, instance, every, node_names)
+    """List the containers of this instance (or --instance NAME, --older, --all)."""
+    client, containers, whose = _chosen(ctx, instance, every, older, node_names)
     client.close()
     if as_json:
         click.echo(json.dumps([attrs.asdict(container) for container in containers], indent=2))
@@ -125,15 +129,15 @@ def list_containers(
 @nodes.command("stop")
 @_owner_options
 @click.pass_context
-def stop(ctx: click.Context, instance: str | None, every: bool, node_names: tuple[str, ...]) -> None:
-    """Stop the containers of this instance (or --instance NAME, or --all); the server starts them again.
+def stop(ctx: click.Context, instance: str | None, every: bool, older: bool, node_names: tuple[str, ...]) -> None:
+    """Stop the containers of this instance (or --instance NAME, --older, --all); the server starts them again.
 
     Nodes keep running when the server stops, as VMs do when vCenter restarts; this
     frees their memory and SSH ports. Progress goes to stderr.
     """
     from dcsim.sim.nodes.docker.instances import stop_containers
 
-    client, containers, whose = _chosen(ctx, instance, every, node_names)
+    client, containers, whose = _chosen(ctx, instance, every, older, node_names)
     try:
         stopped = stop_containers(client, containers, lambda line: click.echo(line, err=True))
     except DcsimError as exc:
@@ -147,15 +151,17 @@ def stop(ctx: click.Context, instance: str | None, every: bool, node_names: tupl
 @_owner_options
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.pass_context
-def remove(ctx: click.Context, instance: str | None, every: bool, node_names: tuple[str, ...], yes: bool) -> None:
-    """Remove the containers of this instance (or --instance NAME, or --all) and their snapshot images.
+def remove(
+    ctx: click.Context, instance: str | None, every: bool, older: bool, node_names: tuple[str, ...], yes: bool
+) -> None:
+    """Remove the containers of this instance (or --instance NAME, --older, --all) and their snapshot images.
 
     What is inside the nodes is lost; a server of the instance makes fresh ones on its
     next start. Asks first unless --yes. Progress goes to stderr.
     """
     from dcsim.sim.nodes.docker.instances import remove_containers
 
-    client, containers, whose = _chosen(ctx, instance, every, node_names)
+    client, containers, whose = _chosen(ctx, instance, every, older, node_names)
     try:
         if not containers:
             click.echo(f"no containers of {whose}", err=True)

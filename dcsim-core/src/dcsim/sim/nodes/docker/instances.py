@@ -6,7 +6,8 @@ default derived from the data directory), :data:`DATA_DIR_LABEL` (where that ins
 keeps its data, for people reading ``docker ps``), :data:`NODE_LABEL` (the node's name
 in the world) and :data:`MANAGED_LABEL` (every dc-sim container, of any version). An
 instance acts on containers of its own name only; ``dcsim nodes ... --all`` reaches
-every instance's, and those made before instances existed (``sim-*``, no owner label).
+every instance's, and ``--older`` those made before instances existed (named after the
+node, labelled ``sim.managed`` only).
 Instance names have no dot, so ``<instance>.<node>`` never reads two ways.
 """
 
@@ -128,7 +129,7 @@ class NodeContainer:
     def owner(self) -> str:
         """Who owns it, in words, with the command that frees it."""
         if self.instance is None:
-            return f"a dc-sim older than instances (`dcsim nodes list --all` shows it, `docker rm -f {self.name}` frees it)"
+            return "a dc-sim older than instances (`dcsim nodes remove --older` frees it)"
         return (
             f"dc-sim instance {self.instance} (data dir {self.data_dir}; "
             f"`dcsim nodes stop --instance {self.instance}` frees it)"
@@ -141,12 +142,16 @@ def _ssh_port(container: Container) -> int | None:
     return ports[0] if ports else None
 
 
-def find_containers(client: docker.DockerClient, instance: str | None) -> list[NodeContainer]:
-    """The dc-sim containers of ``instance`` (None: of every instance and version), by name."""
+def find_containers(client: docker.DockerClient, instance: str | None, *, older: bool = False) -> list[NodeContainer]:
+    """The dc-sim containers of ``instance`` (None: of every instance and version), by name.
+
+    With ``older``, only those made before instances existed (they carry no owner).
+    """
     label = MANAGED_LABEL + "=true" if instance is None else f"{INSTANCE_LABEL}={instance}"
     with engine_errors("list nodes"):
         containers = client.containers.list(all=True, filters={"label": label})
-    return sorted((NodeContainer.of(container) for container in containers), key=lambda c: c.name)
+    records = (NodeContainer.of(container) for container in containers)
+    return sorted((c for c in records if not older or c.instance is None), key=lambda c: c.name)
 
 
 def port_holder(client: docker.DockerClient, port: int) -> str:
