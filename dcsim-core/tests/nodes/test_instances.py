@@ -143,9 +143,10 @@ async def test_a_port_held_by_another_instance_is_a_conflict_naming_it(
     assert f"127.0.0.1:{port}" in message
     assert container_name(first.settings, (await first.list_nodes())[0]) in message
     assert f"`dcsim nodes stop --instance {first.instance}`" in message
-    # The node exists, off, and starts once the port is free.
+    # The node exists, off, and starts once the command the message names frees the port.
     assert await second.power_state(name) is PowerState.OFF
-    await first.set_power((await first.list_nodes())[0], PowerState.OFF)
+    freed = invoke(tmp_path / "b", "stop", "--instance", first.instance)
+    assert freed.exit_code == 0, freed.output
     await second.set_power(name, PowerState.ON)
     assert await second.power_state(name) is PowerState.ON
 
