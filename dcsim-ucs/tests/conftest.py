@@ -16,10 +16,53 @@ from typing import Any
 import pytest
 from ucsmsdk.ucshandle import UcsHandle
 
+from dcsim import hookimpl
+from dcsim.sim.model import Chassis, Datacenter, GuestOs, Node, PowerState
 from dcsim.testing import ServerProcess, run_server
+from dcsim_ucs.seed import domain
 
 ADMIN = ("admin", "password")
 READ_ONLY = ("readonly", "readonly")
+SPARE_NODE = "sim-ucs-blade-c01s05"
+NEW_FIRMWARE = "4.3(2b)"
+
+
+class SpareBlade:
+    """A fifth blade in chassis-01, powered off, without a service profile, with a node."""
+
+    @hookimpl
+    def dcsim_sim_seed_topology(self, topology):
+        chassis = topology.world.get(Chassis, "chassis-01")
+        blade = topology.blade(
+            "c01s05", chassis, 5, model="UCSB-B200-M5", cpu=4, memory_mb=16_384, firmware="4.2(3d)",
+            node=Node(name=SPARE_NODE, guest_os=GuestOs.UBUNTU22, ssh_port=22010, env="prod"),
+        )  # fmt: skip
+        blade.power_state = PowerState.OFF
+
+
+class SecondDomain:
+    """ucs-domain-02 with chassis-02 and one free, powered-off blade c02s01."""
+
+    @hookimpl
+    def dcsim_sim_seed_topology(self, topology):
+        west = topology.world.get(Datacenter, "dc-west")
+        chassis = topology.chassis("chassis-02", west, platform="ucs", number=2, model="UCSB-5108-AC2")
+        blade = topology.blade("c02s01", chassis, 1, model="UCSB-B200-M5", cpu=8, memory_mb=32_768,
+                               firmware=NEW_FIRMWARE)  # fmt: skip
+        blade.power_state = PowerState.OFF
+        domain(topology, "ucs-domain-02", west, [chassis], firmware=NEW_FIRMWARE)
+
+
+@pytest.fixture
+def spare_blade() -> SpareBlade:
+    """A plugin adding blade c01s05 (node ``sim-ucs-blade-c01s05``, off, no profile) to the seed."""
+    return SpareBlade()
+
+
+@pytest.fixture
+def second_domain() -> SecondDomain:
+    """A plugin adding ucs-domain-02 (chassis-02, blade c02s01) to the seed."""
+    return SecondDomain()
 
 
 @pytest.fixture(scope="module")

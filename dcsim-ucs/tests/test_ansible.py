@@ -226,7 +226,7 @@ def test_association_module_binds_and_unbinds_idempotently(
     assert (profile.assoc_state, profile.pn_dn) == ("associated", "sys/chassis-1/blade-3")
     assert ucs.query_dn("org-root/ls-SP-assoc-01/pn").restrict_migration == "yes"
     blade = next(b for b in rest(ucs_server, "GET", "/sim/state")["objects"]["blade"] if b["name"] == "c01s03")
-    assert blade["power_state"] == "on" and blade["service_profile_id"] == sim_profile(ucs_server, "SP-assoc-01")["id"]
+    assert blade["power_state"] == "on" and sim_profile(ucs_server, "SP-assoc-01")["blade_id"] == blade["id"]
     assert_ok(ansible.run("association.yml", "-e", "migration=yes"), ok=1, changed=0)
 
     # Unbind, and put the seed back as it was.

@@ -122,7 +122,7 @@ def test_settings_defaults_and_errors():
 
 
 async def test_what_ucs_stored_about_a_profile_goes_with_it(make_dcsim):
-    """A profile deleted behind UCS Manager's back (here: the engine) leaves nothing stale."""
+    """A profile deleted behind UCS Manager's back (here: the profile operations) leaves nothing stale."""
     import asyncio
 
     from dcsim_ucs.config import Change
@@ -133,13 +133,13 @@ async def test_what_ucs_stored_about_a_profile_goes_with_it(make_dcsim):
                         attrs={"name": "SP-tmp-01", "srcTemplName": "SP-Template-RHEL9", "usrLbl": "temporary"})  # fmt: skip
         await manager.apply([change], user="test")
         assert (await manager.tree()).get("org-root/ls-SP-tmp-01").attrs["usrLbl"] == "temporary"
-        await dc.sim.delete_service_profile("SP-tmp-01")
+        await manager.profiles.delete_service_profile("SP-tmp-01")
         for _ in range(100):
             if "org-root/ls-SP-tmp-01" not in await manager.stored():
                 break
             await asyncio.sleep(0.05)
         assert "org-root/ls-SP-tmp-01" not in await manager.stored()
-        await dc.sim.create_service_profile("SP-tmp-01", template="SP-Template-RHEL9")
+        await manager.profiles.create_service_profile("SP-tmp-01", template="SP-Template-RHEL9")
         assert (await manager.tree()).get("org-root/ls-SP-tmp-01").attrs["usrLbl"] == ""
 
 

@@ -6,11 +6,10 @@ from typing import Any
 
 import pytest
 
-from dcsim import hookimpl
 from dcsim.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
-from dcsim.sim.model import Blade, Chassis, Datacenter, PowerState, UcsDomain
-from dcsim.sim.topology import FIRMWARE
+from dcsim.sim.model import PowerState
 from dcsim_ucs.errors import UcsError, already_exists, does_not_exist, invalid_config, parse_error
+from dcsim_ucs.model import FIRMWARE
 from dcsim_ucs.rest import as_dcsim_error
 
 API = "/ucs/api/v1"
@@ -32,27 +31,6 @@ SP_DB_01 = {
     "macs": ["00:25:b5:af:fe:4e", "00:25:b5:ea:53:91"],
     "description": "",
 }
-
-
-class SecondDomain:
-    """A second UCS domain with one chassis and one free blade, for the ``?domain=`` filters."""
-
-    @hookimpl
-    def dcsim_sim_seed_topology(self, topology):
-        west = topology.world.get(Datacenter, "dc-west")
-        domain = topology.add(
-            UcsDomain(id=topology.id("ucs_domain", "ucs-domain-02"), name="ucs-domain-02", datacenter_id=west.id,
-                      firmware="4.3(2b)")
-        )  # fmt: skip
-        chassis = topology.add(
-            Chassis(id=topology.id("chassis", "chassis-02"), name="chassis-02", domain_id=domain.id, number=2,
-                    model="UCSB-5108-AC2", serial="FOX00000002")
-        )  # fmt: skip
-        topology.add(
-            Blade(id=topology.id("blade", "c02s01"), name="c02s01", chassis_id=chassis.id, slot=1,
-                  model="UCSB-B200-M5", serial="FCH0000C021", cpu=8, memory_mb=32_768, firmware="4.3(2b)",
-                  power_state=PowerState.OFF)
-        )  # fmt: skip
 
 
 @pytest.fixture
@@ -200,13 +178,14 @@ def test_service_profiles(client):
     assert client.get(f"{API}/service-profiles", params={"associated": "false"}).json()["total"] == 0
 
 
-def test_filters_by_domain(make_client):
-    client = make_client(SecondDomain(), role="viewer")
+def test_filters_by_domain(make_client, second_domain):
+    client = make_client(second_domain, role="viewer")
     domains = client.get(f"{API}/domains").json()
     assert names(domains) == ["ucs-domain-01", "ucs-domain-02"]
     assert {k: domains["items"][1][k] for k in ("firmware", "fabric_interconnects", "chassis_count", "blade_count",
                                                   "service_profile_count")} == {
-        "firmware": "4.3(2b)", "fabric_interconnects": [], "chassis_count": 1, "blade_count": 1,
+        "firmware": "4.3(2b)", "fabric_interconnects": ["ucs-domain-02-A", "ucs-domain-02-B"], "chassis_count": 1,
+        "blade_count": 1,
         "service_profile_count": 0,
     }  # fmt: skip
 
@@ -216,7 +195,7 @@ def test_filters_by_domain(make_client):
     assert listed("chassis") == ["chassis-01", "chassis-02"]
     assert listed("chassis", domain="ucs-domain-02") == ["chassis-02"]
     assert listed("chassis", domain=DOMAIN_ID) == ["chassis-01"]
-    assert listed("fabric-interconnects", domain="ucs-domain-02") == []
+    assert listed("fabric-interconnects", domain="ucs-domain-02") == ["ucs-domain-02-A", "ucs-domain-02-B"]
     assert listed("blades", domain="ucs-domain-02") == ["c02s01"]
     assert listed("blades", domain="ucs-domain-01") == ["c01s01", "c01s02", "c01s03"]
     assert listed("blades", associated="false") == ["c02s01"]

@@ -13,6 +13,10 @@ Fixtures:
     (``None`` for no token).
 ``dcsim_client``
     ``make_client()`` with the installed plugins and an admin token.
+``recorder``
+    An :class:`EventRecorder`: pass it to ``make_dcsim`` / ``make_client`` as a plugin
+    and it collects every bus event of the instance, in order (``.events``,
+    ``.types(prefix)``, ``await .wait_for(predicate)``).
 ``PluginPackageContract``
     A base class of tests every plugin package subclasses (entry point, version in
     lockstep, listed as loaded by ``dcsim plugins``).
@@ -41,6 +45,7 @@ Example::
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import importlib
 import json
@@ -62,7 +67,8 @@ import pytest
 from litestar.testing import TestClient
 
 from dcsim.app import DcSim
-from dcsim.model import Role
+from dcsim.hooks import hookimpl
+from dcsim.model import Event, Role
 from dcsim.settings import Settings, load_settings
 
 
@@ -121,6 +127,38 @@ def make_client(make_dcsim: Callable[..., DcSim]) -> Iterator[Callable[..., Dcsi
             return client
 
         yield factory
+
+
+class EventRecorder:
+    """A plugin that collects every bus event of an instance, in order, through a consumer group."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+
+    @hookimpl
+    def dcsim_register_subscribers(self, registry: Any) -> None:
+        async def record(dcsim: DcSim, event: Event) -> None:
+            self.events.append(event)
+
+        registry.add("test-recorder", record)
+
+    def types(self, prefix: str = "") -> list[str]:
+        """The types of the events so far that start with ``prefix``."""
+        return [e.type for e in self.events if e.type.startswith(prefix)]
+
+    async def wait_for(self, predicate: Callable[[list[Event]], Any], timeout: float = 5.0) -> None:
+        """Return once ``predicate(events)`` is true; AssertionError after ``timeout`` seconds."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not predicate(self.events):
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"timed out; events so far: {[e.type for e in self.events]}")
+            await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+def recorder() -> EventRecorder:
+    """An :class:`EventRecorder` to pass to ``make_dcsim`` or ``make_client`` as a plugin."""
+    return EventRecorder()
 
 
 @pytest.fixture

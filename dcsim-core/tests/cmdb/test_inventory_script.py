@@ -7,11 +7,14 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from .test_cmdb_api import SEED_GROUPS
+from dcsim.testing import ServerProcess, run_server
+
+from .test_cmdb_api import SEED_GROUPS, VENDOR_PLUGINS
 
 
 def _tool(name: str) -> str:
@@ -23,8 +26,15 @@ def _tool(name: str) -> str:
     return found
 
 
-def test_ansible_inventory_lists_the_seed_groups(dcsim_server):
-    env = {**os.environ, "DCSIM_URL": dcsim_server.url, "DCSIM_TOKEN": dcsim_server.token,
+@pytest.fixture
+def core_server(tmp_path: Path) -> Iterator[ServerProcess]:
+    """A server with core's plugins only (the vendor packages of the venv switched off)."""
+    with run_server(tmp_path / "dcsim", env={"DCSIM_DISABLE_PLUGINS": ",".join(VENDOR_PLUGINS)}) as server:
+        yield server
+
+
+def test_ansible_inventory_lists_the_seed_groups(core_server):
+    env = {**os.environ, "DCSIM_URL": core_server.url, "DCSIM_TOKEN": core_server.token,
            "ANSIBLE_INVENTORY_UNPARSED_FAILED": "true"}  # fmt: skip
     result = subprocess.run(
         [_tool("ansible-inventory"), "-i", _tool("dcsim-inventory"), "--list"],

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dcsim.sim.faults import FaultKind
 from dcsim.sim.model import Blade, Host, Vm
 
 from .conftest import BladeHost
@@ -11,7 +10,7 @@ from .conftest import BladeHost
 async def test_blade_failure_propagates_with_ha(make_dcsim, recorder):
     async with make_dcsim(BladeHost(), recorder) as dc:
         sim = dc.sim
-        fault = await sim.inject(FaultKind.HOST_FAILURE, {"host": "esxi-03"})
+        fault = await sim.inject("host-failure", {"host": "esxi-03"})
         host, blade = sim.world.get(Host, "esxi-03"), sim.world.get(Blade, "c01s04")
         assert (host.status.value, blade.status.value, blade.power_state.value) == ("failed", "failed", "off")
         vm = sim.world.get(Vm, "vm-blade-01")
@@ -54,7 +53,7 @@ async def test_blade_failure_propagates_with_ha(make_dcsim, recorder):
 async def test_without_ha_vms_stay_down(make_dcsim, recorder):
     async with make_dcsim(recorder) as dc:
         sim = dc.sim
-        await sim.inject(FaultKind.HOST_FAILURE, {"host": "compute-01"})  # zone "nova" has HA off
+        await sim.inject("host-failure", {"host": "compute-01"})  # zone "nova" has HA off
         down = {vm.name: vm.power_state.value for vm in sim.list_vms(platform="openstack")}
         assert down == {"instance-001": "off", "instance-002": "on", "instance-003": "off"}
         await recorder.wait_for(lambda events: len([e for e in events if e.type == "vm.power_changed"]) == 2)
@@ -63,7 +62,7 @@ async def test_without_ha_vms_stay_down(make_dcsim, recorder):
 
 async def test_partition_heals_after_its_duration(make_dcsim, recorder):
     async with make_dcsim(recorder) as dc:
-        fault = await dc.sim.inject(FaultKind.NETWORK_PARTITION, {"network": "private-net", "duration_seconds": 0.4})
+        fault = await dc.sim.inject("network-partition", {"network": "private-net", "duration_seconds": 0.4})
         assert fault.expires_at is not None
         from dcsim.sim.model import Network
 
@@ -78,29 +77,29 @@ def test_inject_api_records_and_clears(dcsim_client):
     client = dcsim_client
     assert client.get("/sim/inject").json() == []
     disk = client.post("/sim/inject/disk-full", json={"vm": "vm-001"}).json()
-    firmware = client.post("/sim/inject/firmware-mismatch", json={"blade": "c01s02", "version": "4.1(3b)"}).json()
-    fabric = client.post("/sim/inject/fabric-failover", json={"domain": "ucs-domain-01"}).json()
+    cut = client.post("/sim/inject/network-partition", json={"network": "private-net"}).json()
+    down = client.post("/sim/inject/host-failure", json={"host": "compute-02"}).json()
     active = {f["id"]: f for f in client.get("/sim/inject").json()}
-    assert set(active) == {disk["id"], firmware["id"], fabric["id"]}
+    assert set(active) == {disk["id"], cut["id"], down["id"]}
     assert {t["name"] for t in active[disk["id"]]["targets"]} == {"vm-001", "datastore-01"}
-    assert active[firmware["id"]]["kind"] == "firmware-mismatch" and active[firmware["id"]]["injected_at"]
+    assert active[cut["id"]]["kind"] == "network-partition" and active[cut["id"]]["injected_at"]
     state = client.get("/sim/state").json()["objects"]
-    assert next(b for b in state["blade"] if b["name"] == "c01s02")["firmware"] == "4.1(3b)"
-    fis = {fi["side"]: fi for fi in state["fabric_interconnect"]}
-    assert (fis["A"]["status"], fis["A"]["primary"], fis["B"]["primary"]) == ("failed", False, True)
+    assert next(n for n in state["network"] if n["name"] == "private-net")["partitioned"] is True
     datastore = next(d for d in state["datastore"] if d["name"] == "datastore-01")
     assert datastore["used_gb"] == datastore["capacity_gb"]
 
-    assert client.delete(f"/sim/inject/{firmware['id']}").status_code == 200
-    assert client.delete(f"/sim/inject/{firmware['id']}").status_code == 409
-    blade = next(b for b in client.get("/sim/state").json()["objects"]["blade"] if b["name"] == "c01s02")
-    assert (blade["firmware"], blade["status"]) == ("4.2(3d)", "ok")
+    assert client.delete(f"/sim/inject/{cut['id']}").status_code == 200
+    assert client.delete(f"/sim/inject/{cut['id']}").status_code == 409
+    network = next(n for n in client.get("/sim/state").json()["objects"]["network"] if n["name"] == "private-net")
+    assert network["partitioned"] is False
     assert len(client.get("/sim/inject").json()) == 2
     assert len(client.get("/sim/inject?all=true").json()) == 3
 
     assert client.post("/sim/inject/meteor-strike", json={}).status_code == 400
     assert client.post("/sim/inject/host-failure", json={}).status_code == 400
     assert client.post("/sim/inject/network-partition", json={"network": "nope"}).status_code == 404
+    kinds = {kind["name"] for kind in client.get("/sim/inject/kinds").json()}
+    assert {"host-failure", "network-partition", "disk-full"} <= kinds
 
 
 def test_state_diff_against_known_good(dcsim_client):
@@ -119,7 +118,7 @@ def test_state_diff_against_known_good(dcsim_client):
 async def test_faults_survive_restart(make_dcsim):
     dc = make_dcsim()
     async with dc:
-        fault = await dc.sim.inject(FaultKind.NETWORK_PARTITION, {"network": "VM Network"})
+        fault = await dc.sim.inject("network-partition", {"network": "VM Network"})
     async with make_dcsim() as again:
         assert [f.id for f in again.sim.active_faults()] == [fault.id]
         await again.sim.clear_fault(fault.id)

@@ -6,10 +6,11 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
+from dcsim import hookimpl
 from dcsim.app import DcSim
-from dcsim.sim.faults import FaultKind
+from dcsim.sim.faults import Target
 from dcsim.sim.metrics import AMBIENT_CELSIUS, BUCKET_SECONDS, DISK_PEAK_PER_VCPU, SimMetrics
-from dcsim.sim.model import Host
+from dcsim.sim.model import HealthStatus, Host
 
 from .conftest import BladeHost
 
@@ -130,7 +131,7 @@ async def test_spiking_profile_spikes_in_its_share_of_buckets(make_dcsim):
 async def test_host_failure_turns_the_host_off(make_dcsim):
     async with make_dcsim() as dc:
         before = scrape(dc, T0)
-        await dc.sim.inject(FaultKind.HOST_FAILURE, {"host": "compute-01"})
+        await dc.sim.inject("host-failure", {"host": "compute-01"})
         registry = CollectorRegistry()
         registry.register(SimMetrics(dc.sim, seed=0, clock=lambda: T0))
         values, labels = parse(generate_latest(registry).decode())
@@ -147,7 +148,7 @@ async def test_host_failure_turns_the_host_off(make_dcsim):
 async def test_disk_full_raises_disk_io_and_memory(make_dcsim):
     async with make_dcsim() as dc:
         before = scrape(dc, T0)
-        await dc.sim.inject(FaultKind.DISK_FULL, {"datastore": "datastore-01"})
+        await dc.sim.inject("disk-full", {"datastore": "datastore-01"})
         during = scrape(dc, T0)
         for vm, vcpus in (("vm-001", 2), ("vm-002", 2), ("vm-003", 4)):
             assert during["dcsim_vm_disk_io", vm] == DISK_PEAK_PER_VCPU * vcpus > before["dcsim_vm_disk_io", vm]
@@ -159,16 +160,36 @@ async def test_disk_full_raises_disk_io_and_memory(make_dcsim):
 async def test_partition_silences_the_network(make_dcsim):
     async with make_dcsim() as dc:
         before = scrape(dc, T0)
-        await dc.sim.inject(FaultKind.NETWORK_PARTITION, {"network": "private-net"})
+        await dc.sim.inject("network-partition", {"network": "private-net"})
         during = scrape(dc, T0)
         assert [during["dcsim_vm_net_io", f"instance-00{i}"] for i in (1, 2, 3)] == [0, 0, 0]
         assert during["dcsim_vm_net_io", "vm-001"] == before["dcsim_vm_net_io", "vm-001"] > 0
 
 
-async def test_firmware_mismatch_heats_the_blade_host(make_dcsim):
-    async with make_dcsim(BladeHost()) as dc:
+class BrownOut:
+    """A fault kind of a test plugin that degrades a physical server."""
+
+    @hookimpl
+    def dcsim_sim_register_fault_kinds(self, registry):
+        def inject(sim, fault, params, change):
+            blade = sim.blade(params["blade"])
+            fault.targets.append(Target("blade", blade.id, blade.name))
+            blade.status = HealthStatus.DEGRADED
+            change.save(blade)
+
+        def undo(sim, fault, change):
+            blade = sim.blade(fault.targets[0].id)
+            blade.status = HealthStatus.OK
+            change.save(blade)
+
+        registry.add("brown-out", description="a server runs degraded", params={"blade": "server"}, inject=inject,
+                     undo=undo)  # fmt: skip
+
+
+async def test_degraded_server_heats_its_host(make_dcsim):
+    async with make_dcsim(BladeHost(), BrownOut()) as dc:
         before = scrape(dc, T0)
-        fault = await dc.sim.inject(FaultKind.FIRMWARE_MISMATCH, {"blade": "c01s04"})
+        fault = await dc.sim.inject("brown-out", {"blade": "c01s04"})
         hotter = scrape(dc, T0)["dcsim_host_temperature", "esxi-03"]
         assert hotter == pytest.approx(before["dcsim_host_temperature", "esxi-03"] + 15)
         await dc.sim.clear_fault(fault.id)

@@ -7,6 +7,12 @@ from click.testing import CliRunner
 import dcsim
 from dcsim.cli import main
 from dcsim.settings import load_settings
+from dcsim.sim.model import HealthStatus, Host, PowerState
+
+from .conftest import BladeHost
+
+#: The vendor packages installed next to core in the development venv.
+VENDOR_PLUGINS = ("ucs", "openstack", "vmware")
 
 SEED_VMS = {
     # name: (platform, host, cpu, memory_mb, guest_os, node, ssh_port)
@@ -49,24 +55,60 @@ def test_seed_topology_is_served(dcsim_client):
 
     state = client.get("/sim/state").json()["objects"]
     blades = {b["name"]: b for b in state["blade"]}
-    profiles = {p["id"]: p for p in state["service_profile"]}
-    templates = {t["id"]: t["name"] for t in state["service_profile_template"]}
-    expected = {
-        "c01s01": ("SP-web-01", "SP-Template-RHEL9", "rhel9", 22007),
-        "c01s02": ("SP-app-01", "SP-Template-Ubuntu", "ubuntu22", 22008),
-        "c01s03": ("SP-db-01", "SP-Template-RHEL9", "rhel9", 22009),
-    }
-    for name, (sp, template, guest, port) in expected.items():
+    for name, guest, port in [("c01s01", "rhel9", 22007), ("c01s02", "ubuntu22", 22008), ("c01s03", "rhel9", 22009)]:
         blade = blades[name]
-        profile = profiles[blade["service_profile_id"]]
-        assert (profile["name"], templates[profile["template_id"]]) == (sp, template)
-        assert (blade["node"]["guest_os"], blade["node"]["ssh_port"], blade["node"]["name"]) == (
-            guest, port, f"sim-ucs-blade-{name}"
-        )  # fmt: skip
+        assert (blade["node"]["guest_os"], blade["node"]["ssh_port"]) == (guest, port)
         assert (blade["cpu"], blade["memory_mb"], blade["firmware"]) == (4, 16384, "4.2(3d)")
     assert [c["slots"] for c in state["chassis"]] == [8]
-    assert sorted(fi["side"] for fi in state["fabric_interconnect"]) == ["A", "B"]
     assert [p["name"] for p in state["project"]] == ["demo"]
+
+
+def test_core_alone_serves_the_nine_seed_nodes(make_client):
+    """Acceptance: only core's plugins, today's names, ports and guest OS; the servers are bare metal."""
+    client = make_client(disable_plugins=VENDOR_PLUGINS)
+    nodes = {}
+    for kind in ("vm", "blade"):
+        for obj in client.get("/sim/state").json()["objects"][kind]:
+            nodes[obj["name"]] = (obj["node"]["name"], obj["node"]["ssh_port"], obj["node"]["guest_os"])
+    assert nodes == {
+        "vm-001": ("sim-vmw-vm-001", 22001, "rhel9"),
+        "vm-002": ("sim-vmw-vm-002", 22002, "ubuntu22"),
+        "vm-003": ("sim-vmw-vm-003", 22003, "rhel9"),
+        "instance-001": ("sim-os-instance-001", 22004, "ubuntu22"),
+        "instance-002": ("sim-os-instance-002", 22005, "ubuntu22"),
+        "instance-003": ("sim-os-instance-003", 22006, "rhel9"),
+        "c01s01": ("sim-bm-c01s01", 22007, "rhel9"),
+        "c01s02": ("sim-bm-c01s02", 22008, "ubuntu22"),
+        "c01s03": ("sim-bm-c01s03", 22009, "rhel9"),
+    }
+    state = client.get("/sim/state").json()["objects"]
+    assert set(state) == {
+        "datacenter", "cluster", "host", "network", "datastore", "vm", "chassis", "blade", "project", "flavor",
+        "image", "subnet", "volume",
+    }  # fmt: skip
+    assert [(c["name"], c["platform"]) for c in state["chassis"]] == [("chassis-01", "baremetal")]
+    labels = client.call(client.sim.sim.nodes.labels, "sim-bm-c01s02")
+    assert (labels["sim.platform"], labels["sim.type"], labels["sim.guest_os"]) == ("baremetal", "blade", "ubuntu22")
+    assert not any(key.startswith(("sim.ucs.", "sim.vmw.", "sim.os.")) for key in labels)
+    assert client.call(client.sim.sim.nodes.labels, "sim-os-instance-001")["sim.type"] == "vm"
+    vm = client.get("/sim/vms/vm-001").json()
+    assert vm["nics"][0]["mac"].startswith("00:50:56")  # seeded MACs never change
+
+
+async def test_core_alone_server_failure_cascades_with_ha(make_dcsim, recorder):
+    """Acceptance: a physical server's failure takes its host and VMs down; HA restarts them."""
+    async with make_dcsim(BladeHost(), recorder, disable_plugins=VENDOR_PLUGINS) as dc:
+        fault = await dc.sim.inject("host-failure", {"blade": "c01s04"})
+        assert [t.kind for t in fault.targets] == ["blade", "host"]
+        assert dc.sim.blade("c01s04").status is HealthStatus.FAILED
+        assert dc.sim.world.get(Host, "esxi-03").status is HealthStatus.FAILED
+        vm = dc.sim.vm("vm-blade-01")
+        assert vm.power_state is PowerState.ON and dc.sim.world.get(Host, vm.host_id).name in {"esxi-01", "esxi-02"}
+        await recorder.wait_for(lambda events: [e.type for e in events].count("vm.power_changed") == 2)
+        assert recorder.types("vm.") == ["vm.power_changed", "vm.migrated", "vm.power_changed"]
+        assert [e.data["kind"] for e in recorder.events if e.type == "host.degraded"] == ["blade", "host"]
+        await dc.sim.clear_fault(fault.id)
+        assert dc.sim.blade("c01s04").status is HealthStatus.OK
 
 
 def test_state_survives_restart(make_client):
@@ -102,9 +144,9 @@ def test_seed_command_is_deterministic(tmp_path):
     assert refused.exit_code == 1 and "--replace" in refused.output
 
 
-def test_seed_command_generates_ucs_domains(tmp_path):
+def test_seed_command_generates_chassis(tmp_path):
     args = ["--data-dir", str(tmp_path), "seed", "--datacenters", "2", "--hosts", "1", "--vms", "0", "--chassis", "3"]
-    result = CliRunner().invoke(main, args)
+    result = CliRunner().invoke(main, args, env={"DCSIM_DISABLE_PLUGINS": ",".join(VENDOR_PLUGINS)})
     assert result.exit_code == 0, result.output
     store = dcsim.open(settings=load_settings(environ={}, data_dir=tmp_path)).store
     try:
@@ -113,11 +155,7 @@ def test_seed_command_generates_ucs_domains(tmp_path):
             kinds.setdefault(document.key.split("/")[0], []).append(document.value)
     finally:
         store.close()
-    assert sorted(d["name"] for d in kinds["ucs_domain"]) == ["ucs-01", "ucs-02"]
-    assert len(kinds["fabric_interconnect"]) == 4 and len(kinds["chassis"]) == 6
-    assert len(kinds["blade"]) == 48  # 8 per chassis
-    profiles = kinds["service_profile"]
-    assert len(profiles) == 24  # every other blade
-    by_id = {b["id"]: b for b in kinds["blade"]}
-    assert all(by_id[p["blade_id"]]["service_profile_id"] == p["id"] for p in profiles)
-    assert len({mac for p in profiles for mac in p["macs"]}) == 48
+    assert sorted(c["name"] for c in kinds["chassis"])[:2] == ["dc-01-chassis-01", "dc-01-chassis-02"]
+    assert len(kinds["chassis"]) == 6 and len(kinds["blade"]) == 48  # 8 per chassis
+    assert {c["platform"] for c in kinds["chassis"]} == {"baremetal"}
+    assert "ucs_domain" not in kinds

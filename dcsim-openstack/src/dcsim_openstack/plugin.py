@@ -1,7 +1,53 @@
 """Hook implementations of the `openstack` plugin, and nothing else.
 
-This module is what the entry point `openstack` in the group `dcsim` names. It implements no
-hooks yet: the plugin registers and is listed by `dcsim plugins`, and its routes, events
-and services come with a later issue of its own (not filed yet). Heavy vendor libraries are to be imported lazily,
-inside hook implementations, never at module level.
+This module is what the entry point `openstack` in the group `dcsim` names. Today it adds
+OpenStack's own kinds (keypairs, routers, security groups) to the simulation, the seed's
+router and security group, the instances' ``sim.os.*`` node labels and the CMDB's
+availability zones; the Keystone, Nova, Neutron, Cinder and Glance APIs come with
+issue #13. Heavy vendor libraries are to be imported lazily, inside hook
+implementations, never at module level.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from dcsim import hookimpl
+
+if TYPE_CHECKING:
+    from dcsim.cmdb.mapping import MappingRegistry
+    from dcsim.settings import Settings
+    from dcsim.sim.kinds import KindRegistry
+    from dcsim.sim.labels import NodeLabelRegistry
+    from dcsim.sim.topology import Topology
+
+
+@hookimpl
+def dcsim_sim_register_kinds(registry: KindRegistry) -> None:
+    from dcsim_openstack.model import KINDS, MAC_PREFIX, PLATFORM
+
+    for name, cls in KINDS.items():
+        registry.add(name, cls, description=(cls.__doc__ or "").strip().splitlines()[0])
+    registry.add_platform(PLATFORM, mac_prefix=MAC_PREFIX)
+
+
+@hookimpl
+def dcsim_sim_seed_topology(topology: Topology, settings: Settings) -> None:
+    from dcsim_openstack.views import seed_default
+
+    if settings.sim_topology == "default":
+        seed_default(topology)
+
+
+@hookimpl
+def dcsim_sim_register_node_labels(registry: NodeLabelRegistry) -> None:
+    from dcsim_openstack.views import register_labels
+
+    register_labels(registry)
+
+
+@hookimpl
+def dcsim_cmdb_register_mappings(registry: MappingRegistry) -> None:
+    from dcsim_openstack.views import register_mappings
+
+    register_mappings(registry)

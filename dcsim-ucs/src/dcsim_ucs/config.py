@@ -20,6 +20,7 @@ from dcsim_ucs.checks import check_values
 from dcsim_ucs.classes import CLASSES, ClassMeta, class_meta, split_dn
 from dcsim_ucs.errors import already_exists, does_not_exist, invalid_config, unknown_class
 from dcsim_ucs.mo import Mo, Tree
+from dcsim_ucs.model import PROFILE_NAME
 from dcsim_ucs.tree import ORG_ROOT, STORED_DEFAULTS, org_chain
 
 STATUSES = {"created", "modified", "deleted", "removed"}
@@ -33,8 +34,6 @@ POWER_STATES: dict[str, str | None] = {
 TEMPLATE_TYPES = ("initial-template", "updating-template")
 #: UCS Manager's rule for the names of orgs, profiles, policies, pools and VLANs.
 NAME = re.compile(r"[A-Za-z0-9_.:-]{1,32}")
-#: Service profile names as the simulation accepts them.
-PROFILE_NAME = re.compile(r"[A-Za-z0-9_.:-]{2,32}")
 #: lsServer properties the simulation holds, not the store.
 _PROFILE_OWNED = {"name", "type", "srcTemplName"}
 

@@ -13,10 +13,12 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from dcsim.errors import Conflict, DcsimError, InvalidInput, NotFound
-from dcsim.sim.model import Blade, Chassis, ServiceProfile, UcsDomain
+from dcsim.sim.model import Blade, Chassis
 from dcsim_ucs.config import Change, Plan, plan_changes
 from dcsim_ucs.errors import invalid_config, not_privileged
 from dcsim_ucs.mo import Tree
+from dcsim_ucs.model import ServiceProfile, UcsDomain
+from dcsim_ucs.profiles import ServiceProfiles
 from dcsim_ucs.sessions import Session, Sessions
 from dcsim_ucs.settings import UcsSettings
 from dcsim_ucs.tree import ORG_ROOT, blade_dn, build_tree, profile_dn
@@ -44,6 +46,7 @@ class UcsManager:
         self.settings = settings
         self._dcsim: DcSim | None = None
         self._sessions: Sessions | None = None
+        self._profiles: ServiceProfiles | None = None
         # One configuration at a time, as UCS Manager's transactions are.
         self._lock = asyncio.Lock()
 
@@ -51,6 +54,7 @@ class UcsManager:
         """Attach to the started instance and seed default policies into new domains."""
         self._dcsim = dcsim
         self._sessions = Sessions(dcsim.store, self.settings)
+        self._profiles = ServiceProfiles(dcsim.sim)
         await self.seed()
 
     @property
@@ -66,6 +70,13 @@ class UcsManager:
         if self._sessions is None:
             raise RuntimeError("the UCS manager is not started")
         return self._sessions
+
+    @property
+    def profiles(self) -> ServiceProfiles:
+        """Service-profile operations on the simulation."""
+        if self._profiles is None:
+            raise RuntimeError("the UCS manager is not started")
+        return self._profiles
 
     @property
     def sim(self) -> Simulation:
@@ -218,7 +229,7 @@ class UcsManager:
     async def _apply(self, domain: UcsDomain, plan: Plan, user: str) -> None:
         for step in plan.steps:
             try:
-                await getattr(self.sim, step.method)(*step.args, **step.kwargs)
+                await getattr(self.profiles, step.method)(*step.args, **step.kwargs)
             except DcsimError as exc:
                 # Checked beforehand; only a change made meanwhile through another API gets here.
                 log.warning("ucs.config_step_failed", step=step.method, args=step.args, error=exc.detail)

@@ -1,7 +1,9 @@
 """Hook implementations of the `ucs` plugin, and nothing else.
 
 This module is what the entry point ``ucs`` in the group ``dcsim`` names. Installing
-dcsim-ucs adds UCS Manager's XML API at ``/nuova`` and the REST convenience API at
+dcsim-ucs adds UCS Manager's kinds (domains, fabric interconnects, service profile
+templates and profiles) to the simulation, seeds ucs-domain-01 over the seed's
+chassis, and serves the XML API at ``/nuova`` and the REST convenience API at
 ``/ucs/api/v1``, both views of the simulation's UCS domains.
 """
 
@@ -13,9 +15,14 @@ from dcsim import hookimpl
 
 if TYPE_CHECKING:
     from dcsim.app import DcSim
+    from dcsim.cmdb.mapping import InventoryGroupRegistry, MappingRegistry
     from dcsim.model import Event
-    from dcsim.registry import EventTypeRegistry, RouteRegistry, ServiceRegistry, SubscriberRegistry
+    from dcsim.registry import CmdbTypeRegistry, EventTypeRegistry, RouteRegistry, ServiceRegistry, SubscriberRegistry
     from dcsim.settings import Settings
+    from dcsim.sim.faults import FaultRegistry
+    from dcsim.sim.kinds import KindRegistry
+    from dcsim.sim.labels import NodeLabelRegistry
+    from dcsim.sim.topology import Topology
 
 
 @hookimpl
@@ -55,6 +62,59 @@ def dcsim_register_subscribers(registry: SubscriberRegistry) -> None:
 @hookimpl
 def dcsim_register_event_types(registry: EventTypeRegistry) -> None:
     from dcsim_ucs.manager import EVENT_TYPES
+    from dcsim_ucs.profiles import EVENT_TYPES as PROFILE_EVENT_TYPES
 
-    for event_type, (description, data) in EVENT_TYPES.items():
+    for event_type, (description, data) in (PROFILE_EVENT_TYPES | EVENT_TYPES).items():
         registry.add(event_type, description=description, data=data)
+
+
+@hookimpl
+def dcsim_sim_register_kinds(registry: KindRegistry) -> None:
+    from dcsim_ucs.model import KINDS, MAC_PREFIX, PLATFORM
+
+    for name, cls in KINDS.items():
+        registry.add(name, cls, description=(cls.__doc__ or "").strip().splitlines()[0])
+    registry.add_platform(PLATFORM, mac_prefix=MAC_PREFIX)
+
+
+@hookimpl
+def dcsim_sim_register_fault_kinds(registry: FaultRegistry) -> None:
+    from dcsim_ucs.faults import register_faults
+
+    register_faults(registry)
+
+
+@hookimpl
+def dcsim_sim_register_node_labels(registry: NodeLabelRegistry) -> None:
+    from dcsim_ucs.views import register_labels
+
+    register_labels(registry)
+
+
+@hookimpl
+def dcsim_sim_seed_topology(topology: Topology, settings: Settings) -> None:
+    from dcsim_ucs.seed import seed_default, seed_generated
+
+    if settings.sim_topology == "default":
+        seed_default(topology)
+    elif settings.sim_topology == "generated":
+        seed_generated(topology)
+
+
+@hookimpl
+def dcsim_cmdb_register_types(registry: CmdbTypeRegistry) -> None:
+    registry.add_ci_type("service_profile", "a UCS service profile")
+
+
+@hookimpl
+def dcsim_cmdb_register_mappings(registry: MappingRegistry) -> None:
+    from dcsim_ucs.views import register_mappings
+
+    register_mappings(registry)
+
+
+@hookimpl
+def dcsim_cmdb_register_inventory_groups(registry: InventoryGroupRegistry) -> None:
+    from dcsim_ucs.views import register_groups
+
+    register_groups(registry)

@@ -18,22 +18,23 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from dcsim.app import DcSim
+from dcsim.cmdb.mapping import map_blade
 from dcsim.convert import from_json
 from dcsim.errors import Conflict, DcsimError, Forbidden, InvalidInput, NotFound, Unauthorized
 from dcsim.model import Token
-from dcsim.sim.model import (
-    Blade,
-    Chassis,
-    Datacenter,
-    FabricInterconnect,
-    ServiceProfile,
-    ServiceProfileTemplate,
-    UcsDomain,
-)
+from dcsim.sim.model import Blade, Chassis, Datacenter
 from dcsim.sim.world import World
 from dcsim.web.paging import page
 from dcsim_ucs.errors import UcsError
 from dcsim_ucs.manager import UcsManager
+from dcsim_ucs.model import (
+    FabricInterconnect,
+    ServiceProfile,
+    ServiceProfileTemplate,
+    UcsDomain,
+    domain_id_of,
+    profile_of,
+)
 from dcsim_ucs.tree import ORG_ROOT, blade_dn, chassis_dn, profile_dn
 
 T = TypeVar("T")
@@ -116,15 +117,20 @@ def _domain_id(world: World, domain: str | None) -> str | None:
     return None if domain is None else world.get(UcsDomain, domain).id
 
 
-def _blade_domain_id(world: World, blade: Blade) -> str:
-    return world.get(Chassis, blade.chassis_id).domain_id
+def _ucs_chassis(world: World) -> list[Chassis]:
+    """Chassis a UCS domain holds (core may have others)."""
+    return [c for c in world.all(Chassis) if domain_id_of(world, c) is not None]
+
+
+def _blade_domain_id(world: World, blade: Blade) -> str | None:
+    return domain_id_of(world, world.get(Chassis, blade.chassis_id))
 
 
 # Representations: the simulation's objects by name, each with its DN ----------------
 
 
 def _domain_json(world: World, domain: UcsDomain) -> dict[str, Any]:
-    chassis_ids = {c.id for c in world.all(Chassis) if c.domain_id == domain.id}
+    chassis_ids = set(domain.chassis_ids)
     fis = sorted((fi for fi in world.all(FabricInterconnect) if fi.domain_id == domain.id), key=lambda fi: fi.side)
     return {
         "id": domain.id,
@@ -159,7 +165,7 @@ def _chassis_json(world: World, chassis: Chassis) -> dict[str, Any]:
         "id": chassis.id,
         "name": chassis.name,
         "dn": chassis_dn(chassis),
-        "domain": world.get(UcsDomain, chassis.domain_id).name,
+        "domain": world.get(UcsDomain, domain_id_of(world, chassis) or "").name,
         "number": chassis.number,
         "model": chassis.model,
         "serial": chassis.serial,
@@ -168,23 +174,20 @@ def _chassis_json(world: World, chassis: Chassis) -> dict[str, Any]:
     }
 
 
+#: The facts of a blade core's CMDB mapping gives too (one place builds them).
+_BLADE_FACTS = ("chassis", "slot", "model", "serial", "cpu", "memory_mb", "firmware", "power_state", "status")
+
+
 def _blade_json(world: World, blade: Blade) -> dict[str, Any]:
     chassis = world.get(Chassis, blade.chassis_id)
-    profile = world.find(ServiceProfile, blade.service_profile_id or "")
+    profile = profile_of(world, blade)
+    facts = map_blade(world, blade)[0].attributes
     return {
         "id": blade.id,
         "name": blade.name,
         "dn": blade_dn(chassis, blade),
-        "domain": world.get(UcsDomain, chassis.domain_id).name,
-        "chassis": chassis.name,
-        "slot": blade.slot,
-        "model": blade.model,
-        "serial": blade.serial,
-        "cpu": blade.cpu,
-        "memory_mb": blade.memory_mb,
-        "firmware": blade.firmware,
-        "power_state": blade.power_state.value,
-        "status": blade.status.value,
+        "domain": world.get(UcsDomain, domain_id_of(world, chassis) or "").name,
+        **{key: facts[key] for key in _BLADE_FACTS},
         "service_profile": profile.name if profile else None,
         "node": blade.node.name if blade.node else None,
     }
@@ -275,7 +278,7 @@ class UcsController(Controller):
         """Blade chassis, of one domain with ``?domain=``."""
         world = dcsim.sim.world
         domain_id = _domain_id(world, domain)
-        chassis = [c for c in _by_name(world.all(Chassis)) if domain_id in (None, c.domain_id)]
+        chassis = [c for c in _by_name(_ucs_chassis(world)) if domain_id in (None, domain_id_of(world, c))]
         return page([_chassis_json(world, c) for c in chassis], limit, offset)
 
     @get("/chassis/{name:str}", summary="One chassis, by id or name")
@@ -301,9 +304,10 @@ class UcsController(Controller):
         blades = [
             b
             for b in _by_name(world.all(Blade))
-            if domain_id in (None, _blade_domain_id(world, b))
+            if (blade_domain := _blade_domain_id(world, b)) is not None
+            and domain_id in (None, blade_domain)
             and chassis_id in (None, b.chassis_id)
-            and associated in (None, b.service_profile_id is not None)
+            and associated in (None, profile_of(world, b) is not None)
         ]
         return page([_blade_json(world, b) for b in blades], limit, offset)
 

@@ -12,19 +12,12 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from dcsim.model import utcnow
-from dcsim.sim.faults import Fault, FaultKind
-from dcsim.sim.model import (
-    Blade,
-    Chassis,
-    FabricInterconnect,
-    HealthStatus,
-    PowerState,
-    ServiceProfile,
-    ServiceProfileTemplate,
-    UcsDomain,
-)
+from dcsim.sim.faults import Fault
+from dcsim.sim.model import Blade, Chassis, HealthStatus, PowerState
 from dcsim_ucs.classes import CLASSES, split_dn
+from dcsim_ucs.faults import FABRIC_FAILOVER, FIRMWARE_MISMATCH
 from dcsim_ucs.mo import Mo, Tree
+from dcsim_ucs.model import FabricInterconnect, ServiceProfile, ServiceProfileTemplate, UcsDomain
 
 if TYPE_CHECKING:
     from dcsim.sim.engine import Simulation
@@ -127,7 +120,7 @@ def build_tree(sim: Simulation, domain: UcsDomain, stored: Mapping[str, Mapping[
         tree.add(Mo(class_id="mgmtController", dn=f"{dn}/mgmt", attrs={"subject": "switch", "id": fi.side}))
         _firmware(tree, f"{dn}/mgmt/fw-system", domain.firmware, "switch-software")
 
-    chassis_list = sorted((c for c in world.all(Chassis) if c.domain_id == domain.id), key=lambda c: c.number)
+    chassis_list = sorted((c for c in world.all(Chassis) if c.id in domain.chassis_ids), key=lambda c: c.number)
     blades = {c.id: sorted((b for b in world.all(Blade) if b.chassis_id == c.id), key=lambda b: b.slot)
               for c in chassis_list}  # fmt: skip
     profiles = [p for p in world.all(ServiceProfile) if p.domain_id == domain.id]
@@ -415,10 +408,10 @@ def _profile(
 
 
 #: How each simulated fault shows as a faultInst: code, cause, severity, type.
-_FAULT_CODES: dict[FaultKind, tuple[str, str, str, str]] = {
-    FaultKind.HOST_FAILURE: ("F0317", "equipment-inoperable", "critical", "equipment"),
-    FaultKind.FIRMWARE_MISMATCH: ("F0560", "firmware-version-mismatch", "major", "configuration"),
-    FaultKind.FABRIC_FAILOVER: ("F0209", "equipment-inoperable", "critical", "equipment"),
+_FAULT_CODES: dict[str, tuple[str, str, str, str]] = {
+    "host-failure": ("F0317", "equipment-inoperable", "critical", "equipment"),
+    FIRMWARE_MISMATCH: ("F0560", "firmware-version-mismatch", "major", "configuration"),
+    FABRIC_FAILOVER: ("F0209", "equipment-inoperable", "critical", "equipment"),
 }
 
 
@@ -432,11 +425,11 @@ def _fault(tree: Tree, fault: Fault, domain: UcsDomain, chassis_list: list[Chass
         if target.kind == "blade" and target.id in blade_by_id:
             chassis, blade = blade_by_id[target.id]
             affected = blade_dn(chassis, blade)
-            if fault.kind is FaultKind.FIRMWARE_MISMATCH:
+            if fault.kind == FIRMWARE_MISMATCH:
                 wanted = fault.params.get("version", "")
                 descr = f"Server {chassis.number}/{blade.slot} firmware {blade.firmware} differs from policy {wanted}"
             else:
-                descr = f"Server {chassis.number}/{blade.slot} health: inoperable ({fault.kind.value})"
+                descr = f"Server {chassis.number}/{blade.slot} health: inoperable ({fault.kind})"
         elif target.kind == "fabric_interconnect" and f"sys/switch-{_side(target.name)}" in tree:
             affected = f"sys/switch-{_side(target.name)}"
             descr = f"Fabric Interconnect {_side(target.name)} operability: inoperable"

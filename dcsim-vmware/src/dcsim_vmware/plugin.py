@@ -1,7 +1,31 @@
 """Hook implementations of the `vmware` plugin, and nothing else.
 
-This module is what the entry point `vmware` in the group `dcsim` names. It implements no
-hooks yet: the plugin registers and is listed by `dcsim plugins`, and its routes, events
-and services come with a later issue of its own (not filed yet). Heavy vendor libraries are to be imported lazily,
-inside hook implementations, never at module level.
+This module is what the entry point `vmware` in the group `dcsim` names. Today it gives
+vSphere VMs' nodes their ``sim.vmw.*`` labels and VMs created on vSphere clusters
+VMware's MAC prefix; the vSphere API comes with an issue of its own. Heavy vendor
+libraries are to be imported lazily, inside hook implementations, never at module level.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from dcsim import hookimpl
+
+if TYPE_CHECKING:
+    from dcsim.sim.kinds import KindRegistry
+    from dcsim.sim.labels import NodeLabelRegistry
+
+
+@hookimpl
+def dcsim_sim_register_kinds(registry: KindRegistry) -> None:
+    from dcsim_vmware.views import MAC_PREFIX, PLATFORM
+
+    registry.add_platform(PLATFORM, mac_prefix=MAC_PREFIX)
+
+
+@hookimpl
+def dcsim_sim_register_node_labels(registry: NodeLabelRegistry) -> None:
+    from dcsim_vmware.views import register_labels
+
+    register_labels(registry)

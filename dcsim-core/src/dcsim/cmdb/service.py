@@ -17,13 +17,12 @@ import attrs
 import structlog
 
 from dcsim.cmdb.backend import CiQuery, CmdbBackend
-from dcsim.cmdb.mapping import application_source_id, desired_state, map_object
+from dcsim.cmdb.mapping import InventoryGroupRegistry, MappingRegistry, application_source_id
 from dcsim.cmdb.model import Ci, CiSpec, CiStatus, Relationship, RelationshipSpec
 from dcsim.convert import to_json
 from dcsim.drivers import load_driver
 from dcsim.errors import Conflict, InvalidInput, Unavailable
 from dcsim.model import Event, utcnow
-from dcsim.sim.model import KINDS
 
 if TYPE_CHECKING:
     from dcsim.app import DcSim
@@ -33,8 +32,10 @@ log = structlog.get_logger(__name__)
 
 SYNC_ACTOR = "sync"
 SOURCE = "/cmdb"
-#: Simulation events that change what the CMDB should hold.
-SYNC_EVENT_TYPES = ("vm.*", "host.*", "network.changed", "fault.*", "service_profile.*", "blade.*")
+#: What the sync subscriber receives: every event, since plugins register the types
+#: that change CIs when the CMDB starts (``MappingRegistry.add_sync_events``), after
+#: subscriptions are fixed; ``on_event`` keeps the registered ones.
+SYNC_EVENT_TYPES = ("*",)
 EVENT_TYPES: dict[str, tuple[str, dict[str, str]]] = {
     "cmdb.ci.created": ("a CI was created", {"ci": "the CI", "actor": "who"}),
     "cmdb.ci.updated": ("a CI changed", {"ci": "the CI after", "changes": "field -> [before, after]", "actor": "who"}),
@@ -75,10 +76,17 @@ class Cmdb:
         self._lock = asyncio.Lock()
         self._retry: asyncio.Task[None] | None = None
         self._dcsim: DcSim | None = None
+        self.mappings = MappingRegistry()
+        self.inventory_groups = InventoryGroupRegistry()
 
     async def start(self, dcsim: DcSim) -> None:
-        """Start the backend and bootstrap from the simulation (retried while unreachable)."""
+        """Collect the mappings and inventory groups from the plugins, start the backend
+        and bootstrap from the simulation (retried while unreachable)."""
         self._dcsim = dcsim
+        self.mappings = MappingRegistry()
+        dcsim.plugins.register_each("dcsim_cmdb_register_mappings", registry=self.mappings)
+        self.inventory_groups = InventoryGroupRegistry()
+        dcsim.plugins.register_each("dcsim_cmdb_register_inventory_groups", registry=self.inventory_groups)
         try:
             await self.backend.start(dcsim)
             await self.sync("bootstrap")
@@ -122,7 +130,7 @@ class Cmdb:
         """Reconcile the whole CMDB with the simulation."""
         async with self._lock:
             run = SyncRun(trigger=trigger, started_at=utcnow())
-            specs, relationships = desired_state(self.dcsim.sim.world)
+            specs, relationships = self.mappings.desired_state(self.dcsim.sim.world)
             by_source: dict[str, Ci] = {}
             async with self.backend.batch():
                 for spec in specs:
@@ -149,8 +157,9 @@ class Cmdb:
         async with self._lock:
             run = SyncRun(trigger=trigger, started_at=utcnow())
             world = self.dcsim.sim.world
-            obj: Any = world.find(KINDS[kind], object_id) if kind in KINDS else None
-            mapped = map_object(world, obj) if obj is not None else None
+            kinds = world.kinds_registry
+            obj: Any = world.find(kinds.get(kind).cls, object_id) if kind in kinds else None
+            mapped = self.mappings.map(world, obj) if obj is not None else None
             if mapped is None:
                 ci = await self.backend.find_by_source(object_id)
                 if ci is not None and ci.status is CiStatus.ACTIVE:
@@ -175,6 +184,8 @@ class Cmdb:
         While the backend is unreachable the event is not retried one by one: a full
         reconcile is scheduled for when it is back, which covers every missed change.
         """
+        if not self.mappings.wants(event.type):
+            return
         kind, _, object_id = (event.subject or "").partition("/")
         try:
             if kind == "fault":
@@ -183,9 +194,8 @@ class Cmdb:
                     await self.sync_object(target["kind"], target["id"])
             elif object_id:
                 await self.sync_object(kind, object_id)
-                # A blade's CI names its service profile: (dis)associating changes both.
-                if kind == "service_profile" and event.data.get("blade_id"):
-                    await self.sync_object("blade", event.data["blade_id"])
+            for related_kind, related_id in self.mappings.related(event):
+                await self.sync_object(related_kind, related_id)
         except Unavailable as exc:
             self._schedule_resync(exc)
 
@@ -371,28 +381,8 @@ class Cmdb:
                 "dcsim_tags": dict(ci.tags),
                 **{f"dcsim_{k}": v for k, v in attributes.items() if not k.startswith("ansible_")},
             }
-            add("datacenter_nodes", host)
-            platform = ci.tags.get("platform")
-            add({"vmware": "vmware", "openstack": "openstack", "ucs": "ucs_blades"}.get(platform or "", "other"), host)
-            guest = attributes.get("guest_os", "")
-            add(
-                "rhel_nodes"
-                if guest.startswith("rhel")
-                else "ubuntu_nodes"
-                if guest.startswith("ubuntu")
-                else "other_nodes",
-                host,
-            )
-            if "env" in ci.tags:
-                add(f"env_{ci.tags['env']}", host)
-            if attributes.get("cluster"):
-                add(f"cluster_{attributes['cluster']}", host)
-            if attributes.get("project"):
-                add(f"project_{attributes['project']}", host)
-            if attributes.get("chassis"):
-                add(f"chassis_{attributes['chassis']}", host)
-            if attributes.get("service_profile_template"):
-                add(f"sp_template_{attributes['service_profile_template']}", host)
+            for group in self.inventory_groups.groups(ci):
+                add(group, host)
         inventory: dict[str, Any] = {"_meta": {"hostvars": hostvars}}
         inventory["all"] = {"children": [*sorted(groups), "ungrouped"]}
         for group, hosts in sorted(groups.items()):

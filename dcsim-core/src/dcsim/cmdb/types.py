@@ -1,15 +1,14 @@
-"""The CMDB's vocabulary: core's CI types and relationship types."""
+"""The CMDB's vocabulary: core's CI types and relationship types (plugins add theirs)."""
 
 from __future__ import annotations
 
 CI_TYPES: dict[str, str] = {
-    "datacenter": "a site: a vSphere datacenter, an OpenStack region or a UCS domain's site",
-    "cluster": "a vSphere cluster, an OpenStack project's compute pool or a UCS chassis group",
-    "host": "a hypervisor host or a bare-metal blade",
-    "vm": "a virtual machine or an OpenStack instance",
+    "datacenter": "a site or region",
+    "cluster": "a cluster, an availability zone or a chassis of physical servers",
+    "host": "a hypervisor host or a bare-metal server",
+    "vm": "a virtual machine or a cloud instance",
     "network": "a VLAN or a tenant network with its prefixes",
     "storage": "a datastore or a block volume",
-    "service_profile": "a UCS service profile",
     "application": "a service that runs on one or more CIs",
 }
 

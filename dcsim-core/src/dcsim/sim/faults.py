@@ -1,26 +1,26 @@
-"""Injected faults: what was broken, when, which objects, and what it changed.
+"""Injected faults: the record of each, and the registry of fault kinds.
 
 Every fault is kept after it is cleared, so that detection (drift, alerts, incidents)
-can later be scored against what was really injected.
+can later be scored against what was really injected. A fault kind is an inject/undo
+pair registered through ``dcsim_sim_register_fault_kinds``; core registers
+``host-failure`` (a host, or a physical server and the host on it), ``network-partition``
+and ``disk-full`` (``dcsim.sim.core_faults``).
 """
 
 from __future__ import annotations
 
-import enum
+from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from dcsim.errors import ConfigError, InvalidInput
+from dcsim.model import new_id, utcnow
 
-class FaultKind(enum.Enum):
-    """The faults the simulation can inject (``POST /sim/inject/<kind>``)."""
-
-    HOST_FAILURE = "host-failure"
-    NETWORK_PARTITION = "network-partition"
-    DISK_FULL = "disk-full"
-    FIRMWARE_MISMATCH = "firmware-mismatch"
-    FABRIC_FAILOVER = "fabric-failover"
+if TYPE_CHECKING:
+    from dcsim.sim.engine import Simulation
+    from dcsim.sim.events import Change
 
 
 @attrs.frozen
@@ -34,10 +34,10 @@ class Target:
 
 @attrs.define(kw_only=True)
 class Fault:
-    """One injected fault and its record."""
+    """One injected fault and its record; ``kind`` names a registered fault kind."""
 
     id: str
-    kind: FaultKind
+    kind: str
     targets: list[Target]
     params: dict[str, Any]
     injected_at: datetime
@@ -57,3 +57,68 @@ class Fault:
     def touches(self, object_id: str) -> bool:
         """True when ``object_id`` is one of the fault's targets."""
         return any(target.id == object_id for target in self.targets)
+
+
+def new_fault(kind: str, params: dict[str, Any]) -> Fault:
+    """A fresh, active fault record of ``kind`` with ``params``, injected now."""
+    return Fault(id=new_id(), kind=kind, targets=[], params=dict(params), injected_at=utcnow())
+
+
+#: ``inject(sim, fault, params, change)``: check, break the objects, record targets,
+#: effects and ``restore`` on ``fault``, and put what changed and the events in ``change``.
+#: Raise an ``InvalidInput`` or ``Conflict`` to refuse (nothing is saved).
+Inject = Callable[["Simulation", Fault, dict[str, Any], "Change"], None]
+#: ``undo(sim, fault, change)``: put back what ``fault`` broke, into ``change``.
+Undo = Callable[["Simulation", Fault, "Change"], None]
+
+
+@attrs.frozen
+class FaultType:
+    """A kind of fault: its name (``POST /sim/inject/<name>``), parameters and inject/undo pair."""
+
+    name: str
+    description: str
+    params: dict[str, str]
+    inject: Inject
+    undo: Undo
+
+    def describe(self) -> dict[str, Any]:
+        """The kind as ``GET /sim/inject/kinds`` lists it."""
+        return {"name": self.name, "description": self.description, "params": dict(self.params)}
+
+
+class FaultRegistry:
+    """Fault kinds by name; handed to ``dcsim_sim_register_fault_kinds``."""
+
+    def __init__(self) -> None:
+        self._types: dict[str, FaultType] = {}
+
+    def add(self, name: str, *, description: str, params: dict[str, str], inject: Inject, undo: Undo) -> None:
+        """Register fault kind ``name``: ``params`` maps each parameter to its meaning."""
+        if name in self._types:
+            raise ConfigError(f"fault kind {name!r} is registered twice")
+        self._types[name] = FaultType(name, description, dict(params), inject, undo)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._types
+
+    def __iter__(self) -> Iterator[FaultType]:
+        return iter(list(self._types.values()))
+
+    def get(self, name: str) -> FaultType:
+        """The kind ``name``; InvalidInput naming the known kinds otherwise."""
+        found = self._types.get(name)
+        if found is None:
+            raise InvalidInput(f"unknown fault kind {name!r}; known: {', '.join(self._types)}")
+        return found
+
+
+def required(params: dict[str, Any], name: str) -> str:
+    """The non-empty string parameter ``name``; InvalidInput when it is missing."""
+    value = params.get(name)
+    if not value or not isinstance(value, str):
+        raise InvalidInput(f"give {name!r}")
+    return value
+
+
+__all__ = ["Fault", "FaultRegistry", "FaultType", "Inject", "Target", "Undo", "new_fault", "required"]

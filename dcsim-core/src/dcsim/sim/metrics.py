@@ -23,7 +23,7 @@ Anomalies while a fault is active
     host failure: the host is off (power 0, ambient temperature, uptime 0) and its VMs
     are off; disk full: VMs with a disk on that datastore run disk I/O at the peak and
     memory at 0.90 .. 0.98; network partition: VMs with a NIC on that network have no
-    network I/O; firmware mismatch: the host on that blade runs 15 degrees hotter.
+    network I/O; a degraded physical server (a firmware mismatch, say): the host on it runs 15 degrees hotter.
 
 Cluster figures count only hosts that are on and not failed (capacity is what can run):
     ``dcsim_cluster_capacity_used`` = sum(cpu usage x vCPUs of powered-on VMs) / cores,
@@ -45,8 +45,7 @@ import attrs
 from prometheus_client.core import GaugeMetricFamily
 
 from dcsim.registry import LoadProfile
-from dcsim.sim.faults import FaultKind
-from dcsim.sim.model import Cluster, HealthStatus, Host, PowerState, Vm
+from dcsim.sim.model import Blade, Cluster, HealthStatus, Host, PowerState, Vm
 from dcsim.sim.profiles import DEFAULT_PROFILES
 
 if TYPE_CHECKING:
@@ -129,7 +128,7 @@ class SimMetrics:
             host = hosts[vm.host_id]
             cluster = clusters[host.cluster_id]
             load.cluster_vms[cluster.id] += 1
-            labels = [vm.name, vm.platform.value, host.name, cluster.name]
+            labels = [vm.name, vm.platform, host.name, cluster.name]
             if vm.power_state is not PowerState.ON:
                 for family in families:
                     family.add_metric(labels, 0.0)
@@ -192,7 +191,7 @@ class SimMetrics:
 @attrs.frozen
 class _Faulted:
     """Ids of the objects active faults make misbehave: full datastores, partitioned
-    networks, blades running mismatched firmware."""
+    networks, degraded physical servers."""
 
     datastores: frozenset[str]
     networks: frozenset[str]
@@ -200,14 +199,14 @@ class _Faulted:
 
     @classmethod
     def of(cls, sim: Simulation) -> _Faulted:
-        by_kind: dict[tuple[FaultKind, str], set[str]] = defaultdict(set)
+        by_kind: dict[tuple[str, str], set[str]] = defaultdict(set)
         for fault in sim.active_faults():
             for target in fault.targets:
                 by_kind[fault.kind, target.kind].add(target.id)
         return cls(
-            datastores=frozenset(by_kind[FaultKind.DISK_FULL, "datastore"]),
-            networks=frozenset(by_kind[FaultKind.NETWORK_PARTITION, "network"]),
-            blades=frozenset(by_kind[FaultKind.FIRMWARE_MISMATCH, "blade"]),
+            datastores=frozenset(by_kind["disk-full", "datastore"]),
+            networks=frozenset(by_kind["network-partition", "network"]),
+            blades=frozenset(b.id for b in sim.world.all(Blade) if b.status is HealthStatus.DEGRADED),
         )
 
 

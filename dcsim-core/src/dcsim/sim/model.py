@@ -1,27 +1,23 @@
-"""The object model of the simulated estate: one world that every vendor view presents.
+"""The generic object model of the simulated estate: the physics of any datacenter.
 
 Every object has an ``id`` (stable, a UUID string) and a ``name``; references between
 objects are ids. Objects are plain attrs classes, stored through the one cattrs
-converter; the engine (``dcsim.sim.engine``) is the only writer.
+converter; the engine (``dcsim.sim.engine``) is the only writer. Kinds that exist in
+one vendor's API only are registered by that vendor's package through
+``dcsim_sim_register_kinds`` (see ``specs/009-core-and-vendors.md``).
+
+``platform`` is an open string: the label of the view an object belongs to (the
+default seed uses ``vmware``, ``openstack`` and ``baremetal``); core never branches on it.
 """
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any
 
 import attrs
 
 from dcsim.model import utcnow
-
-
-class Platform(enum.Enum):
-    """Which vendor's view an object belongs to."""
-
-    VMWARE = "vmware"
-    OPENSTACK = "openstack"
-    UCS = "ucs"
 
 
 class PowerState(enum.Enum):
@@ -33,7 +29,7 @@ class PowerState(enum.Enum):
 
 
 class HealthStatus(enum.Enum):
-    """Operational health of a host, blade or fabric interconnect."""
+    """Operational health of a host or a physical server."""
 
     OK = "ok"
     DEGRADED = "degraded"
@@ -59,7 +55,7 @@ class GuestOs(enum.Enum):
 
 @attrs.define(kw_only=True)
 class Node:
-    """The guest side of a VM, instance or bare-metal blade: what SSH and Ansible reach."""
+    """The guest side of a VM or of a bare-metal server: what SSH and Ansible reach."""
 
     name: str
     guest_os: GuestOs
@@ -71,27 +67,27 @@ class Node:
 
 @attrs.define(kw_only=True)
 class Datacenter:
-    """A site: a vSphere datacenter, an OpenStack region or a UCS domain's site."""
+    """A site or region."""
 
     id: str
     name: str
-    platform: Platform
+    platform: str
 
 
 @attrs.define(kw_only=True)
 class Cluster:
-    """A vSphere cluster or an OpenStack availability zone: hosts that share VMs."""
+    """A cluster or availability zone: hosts that share VMs."""
 
     id: str
     name: str
     datacenter_id: str
-    platform: Platform
+    platform: str
     ha_enabled: bool = True
 
 
 @attrs.define(kw_only=True)
 class Host:
-    """A hypervisor host; ``blade_id`` names the UCS blade it runs on, if any."""
+    """A hypervisor host; ``blade_id`` names the physical server it runs on, if any."""
 
     id: str
     name: str
@@ -106,12 +102,12 @@ class Host:
 
 @attrs.define(kw_only=True)
 class Network:
-    """A VLAN-backed port group or an OpenStack tenant network."""
+    """A network: a VLAN, a tenant network, with its prefix."""
 
     id: str
     name: str
     datacenter_id: str
-    platform: Platform
+    platform: str
     vlan: int | None = None
     cidr: str | None = None
     partitioned: bool = False
@@ -162,11 +158,11 @@ class Snapshot:
 
 @attrs.define(kw_only=True)
 class Vm:
-    """A virtual machine (vSphere) or an instance (OpenStack)."""
+    """A virtual machine (or cloud instance)."""
 
     id: str
     name: str
-    platform: Platform
+    platform: str
     host_id: str
     cpu: int
     memory_mb: int
@@ -185,36 +181,13 @@ class Vm:
 
 
 @attrs.define(kw_only=True)
-class UcsDomain:
-    """A UCS Manager domain: a pair of fabric interconnects and their chassis."""
+class Chassis:
+    """A chassis (or rack enclosure) with numbered slots for physical servers."""
 
     id: str
     name: str
     datacenter_id: str
-    firmware: str
-
-
-@attrs.define(kw_only=True)
-class FabricInterconnect:
-    """Fabric interconnect A or B of a domain; one of them is the primary."""
-
-    id: str
-    name: str
-    domain_id: str
-    side: str
-    model: str
-    serial: str
-    primary: bool
-    status: HealthStatus = HealthStatus.OK
-
-
-@attrs.define(kw_only=True)
-class Chassis:
-    """A blade chassis."""
-
-    id: str
-    name: str
-    domain_id: str
+    platform: str
     number: int
     model: str
     serial: str
@@ -223,7 +196,7 @@ class Chassis:
 
 @attrs.define(kw_only=True)
 class Blade:
-    """A blade server; with ``node`` set it runs a bare-metal guest dc-sim can reach."""
+    """A physical server in a chassis slot; with ``node`` set it runs a bare-metal guest dc-sim can reach."""
 
     id: str
     name: str
@@ -236,45 +209,12 @@ class Blade:
     firmware: str
     power_state: PowerState = PowerState.ON
     status: HealthStatus = HealthStatus.OK
-    service_profile_id: str | None = None
     node: Node | None = None
 
 
 @attrs.define(kw_only=True)
-class ServiceProfileTemplate:
-    """A UCS service profile template."""
-
-    id: str
-    name: str
-    domain_id: str
-    guest_os: GuestOs
-    firmware: str
-    org: str = "org-root"
-
-
-@attrs.define(kw_only=True)
-class ServiceProfile:
-    """A UCS service profile: a blade's identity (MACs, boot, firmware policy).
-
-    ``power`` is the desired power (``up`` or ``down``) the associated blade follows;
-    ``firmware_policy`` is the firmware version the blade should run.
-    """
-
-    id: str
-    name: str
-    domain_id: str
-    template_id: str | None
-    org: str = "org-root"
-    blade_id: str | None = None
-    power: str = "up"
-    firmware_policy: str = ""
-    macs: list[str] = attrs.field(factory=list)
-    description: str = ""
-
-
-@attrs.define(kw_only=True)
 class Project:
-    """An OpenStack project (tenant)."""
+    """A tenant (project) of a site."""
 
     id: str
     name: str
@@ -283,7 +223,7 @@ class Project:
 
 @attrs.define(kw_only=True)
 class Flavor:
-    """An OpenStack flavor."""
+    """A size (flavor) VMs are made with."""
 
     id: str
     name: str
@@ -294,7 +234,7 @@ class Flavor:
 
 @attrs.define(kw_only=True)
 class Image:
-    """An OpenStack image."""
+    """A guest image VMs are made from."""
 
     id: str
     name: str
@@ -303,18 +243,8 @@ class Image:
 
 
 @attrs.define(kw_only=True)
-class Keypair:
-    """An OpenStack keypair (public key only)."""
-
-    id: str
-    name: str
-    project_id: str
-    public_key: str
-
-
-@attrs.define(kw_only=True)
 class Subnet:
-    """An OpenStack subnet of a network."""
+    """A subnet (prefix and gateway) of a network."""
 
     id: str
     name: str
@@ -324,28 +254,8 @@ class Subnet:
 
 
 @attrs.define(kw_only=True)
-class Router:
-    """An OpenStack router and the subnets it joins."""
-
-    id: str
-    name: str
-    project_id: str
-    subnet_ids: list[str] = attrs.field(factory=list)
-
-
-@attrs.define(kw_only=True)
-class SecurityGroup:
-    """An OpenStack security group and its rules."""
-
-    id: str
-    name: str
-    project_id: str
-    rules: list[dict[str, Any]] = attrs.field(factory=list)
-
-
-@attrs.define(kw_only=True)
 class Volume:
-    """An OpenStack block volume, attached to at most one instance."""
+    """A block volume, attached to at most one VM."""
 
     id: str
     name: str
@@ -354,28 +264,20 @@ class Volume:
     attached_to: str | None = None
 
 
-#: Every kind of object, by the name used in the store, the API and events.
-KINDS: dict[str, type] = {
+#: Core's kinds, by the name used in the store, the API and events (vendors add theirs
+#: through ``dcsim_sim_register_kinds``).
+CORE_KINDS: dict[str, type] = {
     "datacenter": Datacenter,
     "cluster": Cluster,
     "host": Host,
     "network": Network,
     "datastore": Datastore,
     "vm": Vm,
-    "ucs_domain": UcsDomain,
-    "fabric_interconnect": FabricInterconnect,
     "chassis": Chassis,
     "blade": Blade,
-    "service_profile_template": ServiceProfileTemplate,
-    "service_profile": ServiceProfile,
     "project": Project,
     "flavor": Flavor,
     "image": Image,
-    "keypair": Keypair,
     "subnet": Subnet,
-    "router": Router,
-    "security_group": SecurityGroup,
     "volume": Volume,
 }
-
-KIND_OF: dict[type, str] = {cls: kind for kind, cls in KINDS.items()}

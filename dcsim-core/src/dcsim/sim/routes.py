@@ -14,7 +14,6 @@ from dcsim.app import DcSim
 from dcsim.convert import from_json, to_json
 from dcsim.errors import InvalidInput
 from dcsim.sim.engine import VmRequest
-from dcsim.sim.faults import FaultKind
 from dcsim.sim.model import Cluster, Datacenter, Datastore, Host, Network
 from dcsim.web.paging import page
 
@@ -209,15 +208,15 @@ class FaultController(Controller):
         faults = sorted(dcsim.sim.faults.values(), key=lambda f: f.injected_at) if all else dcsim.sim.active_faults()
         return to_json(faults)  # type: ignore[no-any-return]
 
+    @get("/kinds", summary="The fault kinds that can be injected, with their parameters")
+    async def kinds(self, dcsim: NamedDependency[DcSim]) -> list[dict[str, Any]]:
+        return [kind.describe() for kind in dcsim.sim.fault_kinds]
+
     @post("/{kind:str}", status_code=HTTP_201_CREATED, summary="Inject a fault of a kind")
     async def inject(
         self, dcsim: NamedDependency[DcSim], kind: FromPath[str], data: JSONBody[dict[str, Any]]
     ) -> dict[str, Any]:
-        try:
-            fault_kind = FaultKind(kind)
-        except ValueError:
-            raise InvalidInput(f"unknown fault kind {kind!r}; known: {', '.join(k.value for k in FaultKind)}") from None
-        return to_json(await dcsim.sim.inject(fault_kind, data))  # type: ignore[no-any-return]
+        return to_json(await dcsim.sim.inject(kind, data))  # type: ignore[no-any-return]
 
     @delete("/{fault_id:str}", status_code=HTTP_200_OK, summary="Clear a fault", opt={"role": "operator"})
     async def clear(self, dcsim: NamedDependency[DcSim], fault_id: FromPath[str]) -> dict[str, Any]:

@@ -6,36 +6,41 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
 
+import structlog
+
 from dcsim.convert import converter
 from dcsim.errors import Conflict, NotFound
-from dcsim.sim.model import KIND_OF, KINDS, Blade, Cluster, Host, Vm
+from dcsim.sim.kinds import NAMESPACE, KindRegistry
+from dcsim.sim.model import Blade, Cluster, Host, Vm
 from dcsim.store.base import DocumentSession
 
 T = TypeVar("T")
-
-#: The store namespace of simulated objects; keys are ``<kind>/<id>``.
-NAMESPACE = "sim"
-
-
-def kind_of(obj: object) -> str:
-    """The kind name of a model object."""
-    return KIND_OF[type(obj)]
+log = structlog.get_logger(__name__)
 
 
 class World:
-    """All objects of the estate by kind and id, with the lookups the engine needs."""
+    """All objects of the estate by kind and id, with the lookups the engine needs.
 
-    def __init__(self) -> None:
-        self._objects: dict[str, dict[str, Any]] = {kind: {} for kind in KINDS}
-        self._names: dict[str, dict[str, str]] = {kind: {} for kind in KINDS}
+    Args:
+        kinds: the kinds it may hold (core's alone when not given).
+    """
+
+    def __init__(self, kinds: KindRegistry | None = None) -> None:
+        self.kinds_registry = kinds or KindRegistry()
+        self._objects: dict[str, dict[str, Any]] = {kind.name: {} for kind in self.kinds_registry}
+        self._names: dict[str, dict[str, str]] = {kind.name: {} for kind in self.kinds_registry}
         self._vms_by_host: dict[str, set[str]] = defaultdict(set)
+
+    def kind_of(self, obj: object) -> str:
+        """The kind name of a model object; KeyError for a class that is not a registered kind."""
+        return self.kinds_registry.name_of(type(obj))
 
     def __len__(self) -> int:
         return sum(len(objects) for objects in self._objects.values())
 
     def add(self, obj: Any) -> None:
         """Add a new object; a clash of id or of name within its kind is a Conflict."""
-        kind = kind_of(obj)
+        kind = self.kind_of(obj)
         if obj.id in self._objects[kind]:
             raise Conflict(f"{kind} {obj.id} already exists")
         if obj.name in self._names[kind]:
@@ -47,7 +52,7 @@ class World:
 
     def remove(self, obj: Any) -> None:
         """Remove an object."""
-        kind = kind_of(obj)
+        kind = self.kind_of(obj)
         del self._objects[kind][obj.id]
         del self._names[kind][obj.name]
         if isinstance(obj, Vm):
@@ -61,7 +66,7 @@ class World:
 
     def get(self, cls: type[T], ref: str) -> T:
         """The object of class ``cls`` with id or name ``ref``; NotFound otherwise."""
-        kind = KIND_OF[cls]
+        kind = self.kinds_registry.name_of(cls)
         objects = self._objects[kind]
         found = objects.get(ref) or objects.get(self._names[kind].get(ref, ""))
         if found is None:
@@ -77,7 +82,7 @@ class World:
 
     def all(self, cls: type[T]) -> list[T]:
         """Every object of class ``cls``, in insertion order."""
-        return list(self._objects[KIND_OF[cls]].values())
+        return list(self._objects[self.kinds_registry.name_of(cls)].values())
 
     def kinds(self) -> Iterator[tuple[str, list[Any]]]:
         """(kind, objects) for every kind."""
@@ -94,7 +99,7 @@ class World:
         return sorted((h for h in self.all(Host) if h.cluster_id == cluster.id), key=lambda h: h.name)
 
     def host_on_blade(self, blade: Blade) -> Host | None:
-        """The hypervisor host running on ``blade``, if any."""
+        """The hypervisor host running on the physical server ``blade``, if any."""
         return next((h for h in self.all(Host) if h.blade_id == blade.id), None)
 
     def dump(self) -> dict[str, list[dict[str, Any]]]:
@@ -105,27 +110,48 @@ class World:
 
     # Persistence ----------------------------------------------------------------
 
-    @staticmethod
-    def key(obj: Any) -> str:
-        """The store key of an object."""
-        return f"{kind_of(obj)}/{obj.id}"
+    def key(self, obj: Any) -> str:
+        """The store key of an object (in its kind's namespace)."""
+        return f"{self.kind_of(obj)}/{obj.id}"
+
+    def namespace(self, obj: Any) -> str:
+        """The store namespace of an object's kind."""
+        return self.kinds_registry.get(self.kind_of(obj)).namespace
 
     def save(self, session: DocumentSession, objects: Iterable[Any] = (), removed: Iterable[Any] = ()) -> None:
         """Write ``objects`` and delete ``removed`` in ``session`` (one transaction)."""
-        session.put_many(NAMESPACE, {self.key(obj): converter.unstructure(obj) for obj in objects})
+        by_namespace: dict[str, dict[str, Any]] = defaultdict(dict)
+        for obj in objects:
+            by_namespace[self.namespace(obj)][self.key(obj)] = converter.unstructure(obj)
+        for namespace, documents in by_namespace.items():
+            session.put_many(namespace, documents)
         for obj in removed:
-            session.delete(NAMESPACE, self.key(obj))
+            session.delete(self.namespace(obj), self.key(obj))
 
     def save_all(self, session: DocumentSession) -> None:
         """Write every object (one batch)."""
         self.save(session, [obj for _, objects in self.kinds() for obj in objects])
 
     @classmethod
-    def load(cls, session: DocumentSession) -> World:
-        """Read the world back from the store."""
-        world = cls()
+    def load(cls, session: DocumentSession, kinds: KindRegistry | None = None) -> World:
+        """Read the world back from the store.
+
+        Objects of a kind no installed plugin registers (its package was uninstalled)
+        stay in the store untouched and are left out of the world.
+        """
+        world = cls(kinds)
+        skipped: dict[str, int] = defaultdict(int)
         # Parents before children does not matter: references are ids.
-        for document in session.list(NAMESPACE):
-            kind = document.key.split("/", 1)[0]
-            world.add(converter.structure(document.value, KINDS[kind]))
+        for namespace in world.kinds_registry.namespaces():
+            for document in session.list(namespace):
+                name = document.key.split("/", 1)[0]
+                if name not in world.kinds_registry or world.kinds_registry.get(name).namespace != namespace:
+                    skipped[name] += 1
+                    continue
+                world.add(converter.structure(document.value, world.kinds_registry.get(name).cls))
+        if skipped:
+            log.warning("sim.unknown_kinds_skipped", kinds=dict(skipped))
         return world
+
+
+__all__ = ["NAMESPACE", "World"]
