@@ -15,7 +15,6 @@ from dcsim.itsm.model import (
     ChangeRequest,
     ChangeState,
     ChangeType,
-    HistoryEntry,
     as_utc,
 )
 from dcsim.itsm.record_service import RecordService, assign_fields, assign_people
@@ -52,7 +51,7 @@ class ChangeService(RecordService[Change]):
     async def create(self, request: ChangeRequest, actor: str, *, source_data: dict[str, Any] | None = None) -> Change:
         """Request a change. A standard change is pre-approved: it is created ``approved``
         with an approval by ``standard-change-catalogue``; the others start as drafts."""
-        cis, analysis = await self.affected(request.affected_cis)
+        affected = await self.affected(request.affected_cis)
         async with self.itsm.lock:
             now = self.itsm.clock()
             standard = request.type is ChangeType.STANDARD
@@ -71,14 +70,7 @@ class ChangeService(RecordService[Change]):
                 window=request.window,
                 approvals=approvals,
                 assignee=request.assignee or None,
-                affected_cis=cis,
-                impact_analysis=analysis,
-                correlation_id=request.correlation_id,
-                source_data=source_data or {},
-                created_by=actor,
-                created_at=now,
-                updated_at=now,
-                history=[HistoryEntry(at=now, actor=actor, action="created")],
+                **self.new_fields(actor, now, affected, request.correlation_id, source_data),
             )
             return await self.insert(change, actor)
 

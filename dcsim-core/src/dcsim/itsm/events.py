@@ -41,15 +41,3 @@ EVENT_TYPES: dict[str, tuple[str, dict[str, str]]] = {
     "change.failed": ("a change's implementation failed", {"change": _RECORD, **_CHANGED}),
     "change.cancelled": ("a change was cancelled", {"change": _RECORD, **_CHANGED}),
 }
-#: Declared by ITSM when no other plugin declares it: the shape the drift rule reads.
-DRIFT_DETECTED = (
-    "a monitored field differs from its desired state",
-    {
-        "ci": "id (or name) of the CI",
-        "field": "the monitored field",
-        "desired": "value in the CMDB",
-        "actual": "value observed",
-        "severity": "low | medium | high | critical",
-        "policy": "{name, auto_change_request: bool}: the drift policy that matched",
-    },
-)

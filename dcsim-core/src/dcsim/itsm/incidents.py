@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from dcsim.itsm import sla
-from dcsim.itsm.model import HistoryEntry, Incident, IncidentPatch, IncidentRequest, IncidentState
+from dcsim.itsm.model import Incident, IncidentPatch, IncidentRequest, IncidentState
 from dcsim.itsm.record_service import RecordService, assign_fields, assign_people
 from dcsim.itsm.workflow import INCIDENT_ACTION_BODIES, INCIDENT_TRANSITIONS
 
@@ -41,7 +41,7 @@ class IncidentService(RecordService[Incident]):
         self, request: IncidentRequest, actor: str, *, source_data: dict[str, Any] | None = None
     ) -> Incident:
         """Open an incident; its priority is impact x urgency (the hook) unless given."""
-        cis, analysis = await self.affected(request.affected_cis)
+        affected = await self.affected(request.affected_cis)
         priority = request.priority or self.itsm.priority(request.impact, request.urgency)
         async with self.itsm.lock:
             now = self.itsm.clock()
@@ -54,14 +54,7 @@ class IncidentService(RecordService[Incident]):
                 priority_overridden=request.priority is not None,
                 assignee=request.assignee or None,
                 assignment_group=request.assignment_group or None,
-                affected_cis=cis,
-                impact_analysis=analysis,
-                correlation_id=request.correlation_id,
-                source_data=source_data or {},
-                created_by=actor,
-                created_at=now,
-                updated_at=now,
-                history=[HistoryEntry(at=now, actor=actor, action="created")],
+                **self.new_fields(actor, now, affected, request.correlation_id, source_data),
                 sla=sla.new_sla(priority, self.itsm.sla_targets(priority), now),
             )
             return await self.insert(incident, actor)

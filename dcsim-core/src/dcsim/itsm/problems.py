@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from dcsim.errors import InvalidInput
-from dcsim.itsm.model import HistoryEntry, Problem, ProblemPatch, ProblemRequest, ProblemState
+from dcsim.itsm.model import Problem, ProblemPatch, ProblemRequest, ProblemState
 from dcsim.itsm.record_service import RecordService, assign_fields, assign_people
 from dcsim.itsm.workflow import PROBLEM_ACTION_BODIES, PROBLEM_TRANSITIONS
 
@@ -36,20 +36,15 @@ class ProblemService(RecordService[Problem]):
 
     async def create(self, request: ProblemRequest, actor: str) -> Problem:
         """Open a problem, linked to existing incidents."""
-        cis, analysis = await self.affected(request.affected_cis)
+        affected = await self.affected(request.affected_cis)
         async with self.itsm.lock:
             now = self.itsm.clock()
             problem = Problem(
                 title=request.title,
                 description=request.description,
                 assignee=request.assignee or None,
-                affected_cis=cis,
-                impact_analysis=analysis,
                 incidents=self._check_incidents(request.incidents),
-                created_by=actor,
-                created_at=now,
-                updated_at=now,
-                history=[HistoryEntry(at=now, actor=actor, action="created")],
+                **self.new_fields(actor, now, affected),
             )
             return await self.insert(problem, actor)
 

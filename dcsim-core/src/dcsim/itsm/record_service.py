@@ -122,6 +122,28 @@ class RecordService(Generic[R]):
         cis = await self.itsm.cmdb_link.check_cis(ci_ids)
         return cis, await self.itsm.cmdb_link.analyse(cis)
 
+    def new_fields(
+        self,
+        actor: str,
+        now: datetime,
+        affected: tuple[list[str], ImpactAnalysis | None],
+        correlation_id: str | None = None,
+        source_data: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """The fields every new record starts with: affected CIs and their impact, its
+        origin, its creation and the first history entry."""
+        cis, analysis = affected
+        return {
+            "affected_cis": cis,
+            "impact_analysis": analysis,
+            "correlation_id": correlation_id,
+            "source_data": source_data or {},
+            "created_by": actor,
+            "created_at": now,
+            "updated_at": now,
+            "history": [HistoryEntry(at=now, actor=actor, action="created")],
+        }
+
     async def insert(self, record: R, actor: str) -> R:
         """Number, store and announce a new record (the caller holds the lock)."""
         await self.book.add(record)

@@ -1,4 +1,4 @@
-"""The ITSM service (``dcsim.services["itsm"]``): incidents, problems and changes.
+"""The ITSM service (``dcsim.services.get(Itsm)``): incidents, problems and changes.
 
 :class:`Itsm` holds what the record kinds share (the store-backed books, one writers'
 lock, the injected clock so that tests can drive SLAs, the CMDB link, the rules) and
@@ -18,7 +18,7 @@ import structlog
 from dcsim.errors import NotFound
 from dcsim.itsm import sla
 from dcsim.itsm.changes import ChangeService
-from dcsim.itsm.events import DRIFT_DETECTED, EVENT_TYPES
+from dcsim.itsm.events import EVENT_TYPES
 from dcsim.itsm.impact import CmdbLink
 from dcsim.itsm.incidents import IncidentService
 from dcsim.itsm.model import Change, Incident, Problem
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from dcsim.model import Event
     from dcsim.settings import Settings
 
-__all__ = ["DRIFT_DETECTED", "EVENT_TYPES", "Itsm"]
+__all__ = ["EVENT_TYPES", "Itsm"]
 
 log = structlog.get_logger(__name__)
 
@@ -43,7 +43,7 @@ Clock = Callable[[], datetime]
 
 
 class Itsm:
-    """``dcsim.services["itsm"]``: the ITSM module of an instance."""
+    """``dcsim.services.get(Itsm)``: the ITSM module of an instance."""
 
     def __init__(self, settings: Settings, clock: Clock = utcnow) -> None:
         self.settings = settings
