@@ -54,7 +54,7 @@ def dcsim_itsm_register_rules(registry: RuleRegistry) -> None:
     ``drift-change-requests`` (``drift.detected``). Any rule can be switched off by
     name with the setting ``itsm_disabled_rules``. Event rules run from the
     ``itsm-rules`` consumer group, so at least once: make them idempotent (the
-    service's ``find_open_incident`` / ``find_open_change`` by correlation id help).
+    service's ``itsm.incidents.find_open`` / ``itsm.changes.find_open`` by correlation id help).
 
     Args:
         registry: call ``registry.add_event_rule(name, handler, types=("drift.*",),
