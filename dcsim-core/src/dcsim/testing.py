@@ -244,8 +244,8 @@ class PluginPackageContract:
     Set ``NAME`` (the entry-point name), ``MODULE`` (the module it names) and
     ``DISTRIBUTION`` (the package's name on PyPI)::
 
-        class TestUcsPackage(PluginPackageContract):
-            NAME, MODULE, DISTRIBUTION = "ucs", "dcsim_ucs.plugin", "dcsim-ucs"
+        class TestHelloPackage(PluginPackageContract):
+            NAME, MODULE, DISTRIBUTION = "hello", "dcsim_hello.plugin", "dcsim-hello"
     """
 
     NAME: ClassVar[str]

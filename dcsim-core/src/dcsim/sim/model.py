@@ -7,7 +7,7 @@ one vendor's API only are registered by that vendor's package through
 ``dcsim_sim_register_kinds`` (see ``specs/009-core-and-vendors.md``).
 
 ``platform`` is an open string: the label of the view an object belongs to (the
-default seed uses ``vmware``, ``openstack`` and ``baremetal``); core never branches on it.
+default seed's are in ``dcsim.sim.seed``); core never branches on it.
 """
 
 from __future__ import annotations

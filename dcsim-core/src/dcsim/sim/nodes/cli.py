@@ -132,7 +132,7 @@ def list_containers(
 def stop(ctx: click.Context, instance: str | None, every: bool, older: bool, node_names: tuple[str, ...]) -> None:
     """Stop the containers of this instance (or --instance NAME, --older, --all); the server starts them again.
 
-    Nodes keep running when the server stops, as VMs do when vCenter restarts; this
+    Nodes keep running when the server stops, as VMs do when their manager restarts; this
     frees their memory and SSH ports. Progress goes to stderr.
     """
     from dcsim.sim.nodes.docker.instances import stop_containers

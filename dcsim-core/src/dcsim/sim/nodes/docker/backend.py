@@ -9,7 +9,7 @@ published on ``127.0.0.1:<ssh_port>`` only. Logins use the ed25519 key pair of t
 directory (``<data_dir>/ssh/id_ed25519``), whose public half is mounted read-only as
 root's ``authorized_keys``.
 
-Containers outlive the server, as VMs outlive a vCenter restart: ``close`` stops
+Containers outlive the server, as VMs outlive a restart of their manager: ``close`` stops
 watching and leaves them running, and the next start adopts them (``ensure`` finds the
 instance's container and only drives its power). What the engine does not ask for is
 observed by :mod:`.observers`.
