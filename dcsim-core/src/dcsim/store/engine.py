@@ -18,6 +18,7 @@ from sqlalchemy.engine import URL, Connection, make_url
 
 from dcsim.errors import ConfigError, Conflict, Unavailable
 
+# SQLITE_BUSY_SNAPSHOT: a transaction that read a snapshot tried to write after another
 # connection committed; it is the SQLite form of a lost optimistic race.
 _SQLITE_BUSY_SNAPSHOT = 517
 # SQLSTATE class 40 (serialization failure, deadlock): the transaction lost a race.
@@ -133,6 +134,7 @@ def _unavailable_message(url: URL, error: exc.SQLAlchemyError) -> str:
 
 
 def first_line(error: BaseException) -> str:
+    """The first line of an error's message (drivers' messages run on with context)."""
     message = str(error).strip()
     return message.splitlines()[0] if message else type(error).__name__
 
