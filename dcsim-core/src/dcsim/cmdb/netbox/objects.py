@@ -169,7 +169,7 @@ def slot_origin(source: str) -> str:
     """The origin of relationships held in NetBox fields: NetBox has no room to say more.
 
     Only sync's own relationships of sync-made CIs, and people's relationships of CIs made
-    by hand, go into those fields (see ``_slot_for``), so the CI's source tells which.
+    by hand, go into those fields (see ``NetboxCmdb._slot_for``), so the CI's source tells which.
     """
     return "sim" if source == "sim" else "manual"
 
