@@ -1,4 +1,5 @@
-"""Fixtures: a real ``dcsim serve`` with dcsim-ucs, and ucsmsdk handles logged in to it.
+"""Fixtures: a real ``dcsim serve`` with dcsim-ucs, and ucsmsdk handles logged in to it;
+seed plugins (a spare blade, a second domain); the Ansible harness of the cisco.ucs tests.
 
 ucsmsdk is the judge: every XML API test talks to the server through it (or posts raw
 XML where the point is a request ucsmsdk would never send). Servers are started per
@@ -9,10 +10,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import subprocess
+import sys
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from ucsmsdk.ucshandle import UcsHandle
 
@@ -112,3 +118,91 @@ def rest(server: ServerProcess, method: str, path: str, body: dict[str, Any] | N
     with urllib.request.urlopen(request, timeout=30) as response:
         text = response.read()
         return json.loads(text) if text else None
+
+
+# The Ansible harness shared by test_ansible.py and test_ansible_modules.py ----------
+
+PLAYBOOKS = Path(__file__).parent / "playbooks"
+ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
+
+
+RECAP = re.compile(
+    r"^ucsm\s*:\s*ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)"
+    r"\s+failed=(?P<failed>\d+)",
+    re.MULTILINE,
+)
+
+
+@attrs.frozen
+class PlaybookRun:
+    """One ``ansible-playbook`` run: exit code, output and the host's PLAY RECAP counts."""
+
+    returncode: int
+    output: str
+    recap: dict[str, int]
+
+    def describe(self) -> str:
+        return f"exit {self.returncode}, recap {self.recap}\n{self.output}"
+
+
+@attrs.frozen
+class Ansible:
+    """Runs the test playbooks against one server, with ansible's state kept in ``home``."""
+
+    server: ServerProcess
+    home: Path
+
+    def run(self, playbook: str, *args: str, password: str = "password") -> PlaybookRun:
+        inventory = self.home / "inventory.ini"
+        inventory.write_text(
+            "[ucs]\n"
+            "ucsm ansible_host=127.0.0.1 ansible_connection=local\n"
+            "[ucs:vars]\n"
+            f"ansible_python_interpreter={sys.executable}\n"
+            "ucs_hostname=127.0.0.1\n"
+            f"ucs_port={self.server.port}\n"
+            "ucs_username=admin\n"
+        )
+        env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy") and not k.startswith("ANSIBLE_")}
+        env |= {
+            "no_proxy": "127.0.0.1,localhost",
+            "ANSIBLE_HOME": str(self.home),
+            "ANSIBLE_LOCAL_TEMP": str(self.home / "tmp"),
+            "ANSIBLE_REMOTE_TEMP": str(self.home / "tmp"),
+            "ANSIBLE_CONFIG": str(self.home / "ansible.cfg"),  # absent: no user or cwd config
+            "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_FORCE_COLOR": "0",
+            "ANSIBLE_HOST_KEY_CHECKING": "0",
+            "ANSIBLE_RETRY_FILES_ENABLED": "0",
+            "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default",
+        }
+        # The password goes in as an extra var (JSON, so any characters survive).
+        command = [
+            str(ANSIBLE_PLAYBOOK),
+            "-i",
+            str(inventory),
+            "-e",
+            json.dumps({"ucs_password": password}),
+            *args,
+            str(PLAYBOOKS / playbook),
+        ]
+        done = subprocess.run(command, env=env, cwd=self.home, capture_output=True, text=True, timeout=300)
+        output = done.stdout + done.stderr
+        match = RECAP.search(done.stdout)
+        recap = {k: int(v) for k, v in match.groupdict().items()} if match else {}
+        return PlaybookRun(returncode=done.returncode, output=output, recap=recap)
+
+
+@pytest.fixture(scope="module")
+def ansible(ucs_server: ServerProcess, tmp_path_factory: pytest.TempPathFactory) -> Ansible:
+    """ansible-playbook against the module's server (conftest's ``ucs_server``)."""
+    if not ANSIBLE_PLAYBOOK.exists():
+        pytest.fail(f"{ANSIBLE_PLAYBOOK} is missing: install dcsim-ucs[test] (it brings ansible)")
+    home = tmp_path_factory.mktemp("ansible-home")
+    (home / "tmp").mkdir()
+    return Ansible(server=ucs_server, home=home)
+
+
+def assert_ok(run: PlaybookRun, *, ok: int, changed: int) -> None:
+    assert run.returncode == 0, run.describe()
+    assert run.recap == {"ok": ok, "changed": changed, "unreachable": 0, "failed": 0}, run.describe()

@@ -10,112 +10,21 @@ create, rerun, check mode, removal, rerun of the removal, a wrong password.
 from __future__ import annotations
 
 import json
-import os
-import re
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
-import attrs
-import pytest
-from conftest import rest
+from conftest import Ansible, assert_ok, rest
 from ucsmsdk.ucshandle import UcsHandle
 
 from dcsim.testing import ServerProcess
-
-PLAYBOOKS = Path(__file__).parent / "playbooks"
-ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
 
 ORG_DN = "org-root/org-ansible-org"
 SP_DN = f"{ORG_DN}/ls-ansible-sp-01"
 VLAN_DN = "fabric/lan/net-ansible-vlan-1234"
 
-RECAP = re.compile(
-    r"^ucsm\s*:\s*ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)"
-    r"\s+failed=(?P<failed>\d+)",
-    re.MULTILINE,
-)
-
-
-@attrs.frozen
-class PlaybookRun:
-    """One ``ansible-playbook`` run: exit code, output and the host's PLAY RECAP counts."""
-
-    returncode: int
-    output: str
-    recap: dict[str, int]
-
-    def describe(self) -> str:
-        return f"exit {self.returncode}, recap {self.recap}\n{self.output}"
-
-
-@attrs.frozen
-class Ansible:
-    """Runs the test playbooks against one server, with ansible's state kept in ``home``."""
-
-    server: ServerProcess
-    home: Path
-
-    def run(self, playbook: str, *args: str, password: str = "password") -> PlaybookRun:
-        inventory = self.home / "inventory.ini"
-        inventory.write_text(
-            "[ucs]\n"
-            "ucsm ansible_host=127.0.0.1 ansible_connection=local\n"
-            "[ucs:vars]\n"
-            f"ansible_python_interpreter={sys.executable}\n"
-            "ucs_hostname=127.0.0.1\n"
-            f"ucs_port={self.server.port}\n"
-            "ucs_username=admin\n"
-        )
-        env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy") and not k.startswith("ANSIBLE_")}
-        env |= {
-            "no_proxy": "127.0.0.1,localhost",
-            "ANSIBLE_HOME": str(self.home),
-            "ANSIBLE_LOCAL_TEMP": str(self.home / "tmp"),
-            "ANSIBLE_REMOTE_TEMP": str(self.home / "tmp"),
-            "ANSIBLE_CONFIG": str(self.home / "ansible.cfg"),  # absent: no user or cwd config
-            "ANSIBLE_NOCOLOR": "1",
-            "ANSIBLE_FORCE_COLOR": "0",
-            "ANSIBLE_HOST_KEY_CHECKING": "0",
-            "ANSIBLE_RETRY_FILES_ENABLED": "0",
-            "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default",
-        }
-        # The password goes in as an extra var (JSON, so any characters survive).
-        command = [
-            str(ANSIBLE_PLAYBOOK),
-            "-i",
-            str(inventory),
-            "-e",
-            json.dumps({"ucs_password": password}),
-            *args,
-            str(PLAYBOOKS / playbook),
-        ]
-        done = subprocess.run(command, env=env, cwd=self.home, capture_output=True, text=True, timeout=300)
-        output = done.stdout + done.stderr
-        match = RECAP.search(done.stdout)
-        recap = {k: int(v) for k, v in match.groupdict().items()} if match else {}
-        return PlaybookRun(returncode=done.returncode, output=output, recap=recap)
-
-
-@pytest.fixture(scope="module")
-def ansible(ucs_server: ServerProcess, tmp_path_factory: pytest.TempPathFactory) -> Ansible:
-    """ansible-playbook against the module's server (conftest's ``ucs_server``)."""
-    if not ANSIBLE_PLAYBOOK.exists():
-        pytest.fail(f"{ANSIBLE_PLAYBOOK} is missing: install dcsim-ucs[test] (it brings ansible)")
-    home = tmp_path_factory.mktemp("ansible-home")
-    (home / "tmp").mkdir()
-    return Ansible(server=ucs_server, home=home)
-
 
 def sim_profile(server: ServerProcess, name: str) -> dict[str, Any] | None:
     profiles = rest(server, "GET", "/sim/state")["objects"].get("service_profile", [])
     return next((p for p in profiles if p["name"] == name), None)
-
-
-def assert_ok(run: PlaybookRun, *, ok: int, changed: int) -> None:
-    assert run.returncode == 0, run.describe()
-    assert run.recap == {"ok": ok, "changed": changed, "unreachable": 0, "failed": 0}, run.describe()
 
 
 def test_create_org_and_profile_from_template(ansible: Ansible) -> None:

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 
 import pytest
-from test_ansible import ANSIBLE_PLAYBOOK, Ansible, PlaybookRun, assert_ok
+from conftest import Ansible, PlaybookRun, assert_ok
 from ucsmsdk.mometa.fabric.FabricVsan import FabricVsan
 from ucsmsdk.ucsexception import UcsException
 from ucsmsdk.ucshandle import UcsHandle
@@ -60,16 +60,6 @@ def task_results(run: PlaybookRun) -> dict[str, str]:
             results[task] = match["status"]
             task = None
     return results
-
-
-@pytest.fixture(scope="module")
-def ansible(ucs_server: ServerProcess, tmp_path_factory: pytest.TempPathFactory) -> Ansible:
-    """ansible-playbook against the module's server, as test_ansible's."""
-    if not ANSIBLE_PLAYBOOK.exists():
-        pytest.fail(f"{ANSIBLE_PLAYBOOK} is missing: install dcsim-ucs[test] (it brings ansible)")
-    home = tmp_path_factory.mktemp("ansible-home")
-    (home / "tmp").mkdir()
-    return Ansible(server=ucs_server, home=home)
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,8 @@ Fixtures:
     (``None`` for no token).
 ``dcsim_client``
     ``make_client()`` with the installed plugins and an admin token.
+``stored_objects(data_dir)``
+    The simulated objects a data directory's store holds, by kind.
 ``recorder``
     An :class:`EventRecorder`: pass it to ``make_dcsim`` / ``make_client`` as a plugin
     and it collects every bus event of the instance, in order (``.events``,
@@ -127,6 +129,21 @@ def make_client(make_dcsim: Callable[..., DcSim]) -> Iterator[Callable[..., Dcsi
             return client
 
         yield factory
+
+
+def stored_objects(data_dir: Path, namespace: str = "sim") -> dict[str, list[dict[str, Any]]]:
+    """The simulated objects the store of ``data_dir`` holds in ``namespace``, by kind
+    (what ``dcsim seed`` wrote, say)."""
+    import dcsim
+
+    store = dcsim.open(settings=load_settings(environ={}, data_dir=data_dir)).store
+    try:
+        kinds: dict[str, list[dict[str, Any]]] = {}
+        for document in store.list(namespace):
+            kinds.setdefault(document.key.split("/")[0], []).append(document.value)
+        return kinds
+    finally:
+        store.close()
 
 
 class EventRecorder:

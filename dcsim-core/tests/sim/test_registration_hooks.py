@@ -119,3 +119,20 @@ async def test_dcsim_sim_register_node_labels(make_dcsim, recorder):
         event = next(e for e in recorder.events if e.type == "blade.power_changed")
         assert (event.data["reason"], event.data["to"], event.data["rack_row"]) == ("external", "off", "B")
         assert dc.sim.blade("c01s03").status is HealthStatus.OK
+
+
+class HalfRegistered:
+    """Registers a kind and a platform, then raises."""
+
+    @hookimpl
+    def dcsim_sim_register_kinds(self, registry):
+        registry.add("pdu", Pdu)
+        registry.add_platform("edge", mac_prefix="0a:00:01")
+        raise RuntimeError("broken plugin")
+
+
+async def test_a_failing_kind_registration_leaves_nothing_behind(make_dcsim):
+    async with make_dcsim(HalfRegistered(), OutletOff()) as dc:
+        assert "pdu" not in dc.sim.kinds and "vm" in dc.sim.kinds
+        assert dc.sim.kinds.mac("edge", "x").startswith("02:00:00")
+        assert "outlet-off" in dc.sim.fault_kinds  # the other plugin goes on

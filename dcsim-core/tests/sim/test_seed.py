@@ -8,6 +8,7 @@ import dcsim
 from dcsim.cli import main
 from dcsim.settings import load_settings
 from dcsim.sim.model import HealthStatus, Host, PowerState
+from dcsim.testing import stored_objects
 
 from .conftest import BladeHost
 
@@ -148,13 +149,7 @@ def test_seed_command_generates_chassis(tmp_path):
     args = ["--data-dir", str(tmp_path), "seed", "--datacenters", "2", "--hosts", "1", "--vms", "0", "--chassis", "3"]
     result = CliRunner().invoke(main, args, env={"DCSIM_DISABLE_PLUGINS": ",".join(VENDOR_PLUGINS)})
     assert result.exit_code == 0, result.output
-    store = dcsim.open(settings=load_settings(environ={}, data_dir=tmp_path)).store
-    try:
-        kinds: dict[str, list[dict]] = {}
-        for document in store.list("sim"):
-            kinds.setdefault(document.key.split("/")[0], []).append(document.value)
-    finally:
-        store.close()
+    kinds = stored_objects(tmp_path)
     assert sorted(c["name"] for c in kinds["chassis"])[:2] == ["dc-01-chassis-01", "dc-01-chassis-02"]
     assert len(kinds["chassis"]) == 6 and len(kinds["blade"]) == 48  # 8 per chassis
     assert {c["platform"] for c in kinds["chassis"]} == {"baremetal"}

@@ -26,8 +26,7 @@ if TYPE_CHECKING:
 def dcsim_sim_register_kinds(registry: KindRegistry) -> None:
     from dcsim_openstack.model import KINDS, MAC_PREFIX, PLATFORM
 
-    for name, cls in KINDS.items():
-        registry.add(name, cls, description=(cls.__doc__ or "").strip().splitlines()[0])
+    registry.add_all(KINDS)
     registry.add_platform(PLATFORM, mac_prefix=MAC_PREFIX)
 
 

@@ -185,6 +185,22 @@ class MappingRegistry:
             raise ConfigError(f"{cls.__qualname__} is mapped twice")
         self._mappers[cls] = mapper
 
+    def checkpoint(self) -> object:
+        """What the registry holds now (``PluginHost.register_each`` forgets a failed plugin's additions)."""
+        amendments = {cls: len(found) for cls, found in self._amendments.items()}
+        return (list(self._mappers), amendments, len(self._sync_patterns), len(self._related))
+
+    def rollback(self, checkpoint: object) -> None:
+        """Forget whatever was added since ``checkpoint``."""
+        assert isinstance(checkpoint, tuple)
+        mappers, amendments, patterns, related = checkpoint
+        for cls in [c for c in self._mappers if c not in mappers]:
+            del self._mappers[cls]
+        for cls, found in self._amendments.items():
+            del found[amendments.get(cls, 0) :]
+        del self._sync_patterns[patterns:]
+        del self._related[related:]
+
     def amend(self, cls: type, amendment: Amendment) -> None:
         """Let ``amendment`` add to the CI and relationships of every ``cls`` object."""
         self._amendments.setdefault(cls, []).append(amendment)
@@ -262,6 +278,17 @@ class InventoryGroupRegistry:
     def add(self, rule: GroupRule) -> None:
         """Add ``rule``: ``rule(ci)`` names the groups the node of ``ci`` joins."""
         self.rules.append(rule)
+
+    def checkpoint(self) -> object:
+        """What the registry holds now (``PluginHost.register_each`` forgets a failed plugin's additions)."""
+        return (len(self.rules), list(self._platform_groups))
+
+    def rollback(self, checkpoint: object) -> None:
+        """Forget whatever was added since ``checkpoint``."""
+        assert isinstance(checkpoint, tuple)
+        del self.rules[checkpoint[0] :]
+        for platform in [p for p in self._platform_groups if p not in checkpoint[1]]:
+            del self._platform_groups[platform]
 
     def name_platform(self, platform: str, group: str) -> None:
         """Nodes whose ``platform`` tag is ``platform`` join ``group`` (instead of a group named after it)."""

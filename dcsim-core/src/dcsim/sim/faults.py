@@ -99,6 +99,16 @@ class FaultRegistry:
             raise ConfigError(f"fault kind {name!r} is registered twice")
         self._types[name] = FaultType(name, description, dict(params), inject, undo)
 
+    def checkpoint(self) -> object:
+        """What the registry holds now (``PluginHost.register_each`` forgets a failed plugin's additions)."""
+        return list(self._types)
+
+    def rollback(self, checkpoint: object) -> None:
+        """Forget whatever was added since ``checkpoint``."""
+        assert isinstance(checkpoint, list)
+        for name in [n for n in self._types if n not in checkpoint]:
+            del self._types[name]
+
     def __contains__(self, name: object) -> bool:
         return name in self._types
 

@@ -9,7 +9,7 @@ needs another shape registers cattrs hooks on that converter for its class.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
 import attrs
@@ -46,11 +46,11 @@ class KindRegistry:
         self._kinds: dict[str, Kind] = {}
         self._of: dict[type, str] = {}
         self._mac_prefixes: dict[str, str] = {}
-        for name, cls in CORE_KINDS.items():
-            self.add(name, cls, description=(cls.__doc__ or "").strip().splitlines()[0])
+        self.add_all(CORE_KINDS)
 
-    def add(self, name: str, cls: type, *, namespace: str = NAMESPACE, description: str = "") -> None:
-        """Register the attrs class ``cls`` as kind ``name``, stored in ``namespace``.
+    def add(self, name: str, cls: type, *, namespace: str = NAMESPACE, description: str | None = None) -> None:
+        """Register the attrs class ``cls`` as kind ``name``, stored in ``namespace``
+        (described by the first line of its docstring unless ``description`` is given).
 
         Raises:
             ConfigError: the name or the class is registered already, or ``cls`` is not
@@ -62,14 +62,34 @@ class KindRegistry:
             raise ConfigError(f"class {cls.__qualname__} is registered already, as kind {self._of[cls]!r}")
         if not attrs.has(cls) or not {"id", "name"} <= {f.name for f in attrs.fields(cls)}:
             raise ConfigError(f"kind {name!r}: {cls.__qualname__} must be an attrs class with 'id' and 'name'")
+        if description is None:
+            description = next(iter((cls.__doc__ or "").strip().splitlines()), "")
         self._kinds[name] = Kind(name, cls, namespace, description)
         self._of[cls] = name
+
+    def add_all(self, kinds: Mapping[str, type], *, namespace: str = NAMESPACE) -> None:
+        """Register every ``name: cls`` of ``kinds`` (see :meth:`add`)."""
+        for name, cls in kinds.items():
+            self.add(name, cls, namespace=namespace)
 
     def add_platform(self, name: str, *, mac_prefix: str) -> None:
         """Give NICs of VMs created on ``name`` clusters MACs under ``mac_prefix`` (``xx:xx:xx``)."""
         if name in self._mac_prefixes:
             raise ConfigError(f"platform {name!r} is registered twice")
         self._mac_prefixes[name] = mac_prefix.lower()
+
+    def checkpoint(self) -> object:
+        """What the registry holds now (``PluginHost.register_each`` forgets a failed plugin's additions)."""
+        return (list(self._kinds), list(self._mac_prefixes))
+
+    def rollback(self, checkpoint: object) -> None:
+        """Forget whatever was added since ``checkpoint``."""
+        assert isinstance(checkpoint, tuple)
+        kinds, platforms = checkpoint
+        for name in [n for n in self._kinds if n not in kinds]:
+            del self._of[self._kinds.pop(name).cls]
+        for platform in [p for p in self._mac_prefixes if p not in platforms]:
+            del self._mac_prefixes[platform]
 
     def __contains__(self, name: object) -> bool:
         return name in self._kinds

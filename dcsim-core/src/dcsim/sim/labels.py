@@ -35,6 +35,16 @@ class NodeLabelRegistry:
         """Add ``provider``; it is called for every node, and may return ``{}``."""
         self.providers.append(provider)
 
+    def checkpoint(self) -> object:
+        """What the registry holds now (``PluginHost.register_each`` forgets a failed plugin's additions)."""
+        return (len(self.providers), len(self.power_contexts))
+
+    def rollback(self, checkpoint: object) -> None:
+        """Forget whatever was added since ``checkpoint``."""
+        assert isinstance(checkpoint, tuple)
+        del self.providers[checkpoint[0] :]
+        del self.power_contexts[checkpoint[1] :]
+
     def add_power_context(self, context: PowerContext) -> None:
         """Add fields to the ``<kind>.power_changed`` event core publishes when a node
         other than a VM's is found powered on or off outside dc-sim."""
