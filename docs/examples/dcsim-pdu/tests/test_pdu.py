@@ -9,14 +9,13 @@ plugin (``dcsim.testing``); ``rack_server``, ``recorder`` and ``eventually`` fro
 from __future__ import annotations
 
 from collections.abc import Callable
-from importlib.metadata import entry_points
 from typing import Any
 
 import pytest
 
 from dcsim.errors import Conflict, InvalidInput, NotFound
 from dcsim.sim.model import Blade, Chassis, Datacenter, Host, Vm
-from dcsim.testing import DcsimClient
+from dcsim.testing import DcsimClient, PluginPackageContract
 from dcsim_pdu.model import Pdu
 
 HOOKS = {
@@ -47,11 +46,10 @@ def _node(client: DcsimClient, server: str) -> str:
 # Registration ---------------------------------------------------------------------------
 
 
-def test_entry_point_is_registered_and_imports() -> None:
-    (ep,) = [ep for ep in entry_points(group="dcsim") if ep.name == "pdu"]
-    assert ep.value == "dcsim_pdu.plugin"
-    module = ep.load()
-    assert all(callable(getattr(module, hook)) for hook in HOOKS)
+class TestPackage(PluginPackageContract):
+    """What every dc-sim plugin package passes: entry point, version in lockstep, listed as loaded."""
+
+    NAME, MODULE, DISTRIBUTION = "pdu", "dcsim_pdu.plugin", "dcsim-pdu"
 
 
 def test_plugins_lists_pdu_as_loaded_with_its_hooks(dcsim_client: DcsimClient) -> None:
