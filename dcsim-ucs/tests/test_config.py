@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -31,9 +34,6 @@ from dcsim.sim.nodes.base import NodeBackend
 from dcsim.testing import ServerProcess, run_server
 
 NODE = "sim-ucs-blade-c01s03"
-SEED_NODES = [f"sim-{kind}-{name}" for kind, names in (
-    ("vmw", ["vm-001", "vm-002", "vm-003"]), ("os", ["instance-001", "instance-002", "instance-003"]),
-    ("ucs", ["blade-c01s01", "blade-c01s02", "blade-c01s03"])) for name in names]  # fmt: skip
 
 
 class _Quiet:
@@ -68,12 +68,12 @@ def estate(
             yield server, backend
     finally:
         if backend == "docker":
-            import docker
-
-            client = docker.from_env()
-            for name in SEED_NODES:
-                with contextlib.suppress(docker.errors.NotFound):
-                    client.containers.get(name).remove(force=True)
+            # The nodes outlive the server: remove this instance's containers the way a user would.
+            subprocess.run(
+                [sys.executable, "-m", "dcsim.cli", "--data-dir", str(data_dir), "nodes", "remove", "--yes"],
+                check=True,
+                env={**os.environ, "DCSIM_NODE_BACKEND": "docker"},
+            )
 
 
 def test_service_profile_lifecycle_drives_the_blade_node(estate):
