@@ -79,14 +79,12 @@ def _core_files_digest(venv: Venv) -> str:
 
 
 def _eventually(check: Callable[[], Any], what: str, timeout: float = 15.0) -> Any:
+    """Poll ``check`` until it returns something true; fail naming ``what`` after ``timeout`` s."""
     deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout:.0f} s: {what}")
+    while not (result := check()):
+        assert time.monotonic() < deadline, f"not within {timeout:.0f} s: {what}"
         time.sleep(0.2)
+    return result
 
 
 class Api:

@@ -1,9 +1,9 @@
 """The installed `pdu` plugin: its kind, seed, fault and cascade, node labels, CMDB
 mapping, inventory group, event type and route, each through core's own machinery.
 
-Fixtures: ``make_dcsim``, ``make_client`` and ``dcsim_client`` come from dc-sim's pytest
-plugin (``dcsim.testing``); ``rack_server``, ``recorder`` and ``eventually`` from
-``conftest.py``.
+Fixtures: ``make_dcsim``, ``make_client``, ``dcsim_client`` and ``recorder`` (an
+``EventRecorder`` plugin) come from dc-sim's pytest plugin (``dcsim.testing``);
+``rack_server`` from ``conftest.py``.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 
 from dcsim.errors import Conflict, InvalidInput, NotFound
+from dcsim.model import Event
 from dcsim.sim.model import Blade, Chassis, Datacenter, Host, Vm
-from dcsim.testing import DcsimClient, PluginPackageContract
+from dcsim.testing import DcsimClient, EventRecorder, PluginPackageContract
 from dcsim_pdu.model import Pdu
 
 HOOKS = {
@@ -35,6 +36,20 @@ SERVERS = {1: "c01s01", 2: "c01s02", 3: "c01s03"}
 def _ci(client: DcsimClient, name: str, ci_type: str) -> dict[str, Any] | None:
     items = client.get(f"/cmdb/cis?type={ci_type}&q={name}").json()["items"]
     return next((ci for ci in items if ci["name"] == name), None)
+
+
+def _wait(client: DcsimClient, recorder: EventRecorder, predicate: Callable[[list[Event]], bool]) -> None:
+    """Wait, on the app's event loop, until the recorded events satisfy ``predicate``."""
+    client.call(recorder.wait_for, predicate)
+
+
+def _synced(events: list[Event]) -> bool:
+    return any(e.type == "cmdb.sync.completed" and e.data["trigger"] == "bootstrap" for e in events)
+
+
+def _ci_updated(name: str, after: int) -> Callable[[list[Event]], bool]:
+    """True once a ``cmdb.ci.updated`` of CI ``name`` is among the events after the first ``after``."""
+    return lambda events: any(e.type == "cmdb.ci.updated" and e.data["ci"]["name"] == name for e in events[after:])
 
 
 def _node(client: DcsimClient, server: str) -> str:
@@ -131,7 +146,7 @@ def test_dcsim_sim_register_fault_kinds(dcsim_client: DcsimClient) -> None:
 
 
 async def test_outlet_off_takes_down_the_server_its_host_and_vms_with_ha(
-    make_dcsim: Callable[..., Any], rack_server: Any, recorder: Any
+    make_dcsim: Callable[..., Any], rack_server: Any, recorder: EventRecorder
 ) -> None:
     async with make_dcsim(rack_server, recorder) as dc:
         sim = dc.sim
@@ -154,7 +169,7 @@ async def test_outlet_off_takes_down_the_server_its_host_and_vms_with_ha(
         assert fault.effects[0] == "outlet 4 of pdu-01 switched off"
         assert "vm vm-rack-01 restarted on" in fault.effects[-1]
 
-        def restarted(events: list[Any]) -> bool:
+        def restarted(events: list[Event]) -> bool:
             return any(e.type == "vm.power_changed" and e.data["reason"] == "ha_restart" for e in events)
 
         await recorder.wait_for(restarted)
@@ -263,9 +278,11 @@ def test_dcsim_cmdb_register_types(dcsim_client: DcsimClient) -> None:
     assert related.status_code == 201, related.text
 
 
-def test_dcsim_cmdb_register_mappings(dcsim_client: DcsimClient, eventually: Callable[..., Any]) -> None:
-    client = dcsim_client
-    pdu = eventually(lambda: _ci(client, "pdu-01", "pdu"))
+def test_dcsim_cmdb_register_mappings(make_client: Callable[..., DcsimClient], recorder: EventRecorder) -> None:
+    client = make_client(recorder)
+    _wait(client, recorder, _synced)
+    pdu = _ci(client, "pdu-01", "pdu")
+    assert pdu is not None
     assert pdu["attributes"] == {
         "model": "switched-pdu-8",
         "serial": client.sim.sim.world.get(Pdu, "pdu-01").serial,
@@ -290,20 +307,18 @@ def test_dcsim_cmdb_register_mappings(dcsim_client: DcsimClient, eventually: Cal
     assert (server["attributes"]["pdu"], server["attributes"]["pdu_outlet"]) == ("pdu-01", 2)
 
     # An outlet switched off reaches the PDU's CI (through pdu.outlet_changed) and the server's.
+    seen = len(recorder.events)
     assert client.post("/sim/inject/pdu-outlet-off", json={"pdu": "pdu-01", "outlet": 2}).status_code == 201
-    eventually(lambda: (_ci(client, "pdu-01", "pdu") or {}).get("attributes", {}).get("outlets_off") == [2])
-    eventually(lambda: (_ci(client, "c01s02", "host") or {}).get("attributes", {}).get("status") == "failed")
+    _wait(client, recorder, lambda events: _ci_updated("pdu-01", seen)(events) and _ci_updated("c01s02", seen)(events))
+    assert (_ci(client, "pdu-01", "pdu") or {})["attributes"]["outlets_off"] == [2]
+    assert (_ci(client, "c01s02", "host") or {})["attributes"]["status"] == "failed"
 
 
-def test_dcsim_cmdb_register_inventory_groups(dcsim_client: DcsimClient, eventually: Callable[..., Any]) -> None:
-    client = dcsim_client
-    nodes = sorted(_node(client, name) for name in SERVERS.values())
-
-    def fed() -> dict[str, Any] | None:
-        inventory: dict[str, Any] = client.get("/cmdb/ansible/inventory").json()
-        return inventory if inventory.get("fed_by_pdu_01", {}).get("hosts") == nodes else None
-
-    inventory = eventually(fed)
+def test_dcsim_cmdb_register_inventory_groups(make_client: Callable[..., DcsimClient], recorder: EventRecorder) -> None:
+    client = make_client(recorder)
+    _wait(client, recorder, _synced)
+    inventory = client.get("/cmdb/ansible/inventory").json()
+    assert inventory["fed_by_pdu_01"]["hosts"] == sorted(_node(client, name) for name in SERVERS.values())
     assert "fed_by_pdu_01" in inventory["all"]["children"]
     hostvars = inventory["_meta"]["hostvars"][_node(client, "c01s03")]
     assert (hostvars["dcsim_pdu"], hostvars["dcsim_pdu_outlet"]) == ("pdu-01", 3)
@@ -344,14 +359,12 @@ def test_pdu_routes_need_a_viewer_token(make_client: Callable[..., DcsimClient])
     assert make_client(role="viewer").get("/pdu/api/v1/pdus").status_code == 200
 
 
-def test_dcsim_register_event_types(
-    make_client: Callable[..., DcsimClient], recorder: Any, eventually: Callable[..., Any]
-) -> None:
+def test_dcsim_register_event_types(make_client: Callable[..., DcsimClient], recorder: EventRecorder) -> None:
     client = make_client(recorder, role="operator")
     assert "pdu.outlet_changed" in client.sim.event_types
     fault = client.post("/sim/inject/pdu-outlet-off", json={"pdu": "pdu-01", "outlet": 3}).json()
-    events = eventually(lambda: [e for e in recorder.events if e.type == "pdu.outlet_changed"])
-    (event,) = events
+    _wait(client, recorder, lambda events: "pdu.outlet_changed" in [e.type for e in events])
+    (event,) = [e for e in recorder.events if e.type == "pdu.outlet_changed"]
     pdu = client.sim.sim.world.get(Pdu, "pdu-01")
     assert event.subject == f"pdu/{pdu.id}"
     assert event.data == {"id": pdu.id, "name": "pdu-01", "outlet": 3, "powered": False, "server": "c01s03",
