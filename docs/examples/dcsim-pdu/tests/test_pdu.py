@@ -8,7 +8,11 @@ Fixtures: ``make_dcsim``, ``make_client``, ``dcsim_client`` and ``recorder`` (an
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +20,7 @@ import pytest
 from dcsim.errors import Conflict, InvalidInput, NotFound
 from dcsim.model import Event
 from dcsim.sim.model import Blade, Chassis, Datacenter, Host, Vm
-from dcsim.testing import DcsimClient, EventRecorder, PluginPackageContract
+from dcsim.testing import DcsimClient, EventRecorder, PluginPackageContract, stored_objects
 from dcsim_pdu.model import Pdu
 
 HOOKS = {
@@ -107,6 +111,24 @@ async def test_seed_runs_last_so_other_plugins_servers_are_fed(
         pdu = dc.sim.world.get(Pdu, "pdu-01")
         outlet = pdu.outlet(4)
         assert outlet is not None and outlet.server_id == dc.sim.world.get(Blade, "c01s04").id
+
+
+def test_generated_estates_get_a_pdu_per_chassis(tmp_path: Path) -> None:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DCSIM_")}
+    command = [sys.executable, "-c", "from dcsim.cli import main; main()", "seed", "--vms", "0", "--chassis", "2"]
+    result = subprocess.run(
+        command, env=env | {"DCSIM_DATA_DIR": str(tmp_path)}, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 pdu" in result.stdout
+    stored = stored_objects(tmp_path)
+    servers = {server["id"]: server for server in stored["blade"]}
+    assert sorted(p["name"] for p in stored["pdu"]) == ["pdu-01", "pdu-02"]
+    assert {p["chassis_id"] for p in stored["pdu"]} == {c["id"] for c in stored["chassis"]}
+    for pdu in stored["pdu"]:
+        fed = {o["number"]: servers[o["server_id"]] for o in pdu["outlets"] if o["server_id"]}
+        assert sorted(fed) == list(range(1, 9))
+        assert all((s["chassis_id"], s["slot"]) == (pdu["chassis_id"], n) for n, s in fed.items())
 
 
 async def test_pdus_and_their_faults_survive_a_restart(make_dcsim: Callable[..., Any]) -> None:
