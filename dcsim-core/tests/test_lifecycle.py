@@ -189,6 +189,42 @@ async def test_a_registration_hook_failing_during_start_up_stops_its_plugin(make
         assert sim.started
 
 
+async def test_a_plugin_needing_a_service_that_is_off_is_failed_and_the_rest_starts(make_dcsim):
+    calls: list[str] = []
+
+    async def on_vm(dcsim, event):
+        calls.append("handled")
+
+    class NeedsSimulation:
+        @hookimpl
+        def dcsim_register_subscribers(self, registry):
+            registry.add("needs-sim", on_vm, types=["*"])
+
+        @hookimpl
+        async def dcsim_startup(self, dcsim):
+            calls.append("startup")
+            _ = dcsim.sim.world
+
+        @hookimpl
+        async def dcsim_shutdown(self):
+            calls.append("shutdown")
+
+    async with make_dcsim(NeedsSimulation(), disable_plugins=("sim",)) as sim:
+        info = {info.name: info for info in sim.plugins.infos}["NeedsSimulation"]
+        assert info.status == "failed"
+        assert info.error.startswith("dcsim_startup: ServiceUnavailable: no Simulation service")
+        assert sim.subscribers.owners["needs-sim"] == "NeedsSimulation"
+        assert "needs-sim" not in {runner.subscriber.group for runner in sim._runners}
+        assert {"cmdb-sync", "itsm-rules"} <= {runner.subscriber.group for runner in sim._runners}
+        await sim.publish("dcsim.started", {}, source="/test")
+        await asyncio.sleep(0.2)
+    # Shut down once, for its partial start, and never again.
+    assert calls == ["startup", "shutdown"]
+
+    with pytest.raises(PluginLoadError, match="no Simulation service"):
+        await make_dcsim(NeedsSimulation(), disable_plugins=("sim",), strict_plugins=True).start()
+
+
 def test_strict_mode_makes_a_raising_registration_hook_fatal(make_dcsim):
     class Bad:
         @hookimpl

@@ -25,11 +25,11 @@ from prometheus_client import CollectorRegistry
 from dcsim.bus.base import EventBus
 from dcsim.bus.subscription import SubscriptionRunner
 from dcsim.drivers import load_driver
-from dcsim.errors import DcsimError, InvalidInput
+from dcsim.errors import DcsimError, InvalidInput, ServiceUnavailable
 from dcsim.hookcalls import HookCalls
 from dcsim.logs import library_logging
 from dcsim.model import Check, Event, Role
-from dcsim.plugins import PluginHost, load_plugins
+from dcsim.plugins import WRAPPER, PluginHost, load_plugins
 from dcsim.registry import (
     CmdbTypeRegistry,
     EventTypeRegistry,
@@ -127,11 +127,20 @@ class DcSim:
                         _discard(item.awaitable)
                         continue
                     entered.append(item.plugin)
-                    await item.awaitable
+                    try:
+                        await item.awaitable
+                    except ServiceUnavailable as exc:
+                        if item.plugin == WRAPPER:
+                            raise
+                        await self._without(item.plugin, exc)
+                        entered.remove(item.plugin)
             finally:
                 for item in pending:
                     _discard(item.awaitable)
             for subscriber in self.subscribers.values():
+                owner = self.subscribers.owners.get(subscriber.group)
+                if owner is not None and not self.plugins.is_active(owner):
+                    continue  # its plugin failed since it registered
                 runner = SubscriptionRunner(self.bus, subscriber, self)
                 runner.start()
                 self._runners.append(runner)
@@ -144,6 +153,20 @@ class DcSim:
             self.started = False
             await self._stop(entered, bus_started)
             raise
+
+    async def _without(self, plugin: str, exc: ServiceUnavailable) -> None:
+        """Go on without ``plugin``, whose start-up needs a service that is off (its plugin
+        disabled or failed): waiting will not bring it, and the other plugins can work.
+
+        The plugin gets its ``dcsim_shutdown`` (for a partial start) and is failed with
+        the error; in strict mode that is fatal.
+        """
+        for item in self.plugins.awaitables("dcsim_shutdown", plugins=[plugin], dcsim=self):
+            try:
+                await item.awaitable
+            except Exception:
+                log.exception("plugin.shutdown_failed", plugin=item.plugin)
+        self.plugins.fail(plugin, f"dcsim_startup: {type(exc).__name__}: {exc.detail}", exc)
 
     async def close(self) -> None:
         """Stop subscriptions, run shut-down hooks, close the bus and the store."""

@@ -52,6 +52,13 @@ class Rollback(Protocol):
         """Forget whatever was added since ``checkpoint``."""
 
 
+@runtime_checkable
+class Owned(Protocol):
+    """A registry that remembers which plugin added each item (``owners``)."""
+
+    owner: str | None
+
+
 @attrs.frozen
 class Pending:
     """What one implementation of an async hook returned, to be awaited by the caller."""
@@ -154,6 +161,7 @@ class PluginHost:
         impls = list(reversed(caller.get_hookimpls()))  # pluggy's call order
         wrappers = [impl.plugin for impl in impls if impl.wrapper or impl.hookwrapper]
         registries = [value for value in kwargs.values() if isinstance(value, Rollback)]
+        owned = [value for value in kwargs.values() if isinstance(value, Owned)]
         for impl in impls:
             if impl.wrapper or impl.hookwrapper or self.pm.get_plugin(impl.plugin_name) is None:
                 continue
@@ -161,6 +169,8 @@ class PluginHost:
                 plugin for plugin in self.pm.get_plugins() if plugin is not impl.plugin and plugin not in wrappers
             ]
             marks = [(registry, registry.checkpoint()) for registry in registries]
+            for registry in owned:
+                registry.owner = impl.plugin_name
             try:
                 self.pm.subset_hook_caller(hook_name, remove_plugins=others)(**kwargs)
             except Exception as exc:
@@ -168,6 +178,9 @@ class PluginHost:
                     registry.rollback(mark)
                 log.error("plugin.registration_failed", plugin=impl.plugin_name, hook=hook_name, exc_info=True)
                 self.fail(impl.plugin_name, f"{hook_name}: {_describe(exc)}", exc)
+            finally:
+                for registry in owned:
+                    registry.owner = None
 
     def awaitables(self, hook_name: str, *, plugins: Collection[str] | None = None, **kwargs: Any) -> list[Pending]:
         """Call the async hook ``hook_name`` through pluggy; return what each implementation

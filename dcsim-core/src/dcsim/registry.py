@@ -25,6 +25,9 @@ class _Named:
 
     def __init__(self) -> None:
         self._items: dict[str, Any] = {}
+        #: The plugin registering now (set by ``PluginHost.register_each``), and who added what.
+        self.owner: str | None = None
+        self.owners: dict[str, str] = {}
 
     def checkpoint(self) -> object:
         """What the registry holds now, for :meth:`rollback` (see ``PluginHost.register_each``)."""
@@ -36,11 +39,14 @@ class _Named:
         for name in list(self._items):
             if name not in checkpoint:
                 del self._items[name]
+                self.owners.pop(name, None)
 
     def _add(self, name: str, item: Any) -> None:
         if name in self._items:
             raise ConfigError(f"{self.kind} {name!r} is registered twice")
         self._items[name] = item
+        if self.owner is not None:
+            self.owners[name] = self.owner
 
     def __contains__(self, name: object) -> bool:
         return name in self._items

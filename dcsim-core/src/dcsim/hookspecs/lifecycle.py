@@ -65,9 +65,13 @@ async def dcsim_startup(dcsim: DcSim) -> None:
     Returns: nothing. Calling rule: every implementation is called through pluggy, in
     pluggy's order (``tryfirst``/``trylast`` respected), and its coroutine awaited
     before the next one's; a wrapper (``wrapper=True``) gets the list of coroutines
-    from its ``yield`` and returns the list to await. An exception aborts start-up and
-    undoes it: ``dcsim_shutdown`` runs for the plugins whose start-up ran (the failing
-    one included), then the bus and the store close. Core's ``sim``, ``cmdb`` and
+    from its ``yield`` and returns the list to await. ``ServiceUnavailable`` (a service
+    the plugin needs is off: ``dcsim.sim`` or ``dcsim.services.get(cls)`` with its
+    plugin disabled) fails that plugin only: it gets ``dcsim_shutdown``, its
+    subscriptions do not start, the others go on (fatal in strict mode). Any other
+    exception aborts start-up and undoes it: ``dcsim_shutdown`` runs for the plugins
+    whose start-up ran (the failing one included), then the bus and the store close.
+    Core's ``sim``, ``cmdb`` and
     ``itsm`` plugins are ``tryfirst``: their services run when another plugin's
     implementation runs.
     """
