@@ -169,8 +169,8 @@ class PluginHost:
                 plugin for plugin in self.pm.get_plugins() if plugin is not impl.plugin and plugin not in wrappers
             ]
             marks = [(registry, registry.checkpoint()) for registry in registries]
-            for registry in owned:
-                registry.owner = impl.plugin_name
+            for recorder in owned:
+                recorder.owner = impl.plugin_name
             try:
                 self.pm.subset_hook_caller(hook_name, remove_plugins=others)(**kwargs)
             except Exception as exc:
@@ -179,8 +179,8 @@ class PluginHost:
                 log.error("plugin.registration_failed", plugin=impl.plugin_name, hook=hook_name, exc_info=True)
                 self.fail(impl.plugin_name, f"{hook_name}: {_describe(exc)}", exc)
             finally:
-                for registry in owned:
-                    registry.owner = None
+                for recorder in owned:
+                    recorder.owner = None
 
     def awaitables(self, hook_name: str, *, plugins: Collection[str] | None = None, **kwargs: Any) -> list[Pending]:
         """Call the async hook ``hook_name`` through pluggy; return what each implementation
