@@ -16,34 +16,8 @@ from click.testing import CliRunner
 from dcsim import hookimpl
 from dcsim.cli import main
 from dcsim.errors import PluginLoadError
-from dcsim.model import Event
 
-
-async def test_events_published_by_a_startup_hook_reach_subscribers(make_dcsim):
-    received: list[Event] = []
-    arrived = asyncio.Event()
-
-    async def on_boot(dcsim, event):
-        received.append(event)
-        arrived.set()
-
-    class Booting:
-        @hookimpl
-        def dcsim_register_event_types(self, registry):
-            registry.add("boot.said", description="said while starting")
-
-        @hookimpl
-        def dcsim_register_subscribers(self, registry):
-            registry.add("boot-listeners", on_boot, types=["boot.*"])
-
-        @hookimpl
-        async def dcsim_startup(self, dcsim):
-            await dcsim.publish("boot.said", {"n": 1}, source="/test")
-
-    async with make_dcsim(Booting()) as sim:
-        await asyncio.wait_for(arrived.wait(), timeout=5)
-        assert [event.data for event in received] == [{"n": 1}]
-        assert await sim.bus.pending("boot-listeners") == 0
+# Start-up events on each bus driver: tests/bus/test_startup_delivery.py.
 
 
 async def test_first_start_delivers_the_cmdb_events_of_the_bootstrap(make_dcsim):

@@ -70,8 +70,7 @@ class DcSim:
         self.call = HookCalls(plugins)
         self.services = ServiceRegistry()
         self.event_types = EventTypeRegistry()
-        for event_type, (description, data) in FRAMEWORK_EVENT_TYPES.items():
-            self.event_types.add(event_type, description=description, data=data)
+        self.event_types.add_catalogue(FRAMEWORK_EVENT_TYPES)
         self.subscribers = SubscriberRegistry()
         self.load_profiles = LoadProfileRegistry()
         self.cmdb_types = CmdbTypeRegistry()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
@@ -111,6 +111,11 @@ class RouteRegistry:
         """Add a route handler, ``Controller`` subclass or ``Router``."""
         self.handlers.append(handler)
 
+    def add_all(self, handlers: Iterable[Any]) -> None:
+        """Add each of ``handlers`` (a module's ``HANDLERS``, say)."""
+        for handler in handlers:
+            self.add(handler)
+
     def checkpoint(self) -> object:
         """How many handlers there are now, for :meth:`rollback`."""
         return len(self.handlers)
@@ -139,6 +144,11 @@ class EventTypeRegistry(_Named):
     def add(self, type: str, *, description: str, schemaversion: int = 1, data: dict[str, str] | None = None) -> None:
         """Declare ``type``; ``data`` maps each field of the event's data to its meaning."""
         self._add(type, EventType(type, schemaversion, description, dict(data or {})))
+
+    def add_catalogue(self, catalogue: Mapping[str, tuple[str, dict[str, str]]]) -> None:
+        """Declare every type of ``catalogue``: type -> (description, data fields), schema version 1."""
+        for type, (description, data) in catalogue.items():
+            self.add(type, description=description, data=data)
 
 
 Handler = Callable[["DcSim", "Event"], Awaitable[None]]

@@ -15,5 +15,4 @@ from dcsim.registry import RouteRegistry
 def dcsim_register_routes(registry: RouteRegistry) -> None:
     from dcsim.web import core_routes as routes
 
-    for handler in (routes.EventsController, routes.TokensController, routes.metrics, routes.events_socket):
-        registry.add(handler)
+    registry.add_all((routes.EventsController, routes.TokensController, routes.metrics, routes.events_socket))

@@ -28,8 +28,7 @@ DRIFT_DETECTED: tuple[str, dict[str, str]] = (
 
 @hookimpl
 def dcsim_register_event_types(registry: EventTypeRegistry) -> None:
-    description, data = DRIFT_DETECTED
-    registry.add("drift.detected", description=description, data=data)
+    registry.add_catalogue({"drift.detected": DRIFT_DETECTED})
 
 
 @hookimpl(trylast=True)

@@ -58,16 +58,14 @@ def dcsim_register_subscribers(registry: SubscriberRegistry) -> None:
 def dcsim_register_event_types(registry: EventTypeRegistry) -> None:
     from dcsim.itsm.service import EVENT_TYPES
 
-    for event_type, (description, data) in EVENT_TYPES.items():
-        registry.add(event_type, description=description, data=data)
+    registry.add_catalogue(EVENT_TYPES)
 
 
 @hookimpl
 def dcsim_register_routes(registry: RouteRegistry) -> None:
     from dcsim.itsm.routes import HANDLERS
 
-    for handler in HANDLERS:
-        registry.add(handler)
+    registry.add_all(HANDLERS)
 
 
 @hookimpl(trylast=True)

@@ -67,16 +67,14 @@ def dcsim_sim_seed_topology(topology: Topology, settings: Settings) -> None:
 def dcsim_register_routes(registry: RouteRegistry) -> None:
     from dcsim.sim.routes import HANDLERS
 
-    for handler in HANDLERS:
-        registry.add(handler)
+    registry.add_all(HANDLERS)
 
 
 @hookimpl
 def dcsim_register_event_types(registry: EventTypeRegistry) -> None:
     from dcsim.sim.engine import EVENT_TYPES
 
-    for event_type, (description, data) in EVENT_TYPES.items():
-        registry.add(event_type, description=description, data=data)
+    registry.add_catalogue(EVENT_TYPES)
 
 
 @hookimpl

@@ -31,8 +31,7 @@ def create_app(sim: DcSim) -> Litestar:
     """
     routes = RouteRegistry()
     # The framework's own routes: they say what is on and off, so no plugin serves them.
-    for handler in (HealthController, PluginsController):
-        routes.add(handler)
+    routes.add_all((HealthController, PluginsController))
     sim.plugins.register_each("dcsim_register_routes", registry=routes)
     metrics = HttpMetrics(sim.metrics)
 
