@@ -256,6 +256,14 @@ def test_raising_registration_crashes_no_command(raising_services, make_client):
     assert client.get("/sim/vms").status_code == 200
 
 
+def test_strict_serve_stops_on_a_raising_registration_with_one_line(raising_services):
+    result = CliRunner().invoke(main, ["serve", "--strict", "--port", "1"])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1] == (
+        "Error: plugin 'acme' failed: dcsim_register_services: RuntimeError: licence server unreachable"
+    )
+
+
 def test_dcsim_plugins_builds_no_instance(monkeypatch, tmp_path):
     import dcsim.app
 
