@@ -8,7 +8,8 @@ imported. Every hook is called through pluggy (so ``wrapper=True`` implementatio
 
 - registration hooks through :meth:`PluginHost.register_each`, one implementation at a time;
 - async hooks through :meth:`PluginHost.awaitables`, which returns what the caller awaits;
-- first-result hooks through :meth:`PluginHost.first_result`, which validates the answer.
+- first-result hooks through :meth:`PluginHost.first_result`, which validates the answer;
+- other hooks through :meth:`PluginHost.notify`.
 """
 
 from __future__ import annotations
@@ -251,22 +252,6 @@ class PluginHost:
                 break
         # The implementation's answer was fine: a wrapper changed it.
         return ", ".join(impl.plugin_name for impl in impls if impl.wrapper or impl.hookwrapper) or "(unknown)"
-
-    def collect(self, hook_name: str, check: Callable[[Any], T], **kwargs: Any) -> list[T]:
-        """Call the collecting hook ``hook_name``; every non-None answer goes through ``check``.
-
-        An answer ``check`` refuses raises :class:`PluginContractError` as in :meth:`first_result`.
-        """
-        results = self._caller(hook_name)(**kwargs)
-        checked = []
-        for value in results:
-            try:
-                checked.append(check(value))
-            except (TypeError, ValueError) as exc:
-                raise PluginContractError(
-                    f"a plugin returned {value!r} from {hook_name}: {exc}", hook=hook_name, value=repr(value)
-                ) from exc
-        return checked
 
     def notify(self, hook_name: str, **kwargs: Any) -> None:
         """Call the hook ``hook_name`` for its effect; every implementation runs, results ignored."""
