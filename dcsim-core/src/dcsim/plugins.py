@@ -106,10 +106,16 @@ class PluginHost:
         return True
 
     def record_failure(
-        self, name: str, module: str | None, distribution: str | None, version: str | None, error: str
+        self,
+        name: str,
+        module: str | None,
+        distribution: str | None,
+        version: str | None,
+        error: str,
+        cause: BaseException | None = None,
     ) -> None:
-        """Remember a plugin that could not be loaded (raises in strict mode)."""
-        self._record(PluginInfo(name, "failed", module, distribution, version, (), error))
+        """Remember a plugin that could not be loaded (raises :class:`PluginLoadError` in strict mode)."""
+        self._record(PluginInfo(name, "failed", module, distribution, version, (), error), cause)
 
     def fail(self, name: str, error: str, cause: BaseException | None = None) -> None:
         """Mark the loaded plugin ``name`` failed with ``error`` and unregister it.
@@ -334,7 +340,7 @@ def load_plugins(settings: Settings, extra: Iterable[object] = ()) -> PluginHost
             plugin = ep.load()
         except Exception as exc:
             log.error("plugin.import_failed", plugin=ep.name, traceback=traceback.format_exc())
-            host._record(PluginInfo(ep.name, "failed", ep.value, dist, version, (), _describe(exc)), exc)
+            host.record_failure(ep.name, ep.value, dist, version, _describe(exc), exc)
             continue
         if host.register(plugin, ep.name, dist, version):
             log.debug("plugin.loaded", plugin=ep.name, distribution=dist, version=version)
