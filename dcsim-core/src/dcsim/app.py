@@ -76,6 +76,7 @@ class DcSim:
         self.cmdb_types = CmdbTypeRegistry()
         #: Prometheus registry of this instance, served at ``/metrics``; plugins add collectors.
         self.metrics = CollectorRegistry()
+        plugins.on_failure.append(self._forget)
         plugins.register_each("dcsim_register_services", registry=self.services, settings=settings)
         plugins.register_each("dcsim_register_event_types", registry=self.event_types)
         plugins.register_each("dcsim_register_subscribers", registry=self.subscribers)
@@ -137,9 +138,6 @@ class DcSim:
                 for item in pending:
                     _discard(item.awaitable)
             for subscriber in self.subscribers.values():
-                owner = self.subscribers.owners.get(subscriber.group)
-                if owner is not None and not self.plugins.is_active(owner):
-                    continue  # its plugin failed since it registered
                 runner = SubscriptionRunner(self.bus, subscriber, self)
                 runner.start()
                 self._runners.append(runner)
@@ -152,6 +150,12 @@ class DcSim:
             self.started = False
             await self._stop(entered, bus_started)
             raise
+
+    def _forget(self, plugin: str) -> None:
+        """Drop what a plugin that failed had registered: its services, event types,
+        subscribers and load profiles (a failed plugin leaves nothing behind)."""
+        for registry in (self.services, self.event_types, self.subscribers, self.load_profiles):
+            registry.forget(plugin)
 
     async def _without(self, plugin: str, exc: ServiceUnavailable) -> None:
         """Go on without ``plugin``, whose start-up needs a service that is off (its plugin

@@ -81,6 +81,8 @@ class PluginHost:
             self.pm.add_hookspecs(module)
         self.infos: list[PluginInfo] = []
         self.strict = strict
+        #: Called with a plugin's name when it fails after loading (see :meth:`fail`).
+        self.on_failure: list[Callable[[str], None]] = []
 
     def register(self, plugin: object, name: str, distribution: str | None = None, version: str | None = None) -> bool:
         """Register ``plugin`` (a module or object with hook implementations) as ``name``.
@@ -120,13 +122,16 @@ class PluginHost:
     def fail(self, name: str, error: str, cause: BaseException | None = None) -> None:
         """Mark the loaded plugin ``name`` failed with ``error`` and unregister it.
 
-        None of its hooks is called afterwards. Raises :class:`PluginLoadError` in strict mode.
+        None of its hooks is called afterwards, and the ``on_failure`` callbacks drop what
+        it registered. Raises :class:`PluginLoadError` in strict mode.
         """
         if self.pm.get_plugin(name) is not None:
             self.pm.unregister(name=name)
         for index, info in enumerate(self.infos):
             if info.name == name:
                 self.infos[index] = attrs.evolve(info, status="failed", error=error)
+        for forget in self.on_failure:
+            forget(name)
         log.error("plugin.failed", plugin=name, error=error)
         if self.strict:
             raise PluginLoadError(f"plugin {name!r} failed: {error}", plugin=name) from cause

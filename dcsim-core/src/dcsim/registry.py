@@ -41,6 +41,12 @@ class _Named:
                 del self._items[name]
                 self.owners.pop(name, None)
 
+    def forget(self, owner: str) -> None:
+        """Drop every item the plugin ``owner`` added (it failed after adding them)."""
+        for name in [name for name, added_by in self.owners.items() if added_by == owner]:
+            del self._items[name]
+            del self.owners[name]
+
     def _add(self, name: str, item: Any) -> None:
         if name in self._items:
             raise ConfigError(f"{self.kind} {name!r} is registered twice")
