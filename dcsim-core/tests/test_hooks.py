@@ -196,7 +196,7 @@ async def test_dcsim_cmdb_register_types(make_dcsim):
 
     sim = make_dcsim(Plugin())
     assert set(sim.cmdb_types.ci_types) == {
-        "datacenter", "cluster", "host", "vm", "network", "storage", "service_profile", "application",
+        "datacenter", "cluster", "host", "vm", "network", "storage", "application",
         "load_balancer",
     }  # fmt: skip
     assert sim.cmdb_types.relationship_types["runs_on"].inverse == "runs"

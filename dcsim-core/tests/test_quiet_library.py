@@ -20,9 +20,15 @@ OPEN_AND_USE = """
 import asyncio, sys
 import dcsim
 
+class Tool:  # a library user's own plugin, declaring the event it publishes
+
+    @dcsim.hookimpl
+    def dcsim_register_event_types(self, registry):
+        registry.add("tool.ran", description="the tool ran")
+
 async def main():
-    async with dcsim.open(data_dir=sys.argv[1]) as sim:
-        await sim.publish("hello.said", {"to": "world"}, source="/my-tool")
+    async with dcsim.open(data_dir=sys.argv[1], plugins=[Tool()]) as sim:
+        await sim.publish("tool.ran", {"to": "world"}, source="/my-tool")
     async with dcsim.open(data_dir=sys.argv[1]) as sim:  # a second start: nothing to migrate
         pass
 

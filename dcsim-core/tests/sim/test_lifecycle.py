@@ -13,7 +13,8 @@ def test_create_power_destroy(dcsim_client):
     assert created.status_code == 201, created.text
     vm = created.json()
     assert vm["platform"] == "vmware" and vm["power_state"] == "on"
-    assert vm["nics"][0]["mac"].startswith("00:50:56") and vm["nics"][0]["ip"].startswith("10.10.100.")
+    # Core alone knows no vendor OUI: locally administered MACs (SPEC-009).
+    assert vm["nics"][0]["mac"].startswith("02:00:00") and vm["nics"][0]["ip"].startswith("10.10.100.")
     assert client.post("/sim/vms/web-42/power", json={"action": "suspend"}).json()["power_state"] == "suspended"
     assert client.post("/sim/vms/web-42/power", json={"action": "on"}).json()["power_state"] == "on"
     assert client.post("/sim/vms/web-42/power", json={"action": "reset"}).json()["power_state"] == "on"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dcsim.sim.model import PowerState
 
+# Core's own seed: its bare-metal servers' nodes are sim-bm-* (dcsim-ucs renames them).
 SEED_NODES = [
-    "sim-os-instance-001", "sim-os-instance-002", "sim-os-instance-003", "sim-ucs-blade-c01s01",
-    "sim-ucs-blade-c01s02", "sim-ucs-blade-c01s03", "sim-vmw-vm-001", "sim-vmw-vm-002", "sim-vmw-vm-003",
+    "sim-bm-c01s01", "sim-bm-c01s02", "sim-bm-c01s03", "sim-os-instance-001", "sim-os-instance-002",
+    "sim-os-instance-003", "sim-vmw-vm-001", "sim-vmw-vm-002", "sim-vmw-vm-003",
 ]  # fmt: skip
 
 
@@ -15,7 +16,7 @@ async def test_seed_nodes_exist_and_follow_power(make_dcsim, recorder):
         nodes = dc.sim.nodes
         assert sorted(await nodes.list_nodes()) == SEED_NODES
         assert 'ID="rhel"' in await nodes.read_file("sim-vmw-vm-001", "/etc/os-release")
-        assert "ID=ubuntu" in await nodes.read_file("sim-ucs-blade-c01s02", "/etc/os-release")
+        assert "ID=ubuntu" in await nodes.read_file("sim-bm-c01s02", "/etc/os-release")
         assert (await nodes.packages("sim-os-instance-001"))["openssh-server"].startswith("1:8.9p1")
         await dc.sim.power("vm-002", "off")
         assert await nodes.power_state("sim-vmw-vm-002") is PowerState.OFF
