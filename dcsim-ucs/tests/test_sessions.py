@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ from ucsmsdk.ucshandle import UcsHandle
 from ucsmsdk.ucsmethodfactory import aaa_keep_alive, config_resolve_dn
 
 from dcsim.testing import ServerProcess, run_server
+from dcsim_ucs.sessions import cookie_key
 
 
 def test_login_reports_the_session_and_ucs_identity(ucs_server):
@@ -146,7 +148,28 @@ def test_expired_sessions_are_swept_on_login(short_sessions):
         rows = database.execute("SELECT key, value FROM documents WHERE namespace = 'ucs.sessions'").fetchall()
     finally:
         database.close()
-    cookies = {key for key, _ in rows}
-    assert fresh.cookie in cookies and stale.cookie not in cookies
+    keys = {key for key, _ in rows}
+    assert cookie_key(fresh.cookie) in keys and cookie_key(stale.cookie) not in keys
     assert all(json.loads(value)["expires_at"] > time.time() - 1 for _, value in rows)
     fresh.logout()
+
+
+def test_the_store_keeps_only_hashes_of_cookies(short_sessions):
+    import sqlite3
+
+    ucs = handle(short_sessions, ("ops", "s3cret"))
+    database = sqlite3.connect(short_sessions.data_dir / "dcsim.sqlite3")
+    try:
+        rows = database.execute("SELECT namespace, key, value FROM documents").fetchall()
+    finally:
+        database.close()
+    # Nowhere in the store: neither the cookie nor its random part.
+    assert not [row for row in rows if any(ucs.cookie.split("/")[1] in str(column) for column in row)]
+    assert ("ucs.sessions", hashlib.sha256(ucs.cookie.encode()).hexdigest()) in {(ns, key) for ns, key, _ in rows}
+    # The client's cookie still works: lookups, keep-alive and logout go by its hash.
+    assert ucs.process_xml_elem(aaa_keep_alive(ucs.cookie)).error_code == 0
+    assert ucs.query_dn("sys") is not None
+    cookie = ucs.cookie
+    assert ucs.logout() is True
+    refused = ET.fromstring(post_xml(short_sessions, f'<configResolveDn cookie="{cookie}" dn="sys"/>'))
+    assert refused.get("errorCode") == "552"

@@ -2,14 +2,18 @@
 
 Sessions live in the store (namespace ``ucs.sessions``), so every dc-sim process behind
 one store accepts the same cookies. A cookie is ``<login epoch>/<uuid>``, as UCS Manager's
-look. ``aaaRefresh`` swaps the cookie for a new one; ``aaaKeepAlive`` extends it;
-``aaaLogout`` ends it.
+look. The store keeps only its SHA-256 (the key of the session's document), never the
+cookie itself: whoever reads the store cannot use what it finds there. A random cookie
+has 122 bits of entropy, so a plain hash is enough (no salt or slow hash needed).
+``aaaRefresh`` swaps the cookie for a new one; ``aaaKeepAlive`` extends it; ``aaaLogout``
+ends it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import hmac
 import time
 import uuid
@@ -25,11 +29,16 @@ from dcsim_ucs.settings import Account, UcsSettings
 NAMESPACE = "ucs.sessions"
 
 
+def cookie_key(cookie: str) -> str:
+    """The store key of a cookie's session: its SHA-256, hex."""
+    return hashlib.sha256(cookie.encode()).hexdigest()
+
+
 @attrs.define(kw_only=True)
 class Session:
-    """One logged-in session."""
+    """One logged-in session; ``cookie`` is what the client holds, never stored."""
 
-    cookie: str
+    cookie: str = attrs.field(repr=False)
     user: str
     privilege: str
     session_id: str
@@ -73,26 +82,32 @@ class Sessions:
     def _purge_expired(self) -> None:
         # Sessions nobody logged out of would otherwise pile up; logins are rare enough to sweep on.
         # Read first: the write lock is taken only when there is something to delete.
+        # Documents of older versions carry the cookie in clear: swept too (their clients log in again).
         now = time.time()
-        expired = [doc.key for doc in self.store.list(NAMESPACE) if doc.value.get("expires_at", 0) < now]
+        expired = [
+            doc.key
+            for doc in self.store.list(NAMESPACE)
+            if doc.value.get("expires_at", 0) < now or "cookie" in doc.value
+        ]
         if not expired:
             return
         with self.store.transaction() as session:
-            for cookie in expired:
-                if session.find(NAMESPACE, cookie) is not None:  # another process may have swept it
-                    session.delete(NAMESPACE, cookie)
+            for key in expired:
+                if session.find(NAMESPACE, key) is not None:  # another process may have swept it
+                    session.delete(NAMESPACE, key)
 
     async def check(self, cookie: str | None) -> Session:
         """The live session of ``cookie``; UCS's error 552 if there is none."""
         if not cookie:
             raise authorization_required()
-        document = await asyncio.to_thread(self.store.find, NAMESPACE, cookie)
+        key = cookie_key(cookie)
+        document = await asyncio.to_thread(self.store.find, NAMESPACE, key)
         if document is None:
             raise authorization_required()
-        session = converter.structure(document.value, Session)
+        session = converter.structure({**document.value, "cookie": cookie}, Session)
         if session.expires_at < time.time():
             with contextlib.suppress(NotFound):
-                await asyncio.to_thread(self.store.delete, NAMESPACE, cookie)
+                await asyncio.to_thread(self.store.delete, NAMESPACE, key)
             raise authorization_required()
         return session
 
@@ -116,7 +131,9 @@ class Sessions:
         """End the session; an unknown cookie is UCS's error 552."""
         session = await self.check(cookie)
         with contextlib.suppress(NotFound):  # a concurrent logout of the same cookie
-            await asyncio.to_thread(self.store.delete, NAMESPACE, session.cookie)
+            await asyncio.to_thread(self.store.delete, NAMESPACE, cookie_key(session.cookie))
 
     async def _save(self, session: Session) -> None:
-        await asyncio.to_thread(self.store.put, NAMESPACE, session.cookie, converter.unstructure(session))
+        value = converter.unstructure(session)
+        del value["cookie"]
+        await asyncio.to_thread(self.store.put, NAMESPACE, cookie_key(session.cookie), value)
