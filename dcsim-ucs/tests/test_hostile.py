@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 from conftest import handle, post_xml
@@ -76,3 +77,50 @@ def test_success_responses_carry_no_error_code(ucs_server, ucs):
     answer = ET.fromstring(post_xml(ucs_server, f'<configResolveDn cookie="{ucs.cookie}" dn="sys"/>'))
     assert "errorCode" not in answer.attrib
     assert answer.find("outConfig/topSystem").get("dn") == "sys"
+
+
+def _nested(depth: int, open_tag: str, close_tag: str) -> str:
+    return open_tag * depth + close_tag * depth
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # A hierarchical change 1,000 objects deep, a filter of 1,000 nested ``and``, and
+        # plain nesting under a method that reads no children.
+        '<configConfMos cookie="{cookie}"><inConfigs><pair key="org-root/org-a">'
+        + _nested(1000, '<orgOrg name="a">', "</orgOrg>")
+        + "</pair></inConfigs></configConfMos>",
+        '<configResolveClass cookie="{cookie}" classId="computeBlade"><inFilter>'
+        + _nested(1000, "<and>", "</and>")
+        + "</inFilter></configResolveClass>",
+        '<aaaKeepAlive cookie="{cookie}">' + _nested(1000, "<x>", "</x>") + "</aaaKeepAlive>",
+    ],
+    ids=["configConfMos", "inFilter", "aaaKeepAlive"],
+)
+def test_xml_nested_1000_deep_is_a_parse_error_with_a_bounded_log_line(ucs_server, ucs, body):
+    log = Path(f"{ucs_server.data_dir}.log")
+    before = log.stat().st_size
+    request = body.format(cookie=ucs.cookie)
+    answer = ET.fromstring(post_xml(ucs_server, request))
+    assert (answer.tag, answer.get("errorCode")) == ("error", "ERR-xml-parse-error")
+    assert "nested deeper than 64" in answer.get("errorDescr", "")
+    written = log.read_bytes()[before:]
+    assert b"ucs.xml_refused" in written and b"Traceback" not in written
+    assert len(written) < 1000 < len(request)  # the log grows by a line, not by the request
+    assert ucs.query_dn("sys") is not None
+
+
+def test_xml_64_deep_is_still_read(ucs_server, ucs):
+    # The limit leaves room for real requests: a filter nested to the limit works.
+    depth = 64 - 4  # configResolveClass > inFilter > (and)* > eq
+    body = (
+        f'<configResolveClass cookie="{ucs.cookie}" classId="computeBlade" inHierarchical="false"><inFilter>'
+        + "<and>" * (depth - 1)
+        + '<eq class="computeBlade" property="slotId" value="1"/>'
+        + "</and>" * (depth - 1)
+        + "</inFilter></configResolveClass>"
+    )
+    answer = ET.fromstring(post_xml(ucs_server, body))
+    assert "errorCode" not in answer.attrib, answer.attrib
+    assert [blade.get("slotId") for blade in answer.find("outConfigs")] == ["1"]

@@ -8,6 +8,7 @@ request that is not acceptable XML gets an ``<error>`` element. Successes carry 
 
 from __future__ import annotations
 
+import traceback
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -26,6 +27,14 @@ from dcsim_ucs.mo import Mo, Tree
 from dcsim_ucs.sessions import Session
 
 log = structlog.get_logger(__name__)
+
+#: How deep a request may nest. UCS Manager's deepest requests (a hierarchical
+#: configConfMos, nested filters) stay well under 20 levels; deeper ones are refused
+#: before any method walks them (recursion would otherwise fail far from the cause).
+MAX_DEPTH = 64
+#: Characters of an unexpected error's message and frames of its traceback that are logged.
+_LOGGED_CHARS = 300
+_LOGGED_FRAMES = 5
 
 Handler = Callable[["XmlApi", ET.Element], Awaitable[ET.Element]]
 _METHODS: dict[str, Handler] = {}
@@ -54,6 +63,11 @@ class XmlApi:
             request = SafeET.fromstring(body, forbid_dtd=True)
         except (defusedxml.DefusedXmlException, ET.ParseError, ValueError) as exc:
             return _bytes(_error_element("error", "", parse_error(f"not acceptable XML: {exc}")))
+        if _too_deep(request):
+            log.warning("ucs.xml_refused", reason=f"nested deeper than {MAX_DEPTH}", bytes=len(body))
+            return _bytes(
+                _error_element("error", "", parse_error(f"not acceptable XML: nested deeper than {MAX_DEPTH}"))
+            )
         if request.tag == "eventSubscribe":
             try:
                 session = await self.session(request)
@@ -72,9 +86,10 @@ class XmlApi:
         except DcsimError as exc:
             log.warning("ucs.method_error", method=request.tag, code=exc.code, detail=exc.detail)
             response = _error_element(request.tag, request.get("cookie", ""), UcsError(f"ERR-{exc.code}", exc.detail))
-        except Exception:
-            # Still UCS's format: a client must never have to parse a traceback.
-            log.exception("ucs.method_crashed", method=request.tag)
+        except Exception as exc:
+            # Still UCS's format: a client must never have to parse a traceback. The log
+            # line is bounded too: a request must not be able to write more than it sent.
+            log.error("ucs.method_crashed", method=request.tag, error=_bounded(exc))
             error = UcsError(
                 "ERR-internal", f"dc-sim failed to process {request.tag}; see its log", "service-unavailable"
             )
@@ -87,6 +102,23 @@ class XmlApi:
     async def session(self, request: ET.Element) -> Session:
         """The request's live session (its ``cookie`` attribute)."""
         return await self.manager.sessions.check(request.get("cookie"))
+
+
+def _too_deep(root: ET.Element) -> bool:
+    """Whether the document nests deeper than :data:`MAX_DEPTH` (walked without recursion)."""
+    level = [root]
+    for _ in range(MAX_DEPTH):
+        level = [child for element in level for child in element]
+        if not level:
+            return False
+    return True
+
+
+def _bounded(exc: BaseException) -> str:
+    """An exception's type, message and innermost frames, in a bounded number of characters."""
+    frames = traceback.extract_tb(exc.__traceback__)[-_LOGGED_FRAMES:]
+    where = " < ".join(f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno} {frame.name}" for frame in reversed(frames))
+    return f"{type(exc).__name__}: {str(exc)[:_LOGGED_CHARS]} at {where}"
 
 
 def _bytes(element: ET.Element) -> bytes:
