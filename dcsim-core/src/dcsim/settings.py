@@ -89,6 +89,27 @@ class Settings:
     # auto: readable lines when stderr is a terminal, JSON lines otherwise; or console, json.
     log_format: str = "auto"
     create_admin_token: bool = True
+    # Requests per token in a fixed window, "<count>/<second|minute|hour|day>" or "off";
+    # counted in the bus's Redis with the redis bus, so every process shares the budget.
+    rate_limit: str = "600/minute"
+    # Per-role overrides of rate_limit: "<role>=<rate>" entries, e.g. "admin=6000/minute".
+    rate_limit_roles: tuple[str, ...] = ()
+    # Per client address: open routes (probes, metrics, the schema) and failed sign-ins.
+    rate_limit_anonymous: str = "600/minute"
+    # JWT bearer tokens from an identity provider, on when jwt_issuer is set, with exactly
+    # one of jwt_secret, jwt_public_key_file, jwt_jwks_file (dcsim.auth.jwt).
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    # Allowed algorithms; empty: every one that fits the key (HMAC or public key).
+    jwt_algorithms: tuple[str, ...] = ()
+    jwt_secret: str | None = None
+    jwt_public_key_file: str | None = None
+    jwt_jwks_file: str | None = None
+    # The claim carrying the role (a dotted path, e.g. realm_access.roles) and how its
+    # values map to roles, "<claim value>=<role>" entries (empty: the role names).
+    jwt_role_claim: str = "role"
+    jwt_roles: tuple[str, ...] = ()
+    jwt_leeway_seconds: float = 30.0
     # Per-plugin tables: plugin name -> its settings, validated by the plugin.
     plugins: dict[str, dict[str, Any]] = attrs.field(factory=dict)
 
@@ -117,7 +138,7 @@ class Settings:
                 value = list(value)
             if field.name.endswith("_url") and isinstance(value, str):
                 value = _mask_url(value)
-            elif field.name.endswith("_token") and isinstance(value, str):
+            elif field.name.endswith(("_token", "_secret")) and isinstance(value, str):
                 value = "***"
             elif field.name == "plugins":
                 value = {name: _mask_table(table) for name, table in value.items()}
@@ -213,6 +234,7 @@ _BOUNDS: dict[str, tuple[float, bool]] = {
     "bus_retention_max_len": (0, True),
     "bus_retention_max_age_seconds": (0, False),
     "max_request_body_bytes": (1, True),
+    "jwt_leeway_seconds": (0, True),
 }
 #: URL fields and the schemes they take.
 _SCHEMES = {"redis_url": ("redis", "rediss", "unix"), "netbox_url": ("http", "https")}

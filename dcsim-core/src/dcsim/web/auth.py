@@ -6,6 +6,11 @@ operator token, DELETE needs an admin token. ``opt={"role": "admin"}`` raises th
 (configuration endpoints), ``opt={"public": True}`` opens a route (health, metrics,
 the OpenAPI document). WebSocket clients that cannot set headers pass the token as
 the ``token`` query parameter.
+
+A bearer token is one of dc-sim's own or, when ``jwt_issuer`` is set, a JWT from that
+identity provider (:mod:`dcsim.auth.jwt`). Every HTTP request is counted against its
+token's rate limit, or its client address's on open routes and when it does not
+authenticate (:mod:`dcsim.web.ratelimit`); over the limit it is answered 429.
 """
 
 from __future__ import annotations
@@ -17,8 +22,10 @@ from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
 from litestar.handlers.base import BaseRouteHandler
 
+from dcsim.auth.jwt import JwtVerifier, looks_like_jwt
 from dcsim.errors import Forbidden, Unauthorized
 from dcsim.model import Role, Token
+from dcsim.web.ratelimit import rate_limiter
 
 if TYPE_CHECKING:
     from dcsim.app import DcSim
@@ -50,21 +57,39 @@ def _secret(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
 
 
 def make_guard(dcsim: DcSim, public_prefixes: tuple[str, ...]) -> Any:
-    """A Litestar guard enforcing the role rule above against ``dcsim``'s token store."""
+    """A Litestar guard enforcing the role rule above against ``dcsim``'s token store, the
+    configured JWT issuer and the rate limits; ConfigError when their settings are wrong."""
+    jwts = JwtVerifier.from_settings(dcsim.settings)
+    limiter = rate_limiter(dcsim.settings)
 
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-        if connection.scope["path"].startswith(public_prefixes):
-            return
-        method = connection.scope["method"] if connection.scope["type"] == ScopeType.HTTP else None
-        needed = required_role(method, handler.opt)
+        http = connection.scope["type"] == ScopeType.HTTP
+        address = f"address:{connection.client.host if connection.client else 'unknown'}"
+        method = connection.scope["method"] if http else None
+        needed = None if connection.scope["path"].startswith(public_prefixes) else required_role(method, handler.opt)
         if needed is None:
+            if http:
+                await limiter.check(address, None)
             return
         secret = _secret(connection)
-        if not secret:
-            raise Unauthorized("this endpoint needs a bearer token (Authorization: Bearer <token>)")
-        token: Token | None = await asyncio.to_thread(dcsim.store.verify_token, secret)
+        token: Token | None = None
+        if secret and jwts is not None and looks_like_jwt(secret):
+            try:
+                token = jwts.verify(secret)
+            except Unauthorized:
+                if http:
+                    await limiter.check(address, None)
+                raise
+        elif secret:
+            token = await asyncio.to_thread(dcsim.store.verify_token, secret)
         if token is None:
+            if http:
+                await limiter.check(address, None)
+            if not secret:
+                raise Unauthorized("this endpoint needs a bearer token (Authorization: Bearer <token>)")
             raise Unauthorized("the bearer token is unknown or revoked")
+        if http:
+            await limiter.check(f"token:{token.id}", token.role)
         if not token.role.allows(needed):
             raise Forbidden(
                 f"this action needs the {needed.value} role; the token has {token.role.value}",
