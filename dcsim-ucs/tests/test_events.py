@@ -6,11 +6,24 @@ import http.client
 import threading
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
 
-from conftest import handle, rest
+import pytest
+from conftest import READ_ONLY, handle, rest
 from ucsmsdk.mometa.ls.LsBinding import LsBinding
 from ucsmsdk.mometa.ls.LsServer import LsServer
 from ucsmsdk.mometa.org.OrgOrg import OrgOrg
+
+from dcsim.testing import ServerProcess, run_server
+
+
+@pytest.fixture(scope="module")
+def limited_channels(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A server whose accounts may hold two event channels each."""
+    data_dir: Path = tmp_path_factory.mktemp("channels") / "server"
+    with run_server(data_dir, env={"DCSIM_PLUGINS__UCS__EVENT_CHANNELS": "2"}) as server:
+        yield server
 
 
 def test_wait_for_event_sees_a_profile_become_associated(ucs_server):
@@ -102,3 +115,80 @@ def _next_objects(stream: http.client.HTTPResponse) -> list[ET.Element]:
     length = int(stream.readline())
     vessel = ET.fromstring(stream.read(length))
     return [obj for event in vessel.iter("configMoChangeEvent") for obj in event.find("inConfig")]
+
+
+def test_event_channels_are_limited_per_account(limited_channels):
+    first, second = handle(limited_channels, READ_ONLY), handle(limited_channels, READ_ONLY)
+    admin = handle(limited_channels)
+    streams = []
+    try:
+        # Two channels of the read-only account (from two sessions) are its limit.
+        streams += [_subscribe(limited_channels, first.cookie), _subscribe(limited_channels, second.cookie)]
+        assert all(stream.getheader("Content-Length") is None for _, stream in streams)  # open, streaming
+        refused = _subscribe(limited_channels, second.cookie)[1]
+        answer = ET.fromstring(refused.read())
+        assert (answer.tag, answer.get("errorCode")) == ("eventSubscribe", "ERR-event-channel-limit")
+        assert "readonly" in answer.get("errorDescr") and answer.get("response") == "yes"
+        # Another account is not held back by it, and every open channel sees a change.
+        streams.append(_subscribe(limited_channels, admin.cookie))
+        admin.add_mo(OrgOrg(parent_mo_or_dn="org-root", name="Lim", descr="seen"))
+        admin.commit()
+        for _, stream in streams:
+            seen = []
+            while not any(e.get("dn") == "org-root/org-Lim" for e in seen):
+                seen = _next_objects(stream)
+        # A channel ends with its session; then the account may open another.
+        first.logout()
+        assert streams[0][1].read() == b""
+        reopened = _subscribe(limited_channels, second.cookie)
+        streams.append(reopened)
+        assert reopened[1].getheader("Content-Length") is None
+    finally:
+        for connection, _ in streams:
+            connection.close()
+        admin.remove_mo(admin.query_dn("org-root/org-Lim"))
+        admin.commit()
+        admin.logout()
+        second.logout()
+
+
+def _subscribe(server: ServerProcess, cookie: str) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    connection.request("POST", "/nuova", body=f'<eventSubscribe cookie="{cookie}"/>')
+    return connection, connection.getresponse()
+
+
+async def test_one_tree_rebuild_feeds_every_channel(make_dcsim):
+    """The changed objects are found once per batch of bus events, not once per channel."""
+    import asyncio
+
+    from dcsim_ucs.config import Change
+
+    async with make_dcsim() as dc:
+        manager = dc.services["ucs"]
+        builds = 0
+        build = manager.tree
+
+        async def counted():
+            nonlocal builds
+            builds += 1
+            return await build()
+
+        manager.tree = counted
+        sessions = [await manager.sessions.login("readonly", "readonly") for _ in range(6)]
+        channels = [await manager.channels.open(session) for session in sessions]
+        assert (manager.channels.count("readonly"), builds) == (6, 1)  # the first open takes the tree
+        await manager.apply([Change(class_id="orgOrg", dn="org-root/org-Fan", status={"created"}, attrs={})],
+                            user="alice")  # fmt: skip
+        records = await asyncio.wait_for(asyncio.gather(*(anext(channel) for channel in channels)), 10)
+        for record in records:
+            length, _, body = record.partition(b"\n")
+            assert int(length) == len(body)
+            objects = [obj for event in ET.fromstring(body).iter("configMoChangeEvent") for obj in event[0]]
+            assert [(o.tag, o.get("dn"), o.get("status")) for o in objects] == [
+                ("orgOrg", "org-root/org-Fan", "created")
+            ]  # fmt: skip
+        assert builds == 2  # one rebuild for six channels
+        for channel in channels:
+            await channel.aclose()
+        assert manager.channels.count() == 0

@@ -107,14 +107,19 @@ def test_filters(xml, expected):
 def test_settings_defaults_and_errors():
     defaults = load_ucs_settings({})
     assert [(a.name, a.privilege) for a in defaults.accounts] == [("admin", "admin"), ("readonly", "read-only")]
-    assert defaults.session_seconds == 600 and defaults.domain is None
-    custom = load_ucs_settings({"users": "ops:p:w:admin, audit:x:read-only", "domain": "d2", "session_seconds": "60"})
+    assert defaults.session_seconds == 600 and defaults.domain is None and defaults.event_channels == 8
+    custom = load_ucs_settings({"users": "ops:p:w:admin, audit:x:read-only", "domain": "d2", "session_seconds": "60",
+                                "event_channels": "3"})  # fmt: skip
     assert custom.account("ops").password == "p:w" and custom.account("audit").read_only
+    assert (custom.session_seconds, custom.event_channels) == (60, 3)
     for bad, message in [
         ({"users": ["admin:password"]}, "name:password:privilege"),
         ({"users": ["admin:pw:root"]}, "privilege one of"),
         ({"session_seconds": "soon"}, "session_seconds"),
         ({"session_seconds": 0}, "at least 1"),
+        ({"event_channels": 0}, "event_channels must be at least 1"),
+        ({"event_channels": 2.5}, "event_channels must be a whole number"),
+        ({"event_channels": True}, "event_channels must be a whole number"),
         ({"colour": "blue"}, "unknown settings colour"),
     ]:
         with pytest.raises(ConfigError, match=message):

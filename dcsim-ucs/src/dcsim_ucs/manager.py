@@ -16,6 +16,7 @@ from dcsim.errors import Conflict, DcsimError, InvalidInput, NotFound
 from dcsim.sim.model import Blade, Chassis
 from dcsim_ucs.config import Change, Plan, plan_changes
 from dcsim_ucs.errors import invalid_config, not_privileged
+from dcsim_ucs.events import EventChannels
 from dcsim_ucs.mo import Tree
 from dcsim_ucs.model import ServiceProfile, UcsDomain
 from dcsim_ucs.profiles import ServiceProfiles
@@ -47,6 +48,7 @@ class UcsManager:
         self._dcsim: DcSim | None = None
         self._sessions: Sessions | None = None
         self._profiles: ServiceProfiles | None = None
+        self.channels = EventChannels(self, settings.event_channels)
         # One configuration at a time, as UCS Manager's transactions are.
         self._lock = asyncio.Lock()
 

@@ -9,6 +9,11 @@ import attrs
 from dcsim.errors import ConfigError
 
 PRIVILEGES = ("admin", "read-only")
+#: Event channels an account may hold open: a few watchers per automation account.
+DEFAULT_EVENT_CHANNELS = 8
+#: Keys of ``[plugins.ucs]`` that hold secrets (``users`` carries passwords): dcsim
+#: config masks them (core's SECRET_SETTINGS_ATTRIBUTE, re-exported by the plugin module).
+SECRET_SETTINGS = ("users",)
 
 
 @attrs.frozen(kw_only=True)
@@ -33,11 +38,14 @@ class UcsSettings:
     ``read-only``), a list in TOML or comma-separated in ``DCSIM_PLUGINS__UCS__USERS``.
     ``session_seconds`` is the refresh period a session lives without ``aaaRefresh``.
     ``domain`` names the simulated UCS domain ``/nuova`` serves (default: the first).
+    ``event_channels`` is how many event channels (``eventSubscribe``) one account may
+    hold open at once in one process.
     """
 
     accounts: tuple[Account, ...]
     session_seconds: int = 600
     domain: str | None = None
+    event_channels: int = DEFAULT_EVENT_CHANNELS
 
     def account(self, name: str) -> Account | None:
         """The account called ``name``, None if there is none."""
@@ -49,7 +57,7 @@ DEFAULT_USERS = ("admin:password:admin", "readonly:readonly:read-only")
 
 def load_ucs_settings(table: dict[str, Any]) -> UcsSettings:
     """Validate the plugin's settings table; a ConfigError says what is wrong."""
-    unknown = sorted(set(table) - {"users", "session_seconds", "domain"})
+    unknown = sorted(set(table) - {"users", "session_seconds", "domain", "event_channels"})
     if unknown:
         raise ConfigError(f"plugins.ucs: unknown settings {', '.join(unknown)}")
     users = table.get("users", DEFAULT_USERS)
@@ -65,11 +73,26 @@ def load_ucs_settings(table: dict[str, Any]) -> UcsSettings:
                 + ", ".join(PRIVILEGES)
             )
         accounts.append(Account(name=name, password=password, privilege=privilege))
-    try:
-        seconds = int(table.get("session_seconds", 600))
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"plugins.ucs.session_seconds: {exc}") from exc
-    if seconds < 1:
-        raise ConfigError("plugins.ucs.session_seconds must be at least 1")
+    seconds = _at_least_one(table, "session_seconds", 600)
+    channels = _at_least_one(table, "event_channels", DEFAULT_EVENT_CHANNELS)
     domain = table.get("domain")
-    return UcsSettings(accounts=tuple(accounts), session_seconds=seconds, domain=str(domain) if domain else None)
+    return UcsSettings(
+        accounts=tuple(accounts),
+        session_seconds=seconds,
+        domain=str(domain) if domain else None,
+        event_channels=channels,
+    )
+
+
+def _at_least_one(table: dict[str, Any], key: str, default: int) -> int:
+    value = table.get(key, default)
+    # An integer or its digits (environment variables are strings); 2.5 or true are refused.
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ConfigError(f"plugins.ucs.{key} must be a whole number, not {value!r}")
+    try:
+        number = int(value)
+    except ValueError as exc:
+        raise ConfigError(f"plugins.ucs.{key} must be a whole number, not {value!r}") from exc
+    if number < 1:
+        raise ConfigError(f"plugins.ucs.{key} must be at least 1")
+    return number

@@ -20,7 +20,6 @@ from dcsim.errors import DcsimError, NotFound
 from dcsim_ucs.classes import class_meta
 from dcsim_ucs.config import Change, read_changes
 from dcsim_ucs.errors import UcsError, invalid_config, parse_error, unknown_class
-from dcsim_ucs.events import open_channel
 from dcsim_ucs.filters import parse_filter
 from dcsim_ucs.manager import UcsManager
 from dcsim_ucs.mo import Mo, Tree
@@ -70,10 +69,9 @@ class XmlApi:
             )
         if request.tag == "eventSubscribe":
             try:
-                session = await self.session(request)
+                return await self.manager.channels.open(await self.session(request))
             except UcsError as exc:
                 return _bytes(_error_element(request.tag, request.get("cookie", ""), exc))
-            return await open_channel(self.manager, session)
         handler = _METHODS.get(request.tag)
         if handler is None:
             return _bytes(_error_element("error", "", parse_error(f"unknown method {request.tag!r}")))
