@@ -85,6 +85,14 @@ class Conflict(DcsimError):
     title = "Conflict"
 
 
+class PreconditionFailed(DcsimError):
+    """An ``If-Match`` precondition failed: the record changed since the client read it."""
+
+    code = "precondition_failed"
+    status = 412
+    title = "Precondition failed"
+
+
 class PayloadTooLarge(DcsimError):
     """The request body is larger than the configured limit."""
 

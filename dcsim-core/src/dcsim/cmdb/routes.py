@@ -20,8 +20,13 @@ from dcsim.cmdb.service import Cmdb
 from dcsim.convert import from_json, to_json
 from dcsim.errors import InvalidInput
 from dcsim.model import Token
+from dcsim.web.etag import ETAG_HEADERS, IfMatch, tagged
 from dcsim.web.paging import check_page
 
+#: The page size of a JSON listing without ``limit``.
+DEFAULT_PAGE = 100
+#: The CSV export without ``limit``: every matching CI.
+EXPORT_ALL = 2**31
 CSV_COLUMNS = ("id", "type", "name", "status", "source", "env", "os", "platform", "role", "owner", "tier", "attributes")
 
 
@@ -78,55 +83,69 @@ class CmdbController(Controller):
         tag: FromQuery[str | None] = None,
         q: FromQuery[str | None] = None,
         status: FromQuery[str | None] = None,
-        limit: FromQuery[int] = 100,
+        limit: FromQuery[int | None] = None,
         offset: FromQuery[int] = 0,
         format: FromQuery[str] = "json",
     ) -> Response[Any]:
         if format not in {"json", "csv"}:
             raise InvalidInput("format must be json or csv")
-        if format == "json":
-            check_page(limit, offset)
-        query = CiQuery(type=type, platform=platform, tag=tag, q=q, status=status, limit=limit, offset=offset)
+        # A given limit is checked in both formats; without one JSON pages by 100 and
+        # the CSV export holds every match from the offset on.
+        check_page(DEFAULT_PAGE if limit is None else limit, offset)
+        query = CiQuery(type=type, platform=platform, tag=tag, q=q, status=status, offset=offset)
         if format == "csv":
-            total, cis = await _cmdb(dcsim).backend.list_cis(attrs.evolve(query, limit=10**9, offset=0))
-            return Response(
-                _csv(cis), media_type="text/csv", headers={"Content-Disposition": "attachment; filename=cis.csv"}
-            )
-        total, cis = await _cmdb(dcsim).backend.list_cis(query)
-        return Response({"total": total, "limit": limit, "offset": offset, "items": to_json(cis)})
+            total, cis = await _cmdb(dcsim).backend.list_cis(attrs.evolve(query, limit=limit or EXPORT_ALL))
+            headers = {"Content-Disposition": "attachment; filename=cis.csv", "X-Total-Count": str(total)}
+            return Response(_csv(cis), media_type="text/csv", headers=headers)
+        total, cis = await _cmdb(dcsim).backend.list_cis(attrs.evolve(query, limit=limit or DEFAULT_PAGE))
+        return Response({"total": total, "limit": limit or DEFAULT_PAGE, "offset": offset, "items": to_json(cis)})
 
-    @post("/cis", status_code=HTTP_201_CREATED, summary="Create a CI by hand")
+    @post("/cis", status_code=HTTP_201_CREATED, summary="Create a CI by hand", response_headers=ETAG_HEADERS)
     async def create_ci(
         self, dcsim: NamedDependency[DcSim], request: Request[Any, Any, Any], data: JSONBody[dict[str, Any]]
-    ) -> dict[str, Any]:
+    ) -> Response[Any]:
         body = from_json(data, CiRequest)
         ci = Ci(type=body.type, name=body.name, attributes=body.attributes, tags=body.tags)
-        return to_json(await _cmdb(dcsim).create_ci(ci, _actor(request)))  # type: ignore[no-any-return]
+        return tagged(await _cmdb(dcsim).create_ci(ci, _actor(request)))
 
-    @get("/cis/{ci_id:str}", summary="One CI")
-    async def get_ci(self, dcsim: NamedDependency[DcSim], ci_id: FromPath[str]) -> dict[str, Any]:
-        return to_json(await _cmdb(dcsim).backend.get_ci(ci_id))  # type: ignore[no-any-return]
+    @get("/cis/{ci_id:str}", summary="One CI, with its ETag", response_headers=ETAG_HEADERS)
+    async def get_ci(self, dcsim: NamedDependency[DcSim], ci_id: FromPath[str]) -> Response[Any]:
+        return tagged(await _cmdb(dcsim).backend.get_ci(ci_id))
 
-    @patch("/cis/{ci_id:str}", summary="Change a CI's name, attributes, tags or status")
+    @patch(
+        "/cis/{ci_id:str}",
+        summary="Change a CI's name, attributes, tags or status (If-Match: a stale ETag is a 412)",
+        response_headers=ETAG_HEADERS,
+    )
     async def patch_ci(
         self,
         dcsim: NamedDependency[DcSim],
         request: Request[Any, Any, Any],
         ci_id: FromPath[str],
         data: JSONBody[dict[str, Any]],
-    ) -> dict[str, Any]:
+        if_match: IfMatch = None,
+    ) -> Response[Any]:
         body = from_json(data, CiPatch)
         changes = {k: v for k, v in attrs.asdict(body, recurse=False).items() if v is not None}
         if not changes:
             raise InvalidInput("give name, attributes, tags or status")
-        return to_json(await _cmdb(dcsim).update_ci(ci_id, changes, _actor(request)))  # type: ignore[no-any-return]
+        return tagged(await _cmdb(dcsim).update_ci(ci_id, changes, _actor(request), if_match))
 
-    @delete("/cis/{ci_id:str}", status_code=HTTP_200_OK, summary="Decommission a CI (its record and history stay)")
+    @delete(
+        "/cis/{ci_id:str}",
+        status_code=HTTP_200_OK,
+        summary="Decommission a CI (its record and history stay; If-Match: a stale ETag is a 412)",
+        response_headers=ETAG_HEADERS,
+    )
     async def decommission_ci(
-        self, dcsim: NamedDependency[DcSim], request: Request[Any, Any, Any], ci_id: FromPath[str]
-    ) -> dict[str, Any]:
+        self,
+        dcsim: NamedDependency[DcSim],
+        request: Request[Any, Any, Any],
+        ci_id: FromPath[str],
+        if_match: IfMatch = None,
+    ) -> Response[Any]:
         changes = {"status": CiStatus.DECOMMISSIONED}
-        return to_json(await _cmdb(dcsim).update_ci(ci_id, changes, _actor(request)))  # type: ignore[no-any-return]
+        return tagged(await _cmdb(dcsim).update_ci(ci_id, changes, _actor(request), if_match))
 
     @get("/cis/{ci_id:str}/relationships", summary="Relationships of a CI, both directions")
     async def ci_relationships(self, dcsim: NamedDependency[DcSim], ci_id: FromPath[str]) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ from typing import Any
 
 from dcsim.convert import to_json
 from dcsim.errors import Conflict, InvalidInput
+from dcsim.etag import check_if_match
 from dcsim.itsm.model import (
     Approval,
     Change,
@@ -74,12 +75,13 @@ class ChangeService(RecordService[Change]):
             )
             return await self.insert(change, actor)
 
-    async def update(self, number: str, patch: ChangePatch, actor: str) -> Change:
+    async def update(self, number: str, patch: ChangePatch, actor: str, if_match: str | None = None) -> Change:
         """Change a change's fields. Its plan (risk, rollback plan, window, affected
         CIs) is what gets approved, so it changes only in ``draft``."""
         affected = await self.affected(patch.affected_cis) if patch.affected_cis is not None else None
         async with self.itsm.lock:
             current = self.get(number)
+            check_if_match(if_match, current)
             self.refuse_final(current)
             plan = [name for name in PLAN if getattr(patch, name) is not None]
             if plan and current.state is not ChangeState.DRAFT:

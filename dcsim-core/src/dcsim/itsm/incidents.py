@@ -6,6 +6,7 @@ import copy
 from datetime import datetime
 from typing import Any
 
+from dcsim.etag import check_if_match
 from dcsim.itsm import sla
 from dcsim.itsm.model import Incident, IncidentPatch, IncidentRequest, IncidentState
 from dcsim.itsm.record_service import RecordService, assign_fields, assign_people
@@ -59,12 +60,13 @@ class IncidentService(RecordService[Incident]):
             )
             return await self.insert(incident, actor)
 
-    async def update(self, number: str, patch: IncidentPatch, actor: str) -> Incident:
+    async def update(self, number: str, patch: IncidentPatch, actor: str, if_match: str | None = None) -> Incident:
         """Change an incident's fields; a new impact or urgency re-derives the priority
         unless it was set by hand, and a new priority re-targets the SLA."""
         affected = await self.affected(patch.affected_cis) if patch.affected_cis is not None else None
         async with self.itsm.lock:
             current = self.get(number)
+            check_if_match(if_match, current)
             self.refuse_final(current)
             incident = copy.deepcopy(current)
             assign_fields(incident, patch, ("title", "description", "impact", "urgency"))

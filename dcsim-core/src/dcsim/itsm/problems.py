@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from dcsim.errors import InvalidInput
+from dcsim.etag import check_if_match
 from dcsim.itsm.model import Problem, ProblemPatch, ProblemRequest, ProblemState
 from dcsim.itsm.record_service import RecordService, assign_fields, assign_people
 from dcsim.itsm.workflow import PROBLEM_ACTION_BODIES, PROBLEM_TRANSITIONS
@@ -48,11 +49,12 @@ class ProblemService(RecordService[Problem]):
             )
             return await self.insert(problem, actor)
 
-    async def update(self, number: str, patch: ProblemPatch, actor: str) -> Problem:
+    async def update(self, number: str, patch: ProblemPatch, actor: str, if_match: str | None = None) -> Problem:
         """Change a problem's fields; ``incidents`` replaces the linked incidents."""
         affected = await self.affected(patch.affected_cis) if patch.affected_cis is not None else None
         async with self.itsm.lock:
             current = self.get(number)
+            check_if_match(if_match, current)
             problem = copy.deepcopy(current)
             assign_fields(problem, patch, ("title", "description", "workaround", "root_cause"))
             assign_people(problem, patch.assignee, "assignee")

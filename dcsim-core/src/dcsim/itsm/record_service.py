@@ -18,6 +18,7 @@ import attrs
 
 from dcsim.convert import from_json, to_json
 from dcsim.errors import Conflict, InvalidInput
+from dcsim.etag import check_if_match
 from dcsim.itsm.events import SOURCE
 from dcsim.itsm.model import HistoryEntry, ImpactAnalysis, Note, Record
 from dcsim.itsm.workflow import is_final, next_state
@@ -92,12 +93,15 @@ class RecordService(Generic[R]):
 
     # Writes -----------------------------------------------------------------------------
 
-    async def act(self, number: str, action: str, body: dict[str, Any] | None, actor: str) -> R:
+    async def act(
+        self, number: str, action: str, body: dict[str, Any] | None, actor: str, if_match: str | None = None
+    ) -> R:
         """Move a record through its workflow: ``action`` from :attr:`transitions`, with
-        its JSON ``body`` (:attr:`action_bodies`). An illegal move is refused before the
-        body is read, so it is a 409 whatever the body."""
+        its JSON ``body`` (:attr:`action_bodies`). A stale ``if_match`` is a 412; an
+        illegal move is refused before the body is read, so it is a 409 whatever the body."""
         async with self.itsm.lock:
             current = self.book.get(number)
+            check_if_match(if_match, current)
             to = next_state(self.transitions, number, _state(current), action)
             request = parse(body, self.action_bodies[action])
             now = self.itsm.clock()
@@ -108,10 +112,11 @@ class RecordService(Generic[R]):
             record = await self.commit(current, record, actor, action, comment, now, self._event(action))
             return await self._after_action(record, now)
 
-    async def add_note(self, number: str, text: str, actor: str) -> R:
+    async def add_note(self, number: str, text: str, actor: str, if_match: str | None = None) -> R:
         """Append a work-log note to a record (any state: notes never change the workflow)."""
         async with self.itsm.lock:
             current = self.book.get(number)
+            check_if_match(if_match, current)
             now = self.itsm.clock()
             record = copy.deepcopy(current)
             record.notes.append(Note(at=now, author=actor, text=text))

@@ -10,13 +10,12 @@ from __future__ import annotations
 import enum
 from typing import Annotated, Any, TypeVar
 
-from litestar import Controller, Request, get, patch, post
+from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from dcsim.app import DcSim
-from dcsim.convert import to_json
 from dcsim.errors import Forbidden, InvalidInput
 from dcsim.itsm.model import (
     PRIORITIES,
@@ -36,6 +35,7 @@ from dcsim.itsm.record_service import parse
 from dcsim.itsm.service import Itsm
 from dcsim.itsm.workflow import CHANGE_TRANSITIONS, INCIDENT_TRANSITIONS, PROBLEM_TRANSITIONS, actions, describe
 from dcsim.model import Role, Token
+from dcsim.web.etag import ETAG_HEADERS, IfMatch, tagged
 from dcsim.web.paging import page
 
 E = TypeVar("E", bound=enum.Enum)
@@ -103,43 +103,59 @@ class IncidentController(Controller):
         )
         return page(found, limit, offset)
 
-    @post("/", status_code=HTTP_201_CREATED, summary="Open an incident")
+    @post("/", status_code=HTTP_201_CREATED, summary="Open an incident", response_headers=ETAG_HEADERS)
     async def create_incident(
         self, dcsim: NamedDependency[DcSim], request: Request[Any, Any, Any], data: JSONBody[dict[str, Any]]
-    ) -> dict[str, Any]:
+    ) -> Response[Any]:
         incident = await _itsm(dcsim).incidents.create(parse(data, IncidentRequest), _actor(request))
-        return to_json(incident)  # type: ignore[no-any-return]
+        return tagged(incident)
 
-    @get("/{number:str}", summary="One incident with its notes, history and SLA")
-    async def get_incident(self, dcsim: NamedDependency[DcSim], number: FromPath[str]) -> dict[str, Any]:
-        return to_json(_itsm(dcsim).incidents.get(number))  # type: ignore[no-any-return]
+    @get(
+        "/{number:str}",
+        summary="One incident with its notes, history and SLA, with its ETag",
+        response_headers=ETAG_HEADERS,
+    )
+    async def get_incident(self, dcsim: NamedDependency[DcSim], number: FromPath[str]) -> Response[Any]:
+        return tagged(_itsm(dcsim).incidents.get(number))
 
-    @patch("/{number:str}", summary="Change an incident's fields (not its state)")
+    @patch(
+        "/{number:str}",
+        summary="Change an incident's fields (not its state); If-Match: a stale ETag is a 412",
+        response_headers=ETAG_HEADERS,
+    )
     async def patch_incident(
         self,
         dcsim: NamedDependency[DcSim],
         request: Request[Any, Any, Any],
         number: FromPath[str],
         data: JSONBody[dict[str, Any]],
-    ) -> dict[str, Any]:
+        if_match: IfMatch = None,
+    ) -> Response[Any]:
         _patch_body(data, "incidents", INCIDENT_TRANSITIONS)
-        incident = await _itsm(dcsim).incidents.update(number, parse(data, IncidentPatch), _actor(request))
-        return to_json(incident)  # type: ignore[no-any-return]
+        incident = await _itsm(dcsim).incidents.update(number, parse(data, IncidentPatch), _actor(request), if_match)
+        return tagged(incident)
 
-    @post("/{number:str}/notes", status_code=HTTP_201_CREATED, summary="Add a work-log note")
+    @post(
+        "/{number:str}/notes",
+        status_code=HTTP_201_CREATED,
+        summary="Add a work-log note",
+        response_headers=ETAG_HEADERS,
+    )
     async def add_note(
         self,
         dcsim: NamedDependency[DcSim],
         request: Request[Any, Any, Any],
         number: FromPath[str],
         data: JSONBody[dict[str, Any]],
-    ) -> dict[str, Any]:
+        if_match: IfMatch = None,
+    ) -> Response[Any]:
         text = parse(data, NoteRequest).text
-        return to_json(await _itsm(dcsim).incidents.add_note(number, text, _actor(request)))  # type: ignore[no-any-return]
+        return tagged(await _itsm(dcsim).incidents.add_note(number, text, _actor(request), if_match))
 
     @post(
         "/{number:str}/{action:str}",
         status_code=HTTP_200_OK,
+        response_headers=ETAG_HEADERS,
         summary="Workflow action: start, hold, resume, resolve, close, reopen or cancel",
     )
     async def incident_action(
@@ -149,9 +165,10 @@ class IncidentController(Controller):
         number: FromPath[str],
         action: FromPath[str],
         data: JSONBody[dict[str, Any] | None] = None,
-    ) -> dict[str, Any]:
-        incident = await _itsm(dcsim).incidents.act(number, action, data, _actor(request))
-        return to_json(incident)  # type: ignore[no-any-return]
+        if_match: IfMatch = None,
+    ) -> Response[Any]:
+        incident = await _itsm(dcsim).incidents.act(number, action, data, _actor(request), if_match)
+        return tagged(incident)
 
 
 class ProblemController(Controller):
@@ -174,42 +191,56 @@ class ProblemController(Controller):
         found = _itsm(dcsim).problems.query(states=_members(states, ProblemState), incident=incident, ci=ci, q=q)
         return page(found, limit, offset)
 
-    @post("/", status_code=HTTP_201_CREATED, summary="Open a problem")
+    @post("/", status_code=HTTP_201_CREATED, summary="Open a problem", response_headers=ETAG_HEADERS)
     async def create_problem(
         self, dcsim: NamedDependency[DcSim], request: Request[Any, Any, Any], data: JSONBody[dict[str, Any]]
-    ) -> dict[str, Any]:
+    ) -> Response[Any]:
         problem = await _itsm(dcsim).problems.create(parse(data, ProblemRequest), _actor(request))
-        return to_json(problem)  # type: ignore[no-any-return]
+        return tagged(problem)
 
-    @get("/{number:str}", summary="One problem")
-    async def get_problem(self, dcsim: NamedDependency[DcSim], number: FromPath[str]) -> dict[str, Any]:
-        return to_json(_itsm(dcsim).problems.get(number))  # type: ignore[no-any-return]
+    @get("/{number:str}", summary="One problem, with its ETag", response_headers=ETAG_HEADERS)
+    async def get_problem(self, dcsim: NamedDependency[DcSim], number: FromPath[str]) -> Response[Any]:
+        return tagged(_itsm(dcsim).problems.get(number))
 
-    @patch("/{number:str}", summary="Change a problem's fields or linked incidents (not its state)")
+    @patch(
+        "/{number:str}",
+        summary="Change a problem's fields or linked incidents (not its state); If-Match: a stale ETag is a 412",
+        response_headers=ETAG_HEADERS,
+    )
     async def patch_problem(
         self,
         dcsim: NamedDependency[DcSim],
         request: Request[Any, Any, Any],
         number: FromPath[str],
         data: JSONBody[dict[str, Any]],
-    ) -> dict[str, Any]:
+        if_match: IfMatch = None,
+    ) -> Response[Any]:
         _patch_body(data, "problems", PROBLEM_TRANSITIONS)
-        problem = await _itsm(dcsim).problems.update(number, parse(data, ProblemPatch), _actor(request))
-        return to_json(problem)  # type: ignore[no-any-return]
+        problem = await _itsm(dcsim).problems.update(number, parse(data, ProblemPatch), _actor(request), if_match)
+        return tagged(problem)
 
-    @post("/{number:str}/notes", status_code=HTTP_201_CREATED, summary="Add a work-log note")
+    @post(
+        "/{number:str}/notes",
+        status_code=HTTP_201_CREATED,
+        summary="Add a work-log note",
+        response_headers=ETAG_HEADERS,
+    )
     async def add_note(
         self,
         dcsim: NamedDependency[DcSim],
         request: Request[Any, Any, Any],
         number: FromPath[str],
         data: JSONBody[dict[str, Any]],
-    ) -> dict[str, Any]:
+        if_match: IfMatch = None,
+    ) -> Response[Any]:
         text = parse(data, NoteRequest).text
-        return to_json(await _itsm(dcsim).problems.add_note(number, text, _actor(request)))  # type: ignore[no-any-return]
+        return tagged(await _itsm(dcsim).problems.add_note(number, text, _actor(request), if_match))
 
     @post(
-        "/{number:str}/{action:str}", status_code=HTTP_200_OK, summary="Workflow action: known_error, resolve or reopen"
+        "/{number:str}/{action:str}",
+        status_code=HTTP_200_OK,
+        summary="Workflow action: known_error, resolve or reopen",
+        response_headers=ETAG_HEADERS,
     )
     async def problem_action(
         self,
@@ -218,9 +249,10 @@ class ProblemController(Controller):
         number: FromPath[str],
         action: FromPath[str],
         data: JSONBody[dict[str, Any] | None] = None,
-    ) -> dict[str, Any]:
-        problem = await _itsm(dcsim).problems.act(number, action, data, _actor(request))
-        return to_json(problem)  # type: ignore[no-any-return]
+        if_match: IfMatch = None,
+    ) -> Response[Any]:
+        problem = await _itsm(dcsim).problems.act(number, action, data, _actor(request), if_match)
+        return tagged(problem)
 
 
 class ChangeController(Controller):
@@ -245,43 +277,60 @@ class ChangeController(Controller):
         )
         return page(found, limit, offset)
 
-    @post("/", status_code=HTTP_201_CREATED, summary="Request a change (standard changes are created approved)")
+    @post(
+        "/",
+        status_code=HTTP_201_CREATED,
+        summary="Request a change (standard changes are created approved)",
+        response_headers=ETAG_HEADERS,
+    )
     async def create_change(
         self, dcsim: NamedDependency[DcSim], request: Request[Any, Any, Any], data: JSONBody[dict[str, Any]]
-    ) -> dict[str, Any]:
+    ) -> Response[Any]:
         change = await _itsm(dcsim).changes.create(parse(data, ChangeRequest), _actor(request))
-        return to_json(change)  # type: ignore[no-any-return]
+        return tagged(change)
 
-    @get("/{number:str}", summary="One change with its approvals")
-    async def get_change(self, dcsim: NamedDependency[DcSim], number: FromPath[str]) -> dict[str, Any]:
-        return to_json(_itsm(dcsim).changes.get(number))  # type: ignore[no-any-return]
+    @get("/{number:str}", summary="One change with its approvals, with its ETag", response_headers=ETAG_HEADERS)
+    async def get_change(self, dcsim: NamedDependency[DcSim], number: FromPath[str]) -> Response[Any]:
+        return tagged(_itsm(dcsim).changes.get(number))
 
-    @patch("/{number:str}", summary="Change a change's fields (its plan only in draft)")
+    @patch(
+        "/{number:str}",
+        summary="Change a change's fields (its plan only in draft); If-Match: a stale ETag is a 412",
+        response_headers=ETAG_HEADERS,
+    )
     async def patch_change(
         self,
         dcsim: NamedDependency[DcSim],
         request: Request[Any, Any, Any],
         number: FromPath[str],
         data: JSONBody[dict[str, Any]],
-    ) -> dict[str, Any]:
+        if_match: IfMatch = None,
+    ) -> Response[Any]:
         _patch_body(data, "changes", CHANGE_TRANSITIONS)
-        change = await _itsm(dcsim).changes.update(number, parse(data, ChangePatch), _actor(request))
-        return to_json(change)  # type: ignore[no-any-return]
+        change = await _itsm(dcsim).changes.update(number, parse(data, ChangePatch), _actor(request), if_match)
+        return tagged(change)
 
-    @post("/{number:str}/notes", status_code=HTTP_201_CREATED, summary="Add a work-log note")
+    @post(
+        "/{number:str}/notes",
+        status_code=HTTP_201_CREATED,
+        summary="Add a work-log note",
+        response_headers=ETAG_HEADERS,
+    )
     async def add_note(
         self,
         dcsim: NamedDependency[DcSim],
         request: Request[Any, Any, Any],
         number: FromPath[str],
         data: JSONBody[dict[str, Any]],
-    ) -> dict[str, Any]:
+        if_match: IfMatch = None,
+    ) -> Response[Any]:
         text = parse(data, NoteRequest).text
-        return to_json(await _itsm(dcsim).changes.add_note(number, text, _actor(request)))  # type: ignore[no-any-return]
+        return tagged(await _itsm(dcsim).changes.add_note(number, text, _actor(request), if_match))
 
     @post(
         "/{number:str}/{action:str}",
         status_code=HTTP_200_OK,
+        response_headers=ETAG_HEADERS,
         summary="Workflow action: submit, approve, reject, schedule, start, complete, fail or cancel "
         "(approve and reject need an admin token)",
     )
@@ -292,7 +341,8 @@ class ChangeController(Controller):
         number: FromPath[str],
         action: FromPath[str],
         data: JSONBody[dict[str, Any] | None] = None,
-    ) -> dict[str, Any]:
+        if_match: IfMatch = None,
+    ) -> Response[Any]:
         token = _token(request)
         if action in ADMIN_ACTIONS and not token.role.allows(Role.ADMIN):
             raise Forbidden(
@@ -300,8 +350,8 @@ class ChangeController(Controller):
                 required_role=Role.ADMIN.value,
                 token_role=token.role.value,
             )
-        change = await _itsm(dcsim).changes.act(number, action, data, _actor(request))
-        return to_json(change)  # type: ignore[no-any-return]
+        change = await _itsm(dcsim).changes.act(number, action, data, _actor(request), if_match)
+        return tagged(change)
 
 
 class ItsmController(Controller):
