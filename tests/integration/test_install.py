@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import re
 import stat
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
-from support import REPO, Server, Venv
+from support import REPO, Server, Venv, run
 
 # Core's internal plugins (SPEC-002), as a user sees them in `dcsim plugins`. This env
 # does not import dcsim: it only drives fresh venvs.
@@ -95,3 +97,47 @@ def test_installing_ucs_adds_its_apis_and_uninstalling_removes_them(
     server = serve(core_venv)
     assert "/nuova" not in server.get("/schema/openapi.json").json()["paths"]
     assert httpx.post(f"{server.url}/nuova", content="<aaaLogin/>").status_code == 404
+
+
+_WS_CLIENT = """
+import json, sys, urllib.request
+from websockets.sync.client import connect
+
+base, port, token = sys.argv[1], sys.argv[2], sys.argv[3]
+with connect(f"ws://127.0.0.1:{port}/ws?types=drift.*&token={token}", open_timeout=10) as socket:
+    request = urllib.request.Request(
+        f"{base}/events",
+        data=json.dumps({"type": "drift.detected", "data": {"note": "plain install"}}).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    urllib.request.urlopen(request, timeout=10).close()
+    print(socket.recv(timeout=10))
+"""
+
+
+def test_ws_delivers_events_on_a_plain_core_install_and_logs_no_token(
+    core_venv: Venv, serve: Callable[..., Server], tmp_path: Path
+) -> None:
+    # The client runs in the core venv: the WebSocket library came with dcsim-core.
+    server = serve(core_venv, DCSIM_LOG_LEVEL="DEBUG")
+    script = tmp_path / "ws_client.py"
+    script.write_text(_WS_CLIENT)
+    result = run([str(core_venv.python), str(script), server.url, str(server.port), server.admin_token], timeout=60)
+    assert result.returncode == 0, result.stderr
+    event = json.loads(result.stdout)
+    assert event["type"] == "drift.detected" and event["data"] == {"note": "plain install"}
+    output = server.output()
+    assert "WebSocket /ws" in output
+    assert server.admin_token not in output
+
+
+def test_docs_page_assets_ship_in_the_wheel(core_venv: Venv, serve: Callable[..., Server]) -> None:
+    server = serve(core_venv)
+    page = server.get("/schema")
+    assert page.status_code == 200
+    assets = re.findall(r"""(?:src|href)=["'](/schema/static/[^"']+)["']""", page.text)
+    assert len(assets) >= 3, page.text[:1000]
+    for asset in assets:
+        assert server.get(asset).status_code == 200, asset
+    assert server.data_dir.stat().st_mode & 0o777 == 0o700

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +26,7 @@ from dcsim.bus.subscription import SubscriptionRunner
 from dcsim.drivers import load_driver
 from dcsim.errors import DcsimError, InvalidInput, ServiceUnavailable
 from dcsim.hookcalls import HookCalls
+from dcsim.files import private_dir, write_private
 from dcsim.logs import library_logging
 from dcsim.model import Check, Event, Role
 from dcsim.plugins import WRAPPER, PluginHost, load_plugins
@@ -107,7 +107,8 @@ class DcSim:
         """
         if self.started:
             return
-        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        # Tokens, the store and node keys live here: the owner only (SPEC-002 hardening).
+        private_dir(self.settings.data_dir)
         entered: list[str] = []
         bus_started = False
         try:
@@ -253,11 +254,7 @@ class DcSim:
 
 def write_secret(path: Path, secret: str) -> None:
     """Write ``secret`` to ``path`` readable by its owner only (mode 0600)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(secret + "\n")
-    os.chmod(path, 0o600)
+    write_private(path, secret + "\n")
 
 
 def _discard(awaitable: object) -> None:

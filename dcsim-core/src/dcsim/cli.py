@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import attrs
 import click
 
 import dcsim
@@ -15,7 +16,7 @@ from dcsim.errors import DcsimError
 from dcsim.hookcalls import HookCalls
 from dcsim.model import Role
 from dcsim.plugins import PluginHost
-from dcsim.settings import Settings, load_settings
+from dcsim.settings import SECRET_SETTINGS_ATTRIBUTE, Settings, load_settings
 from dcsim.sim.nodes.cli import nodes
 
 
@@ -151,8 +152,16 @@ def _checked_plugins(settings: Settings) -> PluginHost:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 def config(ctx: click.Context, as_json: bool) -> None:
-    """Print the effective configuration, secrets masked."""
-    values = _settings(ctx).masked()
+    """Print the effective configuration, secrets masked (plugins' declared secret keys too)."""
+    from dcsim.plugins import load_plugins
+
+    settings = _settings(ctx)
+    # Importing the plugins runs none of their hooks; one that fails to load declares nothing.
+    host = load_plugins(attrs.evolve(settings, strict_plugins=False))
+    declared = {
+        name: tuple(getattr(host.pm.get_plugin(name), SECRET_SETTINGS_ATTRIBUTE, ())) for name in host.loaded()
+    }
+    values = settings.masked(declared)
     if as_json:
         click.echo(json.dumps(values, indent=2))
         return

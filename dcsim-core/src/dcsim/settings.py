@@ -13,16 +13,17 @@ from __future__ import annotations
 import difflib
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import attrs
 import platformdirs
 
 from dcsim.errors import ConfigError
 from dcsim.logs import LOG_FORMATS, LOG_LEVELS
+from dcsim.redact import MASK, is_secret_name, mask_url
 
 ENV_PREFIX = "DCSIM_"
 _PLUGIN_ENV_PREFIX = "DCSIM_PLUGINS__"
@@ -90,7 +91,11 @@ class Settings:
     log_format: str = "auto"
     create_admin_token: bool = True
     # Requests per token in a fixed window, "<count>/<second|minute|hour|day>" or "off";
+    # Browser origins besides the server's own: CORS, and the Origin of WebSocket upgrades.
     # counted in the bus's Redis with the redis bus, so every process shares the budget.
+    # Host header names served ("*.example.com" for subdomains, "*" for any; a port in the
+    # header is ignored). Empty: the loopback names when bound to loopback, else any.
+    allowed_hosts: tuple[str, ...] = ()
     rate_limit: str = "600/minute"
     # Per-role overrides of rate_limit: "<role>=<rate>" entries, e.g. "admin=6000/minute".
     rate_limit_roles: tuple[str, ...] = ()
@@ -127,8 +132,12 @@ class Settings:
         """Where embedded mode writes the first admin token."""
         return self.data_dir / "admin-token"
 
-    def masked(self) -> dict[str, Any]:
-        """The settings as plain values with passwords in URLs and tokens replaced by ``***``."""
+    def masked(self, secret_keys: Mapping[str, Iterable[str]] | None = None) -> dict[str, Any]:
+        """The settings as plain values, secrets replaced by ``***``: tokens and secrets,
+        credentials inside any URL (``user:password@``, ``?password=``), and in plugin
+        tables the keys with secret names or that the plugin declares (``secret_keys``:
+        plugin name -> keys, from each plugin's :data:`SECRET_SETTINGS_ATTRIBUTE`)."""
+        declared = secret_keys or {}
         out: dict[str, Any] = {}
         for field in attrs.fields(Settings):
             value = getattr(self, field.name)
@@ -136,31 +145,38 @@ class Settings:
                 value = str(value)
             elif isinstance(value, tuple):
                 value = list(value)
-            if field.name.endswith("_url") and isinstance(value, str):
-                value = _mask_url(value)
-            elif field.name.endswith(("_token", "_secret")) and isinstance(value, str):
-                value = "***"
+            if field.name.endswith(("_token", "_secret")) and isinstance(value, str):
+                value = MASK
             elif field.name == "plugins":
-                value = {name: _mask_table(table) for name, table in value.items()}
+                value = {name: _mask_table(table, set(declared.get(name, ()))) for name, table in value.items()}
+            else:
+                value = _mask_value(value)
             out[field.name] = value
-        out["effective_database_url"] = _mask_url(self.effective_database_url)
+        out["effective_database_url"] = mask_url(self.effective_database_url)
         return out
 
 
-#: Keys of plugin tables whose values are secrets (account lists carry passwords).
-_SECRET_KEYS = ("password", "secret", "token", "users")
+#: The attribute by which a plugin object (the module or instance its entry point
+#: names) declares the keys of its ``[plugins.<name>]`` table that hold secrets: a tuple
+#: of key names. ``dcsim config`` masks them, as it masks keys with secret names.
+SECRET_SETTINGS_ATTRIBUTE = "SECRET_SETTINGS"
 
 
-def _mask_table(table: dict[str, Any]) -> dict[str, Any]:
-    return {key: "***" if any(s in key.lower() for s in _SECRET_KEYS) else value for key, value in table.items()}
+def _mask_table(table: dict[str, Any], secret: set[str]) -> dict[str, Any]:
+    return {
+        key: MASK if key in secret or is_secret_name(key) else _mask_value(value) for key, value in table.items()
+    }
 
 
-def _mask_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-    return urlunsplit(parts._replace(netloc=netloc))
+def _mask_value(value: Any) -> Any:
+    """``value`` with credentials inside any URL in it masked (lists and tables too)."""
+    if isinstance(value, str):
+        return mask_url(value) if "://" in value else value
+    if isinstance(value, list | tuple):
+        return [_mask_value(item) for item in value]
+    if isinstance(value, dict):
+        return {key: MASK if is_secret_name(str(key)) else _mask_value(item) for key, item in value.items()}
+    return value
 
 
 def _coerce(source: str, raw: Any, annotation: Any) -> Any:
@@ -263,7 +279,7 @@ def _check(field: str, value: Any, source: str, raw: Any) -> Any:
             raise ConfigError(f"{source}={raw!r}: must be a TCP port, 1 to 65535", setting=source)
     if field in _SCHEMES and urlsplit(value).scheme not in _SCHEMES[field]:
         schemes = ", ".join(f"{scheme}://" for scheme in _SCHEMES[field])
-        raise ConfigError(f"{source}={_mask_url(value)!r}: not a URL; allowed: {schemes}", setting=source)
+        raise ConfigError(f"{source}={mask_url(value)!r}: not a URL; allowed: {schemes}", setting=source)
     return value
 
 

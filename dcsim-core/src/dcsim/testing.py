@@ -79,6 +79,10 @@ class DcsimClient(TestClient):  # type: ignore[type-arg]
 
     sim: DcSim
 
+    def __init__(self, app: Any, base_url: str = "http://127.0.0.1", **kwargs: Any) -> None:
+        # A loopback name: by default the host app answers only those (allowed_hosts).
+        super().__init__(app, base_url=base_url, **kwargs)
+
     def call(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run ``fn(*args)`` (a coroutine function) on the app's event loop."""
         return self.blocking_portal.call(fn, *args)

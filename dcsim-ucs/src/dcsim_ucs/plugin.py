@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from dcsim import hookimpl
+from dcsim_ucs.settings import SECRET_SETTINGS as SECRET_SETTINGS
 
 if TYPE_CHECKING:
     from dcsim.app import DcSim

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import URL, Connection, make_url
 
 from dcsim.errors import ConfigError, Conflict, Unavailable
+from dcsim.files import private_file
 
 # SQLITE_BUSY_SNAPSHOT: a transaction that read a snapshot tried to write after another
 # connection committed; it is the SQLite form of a lost optimistic race.
@@ -60,10 +61,11 @@ def sqlite_engine(url: URL) -> Engine:
     database = url.database
     if database and database != ":memory:" and not database.startswith("file:"):
         try:
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            # 0600 before SQLite opens it: its -wal and -shm files take the same mode.
+            private_file(Path(database))
         except OSError as error:
             masked = url.render_as_string(hide_password=True)
-            raise Unavailable(f"cannot create the directory of {masked}: {error}") from error
+            raise Unavailable(f"cannot create {masked}: {error}") from error
     # A writer waits up to 30 s for another's write lock (pysqlite's default is 5 s,
     # which a migration or a bulk sync on a busy machine can outlast).
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, json_serializer=_dump_json)

@@ -9,7 +9,6 @@ from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 import dcsim
@@ -17,7 +16,9 @@ from dcsim.app import DcSim
 from dcsim.registry import RouteRegistry
 from dcsim.web.auth import make_guard
 from dcsim.web.core_routes import HealthController, PluginsController
-from dcsim.web.middleware import HttpMetrics, RequestContext
+from dcsim.web.docs_page import docs_assets_route, docs_render_plugin
+from dcsim.web.hosts import allowed_hosts
+from dcsim.web.middleware import HeadAsGet, HostAndOriginCheck, HttpMetrics, RequestContext, redact_uvicorn_logs
 from dcsim.web.problems import EXCEPTION_HANDLERS
 
 SCHEMA_PATH = "/schema"
@@ -31,7 +32,7 @@ def create_app(sim: DcSim) -> Litestar:
     """
     routes = RouteRegistry()
     # The framework's own routes: they say what is on and off, so no plugin serves them.
-    routes.add_all((HealthController, PluginsController))
+    routes.add_all((HealthController, PluginsController, docs_assets_route()))
     sim.plugins.register_each("dcsim_register_routes", registry=routes)
     metrics = HttpMetrics(sim.metrics)
 
@@ -56,7 +57,10 @@ def create_app(sim: DcSim) -> Litestar:
     )
     # Outside the router, as Litestar's own OpenTelemetry plugin does, so that requests
     # that match no route (404, 405) get a request id, a log line and a count too.
-    app.asgi_handler = RequestContext(app.asgi_handler, metrics)
+    # Host and Origin checks and HEAD inside it, so refusals are logged and counted too.
+    checked = HostAndOriginCheck(HeadAsGet(app.asgi_handler), allowed_hosts(settings), settings.cors_origins)
+    app.asgi_handler = RequestContext(checked, metrics)
+    redact_uvicorn_logs()
     return app
 
 
@@ -66,7 +70,8 @@ def _openapi_config() -> OpenAPIConfig:
         version=dcsim.__version__,
         description="A simulated multi-vendor datacenter and its operations platform.",
         path=SCHEMA_PATH,
-        render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        # Swagger UI from the wheel's assets: the page works offline (specs/002 hardening).
+        render_plugins=[docs_render_plugin()],
         components=Components(security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}),
         security=[{"bearer": []}],
         # Handlers' docstrings are their operations' descriptions.
