@@ -62,32 +62,32 @@ def make_guard(dcsim: DcSim, public_prefixes: tuple[str, ...]) -> Any:
     jwts = JwtVerifier.from_settings(dcsim.settings)
     limiter = rate_limiter(dcsim.settings)
 
+    async def authenticate(secret: str | None) -> Token:
+        if not secret:
+            raise Unauthorized("this endpoint needs a bearer token (Authorization: Bearer <token>)")
+        if jwts is not None and looks_like_jwt(secret):
+            return jwts.verify(secret)
+        token: Token | None = await asyncio.to_thread(dcsim.store.verify_token, secret)
+        if token is None:
+            raise Unauthorized("the bearer token is unknown or revoked")
+        return token
+
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
         http = connection.scope["type"] == ScopeType.HTTP
         address = f"address:{connection.client.host if connection.client else 'unknown'}"
-        method = connection.scope["method"] if http else None
+        method = connection.scope["method"] if connection.scope["type"] == ScopeType.HTTP else None
         needed = None if connection.scope["path"].startswith(public_prefixes) else required_role(method, handler.opt)
         if needed is None:
             if http:
                 await limiter.check(address, None)
             return
-        secret = _secret(connection)
-        token: Token | None = None
-        if secret and jwts is not None and looks_like_jwt(secret):
-            try:
-                token = jwts.verify(secret)
-            except Unauthorized:
-                if http:
-                    await limiter.check(address, None)
-                raise
-        elif secret:
-            token = await asyncio.to_thread(dcsim.store.verify_token, secret)
-        if token is None:
+        try:
+            token = await authenticate(_secret(connection))
+        except Unauthorized:
+            # Failed sign-ins spend the address's budget: guessing secrets is limited too.
             if http:
                 await limiter.check(address, None)
-            if not secret:
-                raise Unauthorized("this endpoint needs a bearer token (Authorization: Bearer <token>)")
-            raise Unauthorized("the bearer token is unknown or revoked")
+            raise
         if http:
             await limiter.check(f"token:{token.id}", token.role)
         if not token.role.allows(needed):
