@@ -226,7 +226,7 @@ def test_host_firmware_policy_that_differs_raises_a_mismatch_fault(ucs_server, u
     faults = [f for f in ucs.query_classid("faultInst") if f.dn.startswith("sys/chassis-1/blade-1/")]
     assert [f.code for f in faults] == ["F0560"] and "4.3(2b)" in faults[0].descr
     assert ucs.query_dn("sys/chassis-1/blade-1").oper_state == "degraded"
-    assert [f["kind"] for f in rest(ucs_server, "GET", "/sim/inject")] == ["firmware-mismatch"]
+    assert [f["kind"] for f in rest(ucs_server, "GET", "/sim/inject")["items"]] == ["firmware-mismatch"]
     # Pointing the policy at the running version clears it.
     pack = ucs.query_dn("org-root/fw-host-pack-fw-next")
     pack.blade_bundle_version = "4.2(3d)"

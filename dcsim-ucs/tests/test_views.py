@@ -104,7 +104,7 @@ def test_ucs_faults_are_injected_and_cleared(dcsim_client):
     assert {"firmware-mismatch", "fabric-failover"} <= {kind["name"] for kind in client.get("/sim/inject/kinds").json()}
     firmware = client.post("/sim/inject/firmware-mismatch", json={"blade": "c01s02", "version": "4.1(3b)"}).json()
     fabric = client.post("/sim/inject/fabric-failover", json={"domain": "ucs-domain-01"}).json()
-    assert {f["id"] for f in client.get("/sim/inject").json()} == {firmware["id"], fabric["id"]}
+    assert {f["id"] for f in client.get("/sim/inject").json()["items"]} == {firmware["id"], fabric["id"]}
     assert firmware["kind"] == "firmware-mismatch" and [t["name"] for t in firmware["targets"]] == ["c01s02"]
     state = client.get("/sim/state").json()["objects"]
     assert next(b for b in state["blade"] if b["name"] == "c01s02")["firmware"] == "4.1(3b)"

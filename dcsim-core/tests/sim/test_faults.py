@@ -75,11 +75,11 @@ async def test_partition_heals_after_its_duration(make_dcsim, recorder):
 
 def test_inject_api_records_and_clears(dcsim_client):
     client = dcsim_client
-    assert client.get("/sim/inject").json() == []
+    assert client.get("/sim/inject").json()["items"] == []
     disk = client.post("/sim/inject/disk-full", json={"vm": "vm-001"}).json()
     cut = client.post("/sim/inject/network-partition", json={"network": "private-net"}).json()
     down = client.post("/sim/inject/host-failure", json={"host": "compute-02"}).json()
-    active = {f["id"]: f for f in client.get("/sim/inject").json()}
+    active = {f["id"]: f for f in client.get("/sim/inject").json()["items"]}
     assert set(active) == {disk["id"], cut["id"], down["id"]}
     assert {t["name"] for t in active[disk["id"]]["targets"]} == {"vm-001", "datastore-01"}
     assert active[cut["id"]]["kind"] == "network-partition" and active[cut["id"]]["injected_at"]
@@ -92,8 +92,8 @@ def test_inject_api_records_and_clears(dcsim_client):
     assert client.delete(f"/sim/inject/{cut['id']}").status_code == 409
     network = next(n for n in client.get("/sim/state").json()["objects"]["network"] if n["name"] == "private-net")
     assert network["partitioned"] is False
-    assert len(client.get("/sim/inject").json()) == 2
-    assert len(client.get("/sim/inject?all=true").json()) == 3
+    assert len(client.get("/sim/inject").json()["items"]) == 2
+    assert client.get("/sim/inject?all=true").json()["total"] == 3
 
     assert client.post("/sim/inject/meteor-strike", json={}).status_code == 400
     assert client.post("/sim/inject/host-failure", json={}).status_code == 400

@@ -29,9 +29,9 @@ def test_create_power_destroy(dcsim_client):
         ("off", "power", {"action": "reset"}, 409),
         ("off", "power", {"action": "suspend"}, 409),
         (None, "power", {"action": "on"}, 409),
-        (None, "power", {"action": "explode"}, 400),
+        (None, "power", {"action": "explode"}, 422),
         (None, "reconfigure", {"cpu": 8}, 409),
-        ("off", "reconfigure", {"cpu": 0}, 400),
+        ("off", "reconfigure", {"cpu": 0}, 422),
         (None, "revert", None, 404),
         (None, "migrate", {"host": "esxi-01"}, 409),
         (None, "migrate", {"host": "compute-01"}, 409),
@@ -75,7 +75,7 @@ def test_clone_and_migrate(dcsim_client):
     assert (clone["cpu"], clone["memory_mb"], clone["power_state"]) == (4, 8192, "off")
     assert clone["tags"]["env"] == "staging" and clone["id"] != client.get("/sim/vms/vm-003").json()["id"]
     moved = client.post("/sim/vms/vm-003/migrate", json={"host": "esxi-02"}).json()
-    hosts = {h["id"]: h["name"] for h in client.get("/sim/hosts").json()}
+    hosts = {h["id"]: h["name"] for h in client.get("/sim/hosts").json()["items"]}
     assert hosts[moved["host_id"]] == "esxi-02"
     assert "vm-003" in client.get("/sim/hosts/esxi-02").json()["vms"]
 
@@ -95,8 +95,8 @@ def test_list_filters_and_pages(dcsim_client):
 def test_bad_create_requests(dcsim_client):
     client = dcsim_client
     assert client.post("/sim/vms", json={"name": "vm-001"}).status_code == 409
-    assert client.post("/sim/vms", json={"cpu": 2}).status_code == 400
-    assert client.post("/sim/vms", json={"name": "x", "guest_os": "windows"}).status_code == 400
+    assert client.post("/sim/vms", json={"cpu": 2}).status_code == 422
+    assert client.post("/sim/vms", json={"name": "x", "guest_os": "windows"}).status_code == 422
     assert client.post("/sim/vms", json={"name": "x", "load_profile": "frantic"}).status_code == 400
     assert client.get("/sim/vms").json()["total"] == 6
 

@@ -29,7 +29,7 @@ SEED_VMS = {
 def test_seed_topology_is_served(dcsim_client):
     client = dcsim_client
     vms = {vm["name"]: vm for vm in client.get("/sim/vms").json()["items"]}
-    hosts = {h["id"]: h for h in client.get("/sim/hosts").json()}
+    hosts = {h["id"]: h for h in client.get("/sim/hosts").json()["items"]}
     assert set(vms) == set(SEED_VMS)
     for name, (platform, host, cpu, memory, guest, node, port) in SEED_VMS.items():
         vm = vms[name]
@@ -43,14 +43,14 @@ def test_seed_topology_is_served(dcsim_client):
         assert vm["power_state"] == "on"
     assert {vm["flavor"] for name, vm in vms.items() if name.startswith("instance")} == {"m1.small"}
 
-    clusters = {c["name"]: c for c in client.get("/sim/clusters").json()}
-    datacenters = {d["id"]: d["name"] for d in client.get("/sim/datacenters").json()}
+    clusters = {c["name"]: c for c in client.get("/sim/clusters").json()["items"]}
+    datacenters = {d["id"]: d["name"] for d in client.get("/sim/datacenters").json()["items"]}
     assert datacenters[clusters["cluster-01"]["datacenter_id"]] == "dc-west"
     assert datacenters[clusters["nova"]["datacenter_id"]] == "RegionOne"
     esxi = {h["name"]: h for h in hosts.values() if h["name"].startswith("esxi")}
     assert {h["cluster_id"] for h in esxi.values()} == {clusters["cluster-01"]["id"]}
     assert client.get("/sim/hosts/esxi-01").json()["vms"] == ["vm-001", "vm-003"]
-    networks = {n["name"]: n for n in client.get("/sim/networks").json()}
+    networks = {n["name"]: n for n in client.get("/sim/networks").json()["items"]}
     assert networks["VM Network"]["vlan"] == 100 and networks["private-net"]["cidr"] == "10.0.0.0/24"
     assert vms["instance-001"]["nics"][0]["network_id"] == networks["private-net"]["id"]
 

@@ -2,59 +2,142 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
 import attrs
+import msgspec
 from litestar import Controller, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from dcsim.app import DcSim
-from dcsim.convert import from_json, to_json
-from dcsim.errors import InvalidInput
 from dcsim.sim.engine import VmRequest
-from dcsim.sim.model import Cluster, Datacenter, Datastore, Host, Network
-from dcsim.web.paging import page
+from dcsim.sim.faults import Fault
+from dcsim.sim.model import (
+    Cluster,
+    Datacenter,
+    Datastore,
+    GuestOs,
+    HealthStatus,
+    Host,
+    Network,
+    PowerState,
+    Snapshot,
+    Vm,
+)
+from dcsim.web.contracts import (
+    DiskGb,
+    Label,
+    LimitQuery,
+    MemoryMb,
+    Model,
+    Name,
+    OffsetQuery,
+    Page,
+    Port,
+    Tags,
+    Text,
+    ValidationFailed,
+    Vcpus,
+    page,
+    responses,
+)
+
+PowerAction = Literal["on", "off", "suspend", "reset"]
 
 
-@attrs.frozen
-class PowerRequest:
+class VmCreate(Model):
+    """Body of ``POST /sim/vms``."""
+
+    name: Name
+    cpu: Vcpus = 2
+    memory_mb: MemoryMb = 4096
+    guest_os: GuestOs = GuestOs.RHEL9
+    host: Name | None = None
+    cluster: Name | None = None
+    network: Name | None = None
+    disk_gb: DiskGb = 40
+    power_on: bool = True
+    load_profile: Name = "normal"
+    tags: Tags = msgspec.field(default_factory=dict)
+    node: Annotated[bool, msgspec.Meta(description="Back the VM with a reachable guest node")] = False
+    ssh_port: Port | None = None
+
+
+class PowerRequest(Model):
     """Body of ``POST /sim/vms/{vm}/power``."""
 
-    action: str
+    action: PowerAction
 
 
-@attrs.frozen
-class SnapshotRequest:
+class SnapshotRequest(Model):
     """Body of ``POST /sim/vms/{vm}/snapshots``."""
 
-    name: str
-    description: str = ""
+    name: Label
+    description: Text = ""
 
 
-@attrs.frozen
-class CloneRequest:
+class CloneRequest(Model):
     """Body of ``POST /sim/vms/{vm}/clone``."""
 
-    name: str
-    host: str | None = None
+    name: Name
+    host: Name | None = None
 
 
-@attrs.frozen
-class MigrateRequest:
+class MigrateRequest(Model):
     """Body of ``POST /sim/vms/{vm}/migrate``."""
 
-    host: str
+    host: Name
 
 
-@attrs.frozen
-class ReconfigureRequest:
-    """Body of ``PATCH /sim/vms/{vm}``."""
+class ReconfigureRequest(Model):
+    """Body of ``PATCH /sim/vms/{vm}``: at least one field."""
 
-    cpu: int | None = None
-    memory_mb: int | None = None
-    load_profile: str | None = None
+    cpu: Vcpus | None = None
+    memory_mb: MemoryMb | None = None
+    load_profile: Name | None = None
+
+
+class HostSummary(msgspec.Struct, kw_only=True):
+    """A hypervisor host, with how many VMs it runs."""
+
+    id: str
+    name: str
+    cluster_id: str
+    cpu_cores: int
+    memory_mb: int
+    power_state: PowerState
+    status: HealthStatus
+    blade_id: str | None
+    booted_at: datetime
+    vm_count: int
+
+
+class HostDetail(msgspec.Struct, kw_only=True):
+    """A hypervisor host and the names of its VMs."""
+
+    id: str
+    name: str
+    cluster_id: str
+    cpu_cores: int
+    memory_mb: int
+    power_state: PowerState
+    status: HealthStatus
+    blade_id: str | None
+    booted_at: datetime
+    vms: list[str]
+
+
+class MarkResult(msgspec.Struct):
+    """When the known-good mark was taken."""
+
+    marked_at: datetime
+
+
+def _host_fields(host: Host) -> dict[str, Any]:
+    return {field.name: getattr(host, field.name) for field in attrs.fields(Host)}
 
 
 class VmController(Controller):
@@ -63,92 +146,114 @@ class VmController(Controller):
     path = "/sim/vms"
     tags = ["sim"]
 
-    @get("/", summary="VMs, filtered and paginated")
+    @get("/", summary="VMs, filtered and paginated", responses=responses())
     async def list_vms(
         self,
         dcsim: NamedDependency[DcSim],
         platform: FromQuery[str | None] = None,
-        power_state: FromQuery[str | None] = None,
+        power_state: FromQuery[Literal["on", "off", "suspended"] | None] = None,
         host: FromQuery[str | None] = None,
         cluster: FromQuery[str | None] = None,
         guest_os: FromQuery[str | None] = None,
         tag: FromQuery[str | None] = None,
         q: FromQuery[str | None] = None,
-        limit: FromQuery[int] = 100,
-        offset: FromQuery[int] = 0,
-    ) -> dict[str, Any]:
+        limit: LimitQuery = 100,
+        offset: OffsetQuery = 0,
+    ) -> Page[Vm]:
         vms = dcsim.sim.list_vms(
             platform=platform, power_state=power_state, host=host, cluster=cluster, guest_os=guest_os, tag=tag, q=q
         )
         return page(vms, limit, offset)
 
-    @post("/", status_code=HTTP_201_CREATED, summary="Create a VM")
-    async def create_vm(self, dcsim: NamedDependency[DcSim], data: JSONBody[dict[str, Any]]) -> dict[str, Any]:
-        return to_json(await dcsim.sim.create_vm(from_json(data, VmRequest)))  # type: ignore[no-any-return]
+    @post("/", status_code=HTTP_201_CREATED, summary="Create a VM", responses=responses(404, 409, 503, body=True))
+    async def create_vm(self, dcsim: NamedDependency[DcSim], data: VmCreate) -> Vm:
+        return await dcsim.sim.create_vm(VmRequest(**msgspec.structs.asdict(data)))
 
-    @get("/{vm:str}", summary="One VM, by id or name")
-    async def get_vm(self, dcsim: NamedDependency[DcSim], vm: FromPath[str]) -> dict[str, Any]:
-        return to_json(dcsim.sim.vm(vm))  # type: ignore[no-any-return]
+    @get("/{vm:str}", summary="One VM, by id or name", responses=responses(404))
+    async def get_vm(self, dcsim: NamedDependency[DcSim], vm: FromPath[str]) -> Vm:
+        return dcsim.sim.vm(vm)
 
-    @delete("/{vm:str}", status_code=HTTP_200_OK, summary="Destroy a VM")
-    async def destroy_vm(self, dcsim: NamedDependency[DcSim], vm: FromPath[str]) -> dict[str, Any]:
-        return to_json(await dcsim.sim.destroy_vm(vm))  # type: ignore[no-any-return]
+    @delete("/{vm:str}", status_code=HTTP_200_OK, summary="Destroy a VM", responses=responses(404, 409, 503))
+    async def destroy_vm(self, dcsim: NamedDependency[DcSim], vm: FromPath[str]) -> Vm:
+        return await dcsim.sim.destroy_vm(vm)
 
-    @patch("/{vm:str}", summary="Reconfigure CPU and memory (powered off), or the load profile")
-    async def reconfigure(
-        self, dcsim: NamedDependency[DcSim], vm: FromPath[str], data: JSONBody[dict[str, Any]]
-    ) -> dict[str, Any]:
-        body = from_json(data, ReconfigureRequest)
-        if body.cpu is None and body.memory_mb is None and body.load_profile is None:
-            raise InvalidInput("give cpu, memory_mb or load_profile")
+    @patch(
+        "/{vm:str}",
+        summary="Reconfigure CPU and memory (powered off), or the load profile",
+        responses=responses(404, 409, 503, body=True),
+    )
+    async def reconfigure(self, dcsim: NamedDependency[DcSim], vm: FromPath[str], data: ReconfigureRequest) -> Vm:
+        if data.cpu is None and data.memory_mb is None and data.load_profile is None:
+            raise ValidationFailed(
+                "give cpu, memory_mb or load_profile",
+                errors=[{"field": "", "message": "give at least one of cpu, memory_mb, load_profile"}],
+            )
         result = dcsim.sim.vm(vm)
-        if body.cpu is not None or body.memory_mb is not None:
-            result = await dcsim.sim.reconfigure(vm, cpu=body.cpu, memory_mb=body.memory_mb)
-        if body.load_profile is not None:
-            result = await dcsim.sim.set_load_profile(vm, body.load_profile)
-        return to_json(result)  # type: ignore[no-any-return]
+        if data.cpu is not None or data.memory_mb is not None:
+            result = await dcsim.sim.reconfigure(vm, cpu=data.cpu, memory_mb=data.memory_mb)
+        if data.load_profile is not None:
+            result = await dcsim.sim.set_load_profile(vm, data.load_profile)
+        return result
 
-    @post("/{vm:str}/power", status_code=HTTP_200_OK, summary="Power on, off, suspend or reset")
-    async def power(
-        self, dcsim: NamedDependency[DcSim], vm: FromPath[str], data: JSONBody[dict[str, Any]]
-    ) -> dict[str, Any]:
-        return to_json(await dcsim.sim.power(vm, from_json(data, PowerRequest).action))  # type: ignore[no-any-return]
+    @post(
+        "/{vm:str}/power",
+        status_code=HTTP_200_OK,
+        summary="Power on, off, suspend or reset",
+        responses=responses(404, 409, 503, body=True),
+    )
+    async def power(self, dcsim: NamedDependency[DcSim], vm: FromPath[str], data: PowerRequest) -> Vm:
+        return await dcsim.sim.power(vm, data.action)
 
-    @get("/{vm:str}/snapshots", summary="A VM's snapshots")
-    async def list_snapshots(self, dcsim: NamedDependency[DcSim], vm: FromPath[str]) -> list[dict[str, Any]]:
-        return to_json(dcsim.sim.vm(vm).snapshots)  # type: ignore[no-any-return]
+    @get("/{vm:str}/snapshots", summary="A VM's snapshots", responses=responses(404))
+    async def list_snapshots(self, dcsim: NamedDependency[DcSim], vm: FromPath[str]) -> list[Snapshot]:
+        return dcsim.sim.vm(vm).snapshots
 
-    @post("/{vm:str}/snapshots", status_code=HTTP_201_CREATED, summary="Take a snapshot")
+    @post(
+        "/{vm:str}/snapshots",
+        status_code=HTTP_201_CREATED,
+        summary="Take a snapshot",
+        responses=responses(404, 409, 503, body=True),
+    )
     async def create_snapshot(
-        self, dcsim: NamedDependency[DcSim], vm: FromPath[str], data: JSONBody[dict[str, Any]]
-    ) -> dict[str, Any]:
-        body = from_json(data, SnapshotRequest)
-        return to_json(await dcsim.sim.create_snapshot(vm, body.name, body.description))  # type: ignore[no-any-return]
+        self, dcsim: NamedDependency[DcSim], vm: FromPath[str], data: SnapshotRequest
+    ) -> Snapshot:
+        return await dcsim.sim.create_snapshot(vm, data.name, data.description)
 
-    @post("/{vm:str}/snapshots/{snapshot:str}/revert", status_code=HTTP_200_OK, summary="Revert to a snapshot")
-    async def revert_snapshot(
-        self, dcsim: NamedDependency[DcSim], vm: FromPath[str], snapshot: FromPath[str]
-    ) -> dict[str, Any]:
-        return to_json(await dcsim.sim.revert_snapshot(vm, snapshot))  # type: ignore[no-any-return]
+    @post(
+        "/{vm:str}/snapshots/{snapshot:str}/revert",
+        status_code=HTTP_200_OK,
+        summary="Revert to a snapshot",
+        responses=responses(404, 409, 503),
+    )
+    async def revert_snapshot(self, dcsim: NamedDependency[DcSim], vm: FromPath[str], snapshot: FromPath[str]) -> Vm:
+        return await dcsim.sim.revert_snapshot(vm, snapshot)
 
-    @delete("/{vm:str}/snapshots/{snapshot:str}", status_code=HTTP_200_OK, summary="Delete a snapshot")
-    async def delete_snapshot(
-        self, dcsim: NamedDependency[DcSim], vm: FromPath[str], snapshot: FromPath[str]
-    ) -> dict[str, Any]:
-        return to_json(await dcsim.sim.delete_snapshot(vm, snapshot))  # type: ignore[no-any-return]
+    @delete(
+        "/{vm:str}/snapshots/{snapshot:str}",
+        status_code=HTTP_200_OK,
+        summary="Delete a snapshot",
+        responses=responses(404, 409, 503),
+    )
+    async def delete_snapshot(self, dcsim: NamedDependency[DcSim], vm: FromPath[str], snapshot: FromPath[str]) -> Vm:
+        return await dcsim.sim.delete_snapshot(vm, snapshot)
 
-    @post("/{vm:str}/clone", status_code=HTTP_201_CREATED, summary="Clone into a new powered-off VM")
-    async def clone(
-        self, dcsim: NamedDependency[DcSim], vm: FromPath[str], data: JSONBody[dict[str, Any]]
-    ) -> dict[str, Any]:
-        body = from_json(data, CloneRequest)
-        return to_json(await dcsim.sim.clone(vm, body.name, body.host))  # type: ignore[no-any-return]
+    @post(
+        "/{vm:str}/clone",
+        status_code=HTTP_201_CREATED,
+        summary="Clone into a new powered-off VM",
+        responses=responses(404, 409, 503, body=True),
+    )
+    async def clone(self, dcsim: NamedDependency[DcSim], vm: FromPath[str], data: CloneRequest) -> Vm:
+        return await dcsim.sim.clone(vm, data.name, data.host)
 
-    @post("/{vm:str}/migrate", status_code=HTTP_200_OK, summary="Move to another host (vMotion-like)")
-    async def migrate(
-        self, dcsim: NamedDependency[DcSim], vm: FromPath[str], data: JSONBody[dict[str, Any]]
-    ) -> dict[str, Any]:
-        return to_json(await dcsim.sim.migrate(vm, from_json(data, MigrateRequest).host))  # type: ignore[no-any-return]
+    @post(
+        "/{vm:str}/migrate",
+        status_code=HTTP_200_OK,
+        summary="Move to another host (vMotion-like)",
+        responses=responses(404, 409, 503, body=True),
+    )
+    async def migrate(self, dcsim: NamedDependency[DcSim], vm: FromPath[str], data: MigrateRequest) -> Vm:
+        return await dcsim.sim.migrate(vm, data.host)
 
 
 class InventoryController(Controller):
@@ -157,42 +262,59 @@ class InventoryController(Controller):
     path = "/sim"
     tags = ["sim"]
 
-    @get("/datacenters", summary="Datacenters and regions")
-    async def datacenters(self, dcsim: NamedDependency[DcSim]) -> list[dict[str, Any]]:
-        return to_json(dcsim.sim.world.all(Datacenter))  # type: ignore[no-any-return]
+    @get("/datacenters", summary="Datacenters and regions", responses=responses())
+    async def datacenters(
+        self, dcsim: NamedDependency[DcSim], limit: LimitQuery = 100, offset: OffsetQuery = 0
+    ) -> Page[Datacenter]:
+        return page(dcsim.sim.world.all(Datacenter), limit, offset)
 
-    @get("/clusters", summary="Clusters and availability zones")
-    async def clusters(self, dcsim: NamedDependency[DcSim]) -> list[dict[str, Any]]:
-        return to_json(dcsim.sim.world.all(Cluster))  # type: ignore[no-any-return]
+    @get("/clusters", summary="Clusters and availability zones", responses=responses())
+    async def clusters(
+        self, dcsim: NamedDependency[DcSim], limit: LimitQuery = 100, offset: OffsetQuery = 0
+    ) -> Page[Cluster]:
+        return page(dcsim.sim.world.all(Cluster), limit, offset)
 
-    @get("/hosts", summary="Hypervisor hosts, with how many VMs each runs")
-    async def hosts(self, dcsim: NamedDependency[DcSim]) -> list[dict[str, Any]]:
+    @get("/hosts", summary="Hypervisor hosts, with how many VMs each runs", responses=responses())
+    async def hosts(
+        self, dcsim: NamedDependency[DcSim], limit: LimitQuery = 100, offset: OffsetQuery = 0
+    ) -> Page[HostSummary]:
         world = dcsim.sim.world
-        return [{**to_json(h), "vm_count": len(world.vms_on(h))} for h in world.all(Host)]
+        found = page(world.all(Host), limit, offset)
+        items = [HostSummary(**_host_fields(h), vm_count=len(world.vms_on(h))) for h in found.items]
+        return Page(items=items, total=found.total, limit=limit, offset=offset)
 
-    @get("/hosts/{host:str}", summary="One host and its VMs")
-    async def host(self, dcsim: NamedDependency[DcSim], host: FromPath[str]) -> dict[str, Any]:
+    @get("/hosts/{host:str}", summary="One host and its VMs", responses=responses(404))
+    async def host(self, dcsim: NamedDependency[DcSim], host: FromPath[str]) -> HostDetail:
         world = dcsim.sim.world
         found = world.get(Host, host)
-        return {**to_json(found), "vms": [vm.name for vm in world.vms_on(found)]}
+        return HostDetail(**_host_fields(found), vms=[vm.name for vm in world.vms_on(found)])
 
-    @get("/datastores", summary="Datastores")
-    async def datastores(self, dcsim: NamedDependency[DcSim]) -> list[dict[str, Any]]:
-        return to_json(dcsim.sim.world.all(Datastore))  # type: ignore[no-any-return]
+    @get("/datastores", summary="Datastores", responses=responses())
+    async def datastores(
+        self, dcsim: NamedDependency[DcSim], limit: LimitQuery = 100, offset: OffsetQuery = 0
+    ) -> Page[Datastore]:
+        return page(dcsim.sim.world.all(Datastore), limit, offset)
 
-    @get("/networks", summary="Networks")
-    async def networks(self, dcsim: NamedDependency[DcSim]) -> list[dict[str, Any]]:
-        return to_json(dcsim.sim.world.all(Network))  # type: ignore[no-any-return]
+    @get("/networks", summary="Networks", responses=responses())
+    async def networks(
+        self, dcsim: NamedDependency[DcSim], limit: LimitQuery = 100, offset: OffsetQuery = 0
+    ) -> Page[Network]:
+        return page(dcsim.sim.world.all(Network), limit, offset)
 
-    @get("/state", summary="The whole simulated world and its active faults")
+    @get("/state", summary="The whole simulated world and its active faults", responses=responses())
     async def state(self, dcsim: NamedDependency[DcSim]) -> dict[str, Any]:
         return dcsim.sim.state()
 
-    @post("/state/mark", status_code=HTTP_200_OK, summary="Remember now as the known-good state")
-    async def mark(self, dcsim: NamedDependency[DcSim]) -> dict[str, str]:
-        return {"marked_at": (await dcsim.sim.mark_known_good()).isoformat()}
+    @post(
+        "/state/mark",
+        status_code=HTTP_200_OK,
+        summary="Remember now as the known-good state",
+        responses=responses(503),
+    )
+    async def mark(self, dcsim: NamedDependency[DcSim]) -> MarkResult:
+        return MarkResult(marked_at=await dcsim.sim.mark_known_good())
 
-    @get("/state/diff", summary="What changed since the known-good mark, field by field")
+    @get("/state/diff", summary="What changed since the known-good mark, field by field", responses=responses(409))
     async def diff(self, dcsim: NamedDependency[DcSim]) -> dict[str, Any]:
         return await dcsim.sim.diff()
 
@@ -203,24 +325,39 @@ class FaultController(Controller):
     path = "/sim/inject"
     tags = ["sim"]
 
-    @get("/", summary="Active faults (all=true: every fault ever injected)")
-    async def list_faults(self, dcsim: NamedDependency[DcSim], all: FromQuery[bool] = False) -> list[dict[str, Any]]:
+    @get("/", summary="Active faults (all=true: every fault ever injected)", responses=responses())
+    async def list_faults(
+        self,
+        dcsim: NamedDependency[DcSim],
+        all: FromQuery[bool] = False,
+        limit: LimitQuery = 100,
+        offset: OffsetQuery = 0,
+    ) -> Page[Fault]:
         faults = sorted(dcsim.sim.faults.values(), key=lambda f: f.injected_at) if all else dcsim.sim.active_faults()
-        return to_json(faults)  # type: ignore[no-any-return]
+        return page(faults, limit, offset)
 
-    @get("/kinds", summary="The fault kinds that can be injected, with their parameters")
+    @get("/kinds", summary="The fault kinds that can be injected, with their parameters", responses=responses())
     async def kinds(self, dcsim: NamedDependency[DcSim]) -> list[dict[str, Any]]:
         return [kind.describe() for kind in dcsim.sim.fault_kinds]
 
-    @post("/{kind:str}", status_code=HTTP_201_CREATED, summary="Inject a fault of a kind")
-    async def inject(
-        self, dcsim: NamedDependency[DcSim], kind: FromPath[str], data: JSONBody[dict[str, Any]]
-    ) -> dict[str, Any]:
-        return to_json(await dcsim.sim.inject(kind, data))  # type: ignore[no-any-return]
+    @post(
+        "/{kind:str}",
+        status_code=HTTP_201_CREATED,
+        summary="Inject a fault of a kind (its parameters: GET /sim/inject/kinds)",
+        responses=responses(404, 409, 503, body=True),
+    )
+    async def inject(self, dcsim: NamedDependency[DcSim], kind: FromPath[str], data: dict[str, Any]) -> Fault:
+        return await dcsim.sim.inject(kind, data)
 
-    @delete("/{fault_id:str}", status_code=HTTP_200_OK, summary="Clear a fault", opt={"role": "operator"})
-    async def clear(self, dcsim: NamedDependency[DcSim], fault_id: FromPath[str]) -> dict[str, Any]:
-        return to_json(await dcsim.sim.clear_fault(fault_id))  # type: ignore[no-any-return]
+    @delete(
+        "/{fault_id:str}",
+        status_code=HTTP_200_OK,
+        summary="Clear a fault",
+        opt={"role": "operator"},
+        responses=responses(404, 409, 503),
+    )
+    async def clear(self, dcsim: NamedDependency[DcSim], fault_id: FromPath[str]) -> Fault:
+        return await dcsim.sim.clear_fault(fault_id)
 
 
 HANDLERS = (VmController, InventoryController, FaultController)

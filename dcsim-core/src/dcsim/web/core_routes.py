@@ -6,23 +6,48 @@ from __future__ import annotations
 
 import asyncio
 import fnmatch
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
 import attrs
+import msgspec
 from litestar import Controller, Request, Response, delete, get, post, websocket
 from litestar.connection import WebSocket
 from litestar.di import NamedDependency
 from litestar.exceptions import WebSocketDisconnect
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import FromPath
 from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from dcsim.app import DcSim
-from dcsim.convert import from_json, to_json
+from dcsim.convert import to_json
 from dcsim.drivers import list_drivers
-from dcsim.model import Role, Token
+from dcsim.model import Check, DriverInfo, Event, PluginInfo, Role, Token
 from dcsim.plugins import PluginHost
+from dcsim.registry import EventType
 from dcsim.settings import Settings
+from dcsim.web.contracts import MAX_PAGE, Label, LimitQuery, Model, Name, OffsetQuery, Page, page, responses
+
+
+class Liveness(msgspec.Struct):
+    """``GET /healthz``: the process answers."""
+
+    status: Literal["ok"]
+
+
+class Readiness(msgspec.Struct):
+    """``GET /readyz``: every check, and ``ready`` only if all are ok."""
+
+    status: Literal["ready", "not_ready"]
+    checks: list[Check]
+
+
+class PluginsReport(msgspec.Struct):
+    """``GET /plugins``: every plugin with its status, and every driver."""
+
+    plugins: list[PluginInfo]
+    drivers: list[DriverInfo]
 
 
 class HealthController(Controller):
@@ -31,15 +56,22 @@ class HealthController(Controller):
     tags = ["health"]
     opt = {"public": True}
 
-    @get("/healthz", summary="Liveness: the process answers")
-    async def healthz(self) -> dict[str, str]:
-        return {"status": "ok"}
+    @get("/healthz", summary="Liveness: the process answers", responses=responses(guarded=False))
+    async def healthz(self) -> Liveness:
+        return Liveness(status="ok")
 
-    @get("/readyz", summary="Readiness: store, bus and every plugin's dependencies")
-    async def readyz(self, dcsim: NamedDependency[DcSim]) -> Response[dict[str, Any]]:
+    @get(
+        "/readyz",
+        summary="Readiness: store, bus and every plugin's dependencies",
+        responses={
+            **responses(guarded=False),
+            503: ResponseSpec(Readiness, description="Not ready: the failing checks say why"),
+        },
+    )
+    async def readyz(self, dcsim: NamedDependency[DcSim]) -> Response[Readiness]:
         checks = await dcsim.readiness()
         ready = all(check.ok for check in checks)
-        body = {"status": "ready" if ready else "not_ready", "checks": to_json(checks)}
+        body = Readiness(status="ready" if ready else "not_ready", checks=list(checks))
         return Response(body, status_code=200 if ready else 503)
 
 
@@ -48,22 +80,35 @@ class PluginsController(Controller):
 
     tags = ["plugins"]
 
-    @get("/plugins", summary="Plugins and drivers, with versions and load errors")
-    async def plugins(self, dcsim: NamedDependency[DcSim]) -> dict[str, Any]:
-        return plugins_report(dcsim.plugins, dcsim.settings)
+    @get("/plugins", summary="Plugins and drivers, with versions and load errors", responses=responses())
+    async def plugins(self, dcsim: NamedDependency[DcSim]) -> PluginsReport:
+        return PluginsReport(plugins=list(dcsim.plugins.infos), drivers=list_drivers(dcsim.settings))
 
-    @get("/events/types", summary="Every declared event type with its schema")
-    async def event_types(self, dcsim: NamedDependency[DcSim]) -> list[dict[str, Any]]:
-        return [to_json(declared) for declared in dcsim.event_types.values()]
+    @get("/events/types", summary="Every declared event type with its schema (a catalogue)", responses=responses())
+    async def event_types(self, dcsim: NamedDependency[DcSim]) -> list[EventType]:
+        return list(dcsim.event_types.values())
 
 
-@attrs.frozen
-class PublishRequest:
+EventTypeName = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=120,
+        pattern=r"^[a-z0-9][a-z0-9_.-]*$",
+        description="A declared event type (GET /events/types)",
+        examples=["incident.created"],
+    ),
+]
+
+
+class PublishRequest(Model):
     """Body of ``POST /events``."""
 
-    type: str
-    data: dict[str, Any] = attrs.field(factory=dict)
-    subject: str | None = None
+    type: EventTypeName
+    data: Annotated[dict[str, Any], msgspec.Meta(max_length=256, description="The event's data")] = msgspec.field(
+        default_factory=dict
+    )
+    subject: Label | None = None
 
 
 class EventsController(Controller):
@@ -72,28 +117,41 @@ class EventsController(Controller):
     path = "/events"
     tags = ["events"]
 
-    @get("/", summary="The newest events still retained on the bus, oldest first")
-    async def recent_events(self, dcsim: NamedDependency[DcSim], count: FromQuery[int] = 100) -> list[dict[str, Any]]:
-        count = max(1, min(count, 1000))
-        return [to_json(event) for _, event in await dcsim.bus.recent(count)]
+    @get("/", summary="The newest events still retained on the bus (at most 1000), oldest first", responses=responses())
+    async def recent_events(
+        self, dcsim: NamedDependency[DcSim], limit: LimitQuery = 100, offset: OffsetQuery = 0
+    ) -> Page[Event]:
+        return page([event for _, event in await dcsim.bus.recent(MAX_PAGE)], limit, offset)
 
-    @post("/", status_code=HTTP_202_ACCEPTED, summary="Publish an event of a declared type")
+    @post(
+        "/",
+        status_code=HTTP_202_ACCEPTED,
+        summary="Publish an event of a declared type",
+        responses=responses(503, body=True),
+    )
     async def publish(
-        self, dcsim: NamedDependency[DcSim], request: Request[Any, Any, Any], data: JSONBody[dict[str, Any]]
-    ) -> dict[str, Any]:
-        body = from_json(data, PublishRequest)
+        self, dcsim: NamedDependency[DcSim], request: Request[Any, Any, Any], data: PublishRequest
+    ) -> Event:
         token: Token = request.scope["state"]["token"]
-        event = await dcsim.publish(body.type, body.data, source=f"/api/tokens/{token.id}", subject=body.subject)
-        published: dict[str, Any] = to_json(event)
-        return published
+        return await dcsim.publish(data.type, data.data, source=f"/api/tokens/{token.id}", subject=data.subject)
 
 
-@attrs.frozen
-class TokenRequest:
+class TokenRequest(Model):
     """Body of ``POST /tokens``."""
 
     role: Role
+    name: Name
+
+
+class TokenCreated(msgspec.Struct, kw_only=True):
+    """A new token: its ``secret`` is in this answer only."""
+
+    id: str
     name: str
+    role: Role
+    created_at: datetime
+    revoked: bool
+    secret: Annotated[str, msgspec.Meta(description="The bearer secret; shown once")]
 
 
 class TokensController(Controller):
@@ -103,17 +161,23 @@ class TokensController(Controller):
     tags = ["auth"]
     opt = {"role": "admin"}
 
-    @get("/", summary="Every token (never its secret)")
-    async def list_tokens(self, dcsim: NamedDependency[DcSim]) -> list[dict[str, Any]]:
-        return to_json(await asyncio.to_thread(dcsim.store.list_tokens))  # type: ignore[no-any-return]
+    @get("/", summary="Every token (never its secret)", responses=responses())
+    async def list_tokens(
+        self, dcsim: NamedDependency[DcSim], limit: LimitQuery = 100, offset: OffsetQuery = 0
+    ) -> Page[Token]:
+        return page(await asyncio.to_thread(dcsim.store.list_tokens), limit, offset)
 
-    @post("/", status_code=HTTP_201_CREATED, summary="Create a token; its secret is in this answer only")
-    async def create_token(self, dcsim: NamedDependency[DcSim], data: JSONBody[dict[str, Any]]) -> dict[str, Any]:
-        body = from_json(data, TokenRequest)
-        token, secret = await asyncio.to_thread(dcsim.store.create_token, body.name, body.role)
-        return {**to_json(token), "secret": secret}
+    @post(
+        "/",
+        status_code=HTTP_201_CREATED,
+        summary="Create a token; its secret is in this answer only",
+        responses=responses(503, body=True),
+    )
+    async def create_token(self, dcsim: NamedDependency[DcSim], data: TokenRequest) -> TokenCreated:
+        token, secret = await asyncio.to_thread(dcsim.store.create_token, data.name, data.role)
+        return TokenCreated(**attrs.asdict(token, recurse=False), secret=secret)
 
-    @delete("/{token_id:str}", summary="Revoke a token")
+    @delete("/{token_id:str}", summary="Revoke a token", responses=responses(404, 503))
     async def revoke_token(self, dcsim: NamedDependency[DcSim], token_id: FromPath[str]) -> None:
         await asyncio.to_thread(dcsim.store.revoke_token, token_id)
 

@@ -1,6 +1,8 @@
 """Pages of list endpoints: ``?limit=&offset=`` in, ``{total, limit, offset, items}`` out.
 
-Every list of dc-sim's own APIs pages the same way; plugins' lists should too.
+Every list of dc-sim's own APIs pages the same way; plugins' lists should too. Typed
+routes use :class:`dcsim.web.contracts.Page` and :func:`dcsim.web.contracts.page`; this
+untyped ``page`` serves the routes not yet converted.
 """
 
 from __future__ import annotations
@@ -10,9 +12,7 @@ from typing import Any
 
 from dcsim.convert import to_json
 from dcsim.errors import InvalidInput
-
-#: The largest page a client may ask for.
-MAX_PAGE = 1000
+from dcsim.web.contracts import MAX_PAGE
 
 
 def check_page(limit: int, offset: int) -> None:

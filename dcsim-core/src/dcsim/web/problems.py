@@ -48,8 +48,19 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
         "code": code,
     }
     if isinstance(exc, ValidationException) and exc.extra:
-        problem["errors"] = exc.extra
+        problem["errors"] = _field_errors(exc.extra)
     return problem_response(_with_request(problem, request), dict(exc.headers or {}) or None)
+
+
+def _field_errors(extra: Any) -> list[dict[str, str]]:
+    """Litestar's ``[{key, message, source}]`` as the convention's ``[{field, message}]``."""
+    items = extra if isinstance(extra, list) else [extra]
+    return [
+        {"field": str(item.get("key", "")), "message": str(item.get("message", item))}
+        if isinstance(item, dict)
+        else {"field": "", "message": str(item)}
+        for item in items
+    ]
 
 
 def unexpected_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

@@ -157,7 +157,7 @@ def test_dcsim_sim_register_fault_kinds(dcsim_client: DcsimClient) -> None:
     fault = response.json()
     assert fault["kind"] == "pdu-outlet-off"
     assert [(t["kind"], t["name"]) for t in fault["targets"]] == [("pdu", "pdu-01"), ("blade", "c01s02")]
-    assert [f["id"] for f in client.get("/sim/inject").json()] == [fault["id"]]
+    assert [f["id"] for f in client.get("/sim/inject").json()["items"]] == [fault["id"]]
     server = next(b for b in client.get("/sim/state").json()["objects"]["blade"] if b["name"] == "c01s02")
     assert (server["status"], server["power_state"]) == ("failed", "off")
 

@@ -1,0 +1,1 @@
+"""The HTTP contract convention (specs/010-api-conventions.md)."""

@@ -1,0 +1,163 @@
+"""Acceptance 2 of issue #11 for /sim, /events and /tokens: every bad input is a 4xx
+problem document naming the field, and no value is coerced."""
+
+from __future__ import annotations
+
+import pytest
+
+from dcsim.web.contracts import MAX_JSON_DEPTH
+
+PROBLEM = "application/problem+json"
+
+
+def _problem(response, status):
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(PROBLEM)
+    problem = response.json()
+    assert problem["status"] == status
+    return problem
+
+
+def _fields(problem):
+    return {error["field"] for error in problem["errors"]}
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": "web-9", "power_on": "false"}, "power_on"),
+        ({"name": "web-9", "cpu": 2.9}, "cpu"),
+        ({"name": 5}, "name"),
+        ({"name": "web-9", "cpu": 10**18}, "cpu"),
+        ({"name": "web-9", "cpu": 0}, "cpu"),
+        ({"name": "web-9", "memory_mb": 25 * 1024 * 1024}, "memory_mb"),
+        ({"name": "web-9", "disk_gb": 0}, "disk_gb"),
+        ({"name": ""}, "name"),
+        ({"name": "x" * 81}, "name"),
+        ({"name": "web 9"}, "name"),
+        ({"name": "web-9", "guest_os": "windows"}, "guest_os"),
+        ({"name": "web-9", "cpus": 4}, "cpus"),
+        ({"name": "web-9", "tags": {"env": 1}}, "tags"),
+        ({}, "name"),
+    ],
+)
+def test_create_vm_refuses_bad_and_coercible_input(dcsim_client, body, field):
+    before = dcsim_client.get("/sim/vms?limit=1").json()["total"]
+    problem = _problem(dcsim_client.post("/sim/vms", json=body), 422)
+    assert problem["code"] == "validation_failed"
+    assert any(f == field or f.startswith((field + ".", field + "[")) for f in _fields(problem)), problem
+    assert dcsim_client.get("/sim/vms?limit=1").json()["total"] == before
+
+
+def test_every_invalid_field_is_listed(dcsim_client):
+    body = {"name": 5, "cpu": 2.9, "power_on": "false", "colour": "red"}
+    problem = _problem(dcsim_client.post("/sim/vms", json=body), 422)
+    assert _fields(problem) == {"name", "cpu", "power_on", "colour"}
+    assert all(error["message"] for error in problem["errors"])
+
+
+def test_valid_create_still_works(dcsim_client):
+    created = dcsim_client.post("/sim/vms", json={"name": "web-9", "cpu": 768, "memory_mb": 128, "power_on": False})
+    assert created.status_code == 201, created.text
+    assert created.json()["power_state"] == "off" and created.json()["cpu"] == 768
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"cpu": 4, "colour": "red"}, "colour"),
+        ({"cpu": "4"}, "cpu"),
+        ({"memory_mb": 10**18}, "memory_mb"),
+        ({"load_profile": ""}, "load_profile"),
+    ],
+)
+def test_patch_refuses_unknown_and_wrong_fields(dcsim_client, body, field):
+    dcsim_client.post("/sim/vms/vm-001/power", json={"action": "off"})
+    before = dcsim_client.get("/sim/vms/vm-001").json()
+    problem = _problem(dcsim_client.patch("/sim/vms/vm-001", json=body), 422)
+    assert field in _fields(problem)
+    assert dcsim_client.get("/sim/vms/vm-001").json()["cpu"] == before["cpu"]
+
+
+def test_empty_patch_is_refused(dcsim_client):
+    problem = _problem(dcsim_client.patch("/sim/vms/vm-001", json={}), 422)
+    assert problem["errors"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/sim/vms/vm-001/snapshots", {"name": ""}, "name"),
+        ("/sim/vms/vm-001/snapshots", {"name": "ok", "when": "now"}, "when"),
+        ("/sim/vms/vm-001/snapshots", {"name": "ok", "description": 7}, "description"),
+        ("/sim/vms/vm-001/clone", {"name": ""}, "name"),
+        ("/sim/vms/vm-001/migrate", {"host": 3}, "host"),
+        ("/sim/vms/vm-001/power", {"action": "explode"}, "action"),
+        ("/sim/vms/vm-001/power", {"action": True}, "action"),
+        ("/events", {"type": 5}, "type"),
+        ("/events", {"type": "hello.said", "data": "notadict"}, "data"),
+        ("/events", {"type": "hello.said", "extra": 1}, "extra"),
+        ("/tokens", {"role": "emperor", "name": "x"}, "role"),
+        ("/tokens", {"role": "viewer", "name": ""}, "name"),
+        ("/tokens", {"role": "viewer"}, "name"),
+    ],
+)
+def test_other_bodies_refuse_bad_input(dcsim_client, path, body, field):
+    problem = _problem(dcsim_client.post(path, json=body), 422)
+    assert field in _fields(problem), problem
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "application/xml", None])
+def test_a_wrong_content_type_is_415(dcsim_client, content_type):
+    headers = {"Content-Type": content_type} if content_type else {}
+    response = dcsim_client.post("/sim/vms", content=b'{"name": "web-9"}', headers=headers)
+    problem = _problem(response, 415)
+    assert problem["code"] == "unsupported_media_type"
+    assert _fields(problem) == {"Content-Type"}
+
+
+def test_a_json_suffix_type_is_json(dcsim_client):
+    response = dcsim_client.post(
+        "/sim/vms", content=b'{"name": "web-9"}', headers={"Content-Type": "application/vnd.api+json; charset=utf-8"}
+    )
+    assert response.status_code == 201
+
+
+@pytest.mark.parametrize("path", ["/sim/vms", "/sim/inject/host-failure", "/events", "/tokens"])
+def test_json_nested_1000_deep_is_400_with_one_log_line(dcsim_client, capsys, path):
+    deep = b'{"name": ' + b"[" * 1000 + b"]" * 1000 + b"}"
+    problem = _problem(dcsim_client.post(path, content=deep, headers={"Content-Type": "application/json"}), 400)
+    assert problem["code"] == "invalid_input"
+    assert str(MAX_JSON_DEPTH) in problem["detail"]
+    logged = [line for line in capsys.readouterr().out.splitlines() if "http.body_too_deep" in line]
+    assert len(logged) == 1 and len(logged[0]) < 300
+    assert "Traceback" not in capsys.readouterr().out
+
+
+def test_nesting_at_the_limit_is_fine_and_strings_do_not_count(dcsim_client):
+    inside = "[" * 200
+    ok = dcsim_client.post("/sim/vms", json={"name": "web-9", "tags": {"note": inside}})
+    assert ok.status_code == 201, ok.text
+    deep_enough = {"a": 1}
+    for _ in range(MAX_JSON_DEPTH - 1):
+        deep_enough = {"a": deep_enough}
+    response = dcsim_client.post("/sim/inject/host-failure", json=deep_enough)
+    # Within the limit the body reaches the fault kind, which refuses it on its own terms.
+    assert response.status_code == 400 and "nests" not in response.json()["detail"]
+
+
+def test_malformed_json_is_400(dcsim_client):
+    response = dcsim_client.post("/sim/vms", content=b'{"name": ', headers={"Content-Type": "application/json"})
+    assert _problem(response, 400)["code"] == "invalid_input"
+
+
+@pytest.mark.parametrize("query", ["limit=-1", "limit=0", "limit=1001", "offset=-1", "limit=abc", "limit=2.5"])
+def test_page_bounds_are_refused(dcsim_client, query):
+    for path in ("/sim/vms", "/sim/hosts", "/events", "/tokens", "/sim/inject"):
+        problem = _problem(dcsim_client.get(f"{path}?{query}"), 400)
+        assert _fields(problem) & {"limit", "offset"}, problem
+
+
+def test_auth_is_checked_before_the_body(make_client):
+    client = make_client(role=None)
+    assert client.post("/sim/vms", content=b"not json", headers={"Content-Type": "text/plain"}).status_code == 401
