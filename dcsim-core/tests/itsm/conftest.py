@@ -35,7 +35,11 @@ class FakeClock:
 def shared_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DcsimClient]:
     """One started app for the ITSM tests that need only fresh records, not a fresh
     instance (the workflow tables alone have over a hundred cases)."""
-    settings = load_settings(environ={}, data_dir=tmp_path_factory.mktemp("itsm") / "dcsim", create_admin_token=False)
+    # One token makes every request of the session: well beyond the default rate limit.
+    environ = {"DCSIM_RATE_LIMIT": "1000000/minute"}
+    settings = load_settings(
+        environ=environ, data_dir=tmp_path_factory.mktemp("itsm") / "dcsim", create_admin_token=False
+    )
     sim = DcSim(settings, load_plugins(settings, ()))
     client = DcsimClient(create_app(sim), raise_server_exceptions=False)
     client.sim = sim

@@ -39,7 +39,8 @@ def test_priority_given_overrides_and_changes_retarget_the_sla(shared_client):
     kept = client.patch(f"/itsm/incidents/{forced['number']}", json={"urgency": 2}).json()
     assert kept["priority"] == "P2"
     for bad in ({"impact": 4}, {"priority": "P5"}, {"title": ""}):
-        assert client.post("/itsm/incidents", json={"title": "x", **bad}).status_code == 400
+        refused = client.post("/itsm/incidents", json={"title": "x", **bad})
+        assert refused.status_code == 422 and [e["field"] for e in refused.json()["errors"]] == list(bad)
 
 
 def test_affected_cis_attach_the_cmdb_impact_analysis(shared_client):

@@ -105,9 +105,12 @@ def test_unknown_action_is_404_naming_the_actions(shared_client):
 def test_actions_refuse_missing_reasons_and_notes(shared_client):
     client = shared_client
     number = _create(client, "incidents")["number"]
-    assert client.post(f"/itsm/incidents/{number}/hold").status_code == 400
-    assert client.post(f"/itsm/incidents/{number}/hold", json={"reason": "  "}).status_code == 400
-    assert client.post(f"/itsm/incidents/{number}/resolve", json={"root_cause": "x"}).status_code == 400
+    # A well-formed body that does not match the action's body is a 422 naming the field.
+    missing = client.post(f"/itsm/incidents/{number}/hold")
+    assert missing.status_code == 422 and missing.json()["errors"][0]["field"] == "reason"
+    assert client.post(f"/itsm/incidents/{number}/hold", json={"reason": "  "}).status_code == 422
+    assert client.post(f"/itsm/incidents/{number}/hold", json={"reason": 5}).status_code == 422
+    assert client.post(f"/itsm/incidents/{number}/resolve", json={"root_cause": "x"}).status_code == 422
     assert client.post(f"/itsm/incidents/{number}/start", json={"asignee": "typo"}).json()["unknown"] == ["asignee"]
     held = client.post(f"/itsm/incidents/{number}/hold", json={"reason": "awaiting caller"}).json()
     assert held["on_hold_reason"] == "awaiting caller" and held["history"][-1]["comment"] == "awaiting caller"
@@ -116,15 +119,15 @@ def test_actions_refuse_missing_reasons_and_notes(shared_client):
     assert resolved["resolved_at"]
 
     problem = _create(client, "problems")["number"]
-    assert client.post(f"/itsm/problems/{problem}/known_error", json={}).status_code == 400
-    assert client.post(f"/itsm/problems/{problem}/resolve", json={"resolution_notes": "x"}).status_code == 400
+    assert client.post(f"/itsm/problems/{problem}/known_error", json={}).status_code == 422
+    assert client.post(f"/itsm/problems/{problem}/resolve", json={"resolution_notes": "x"}).status_code == 422
 
 
 def test_state_changes_only_through_actions_and_final_records_are_frozen(shared_client):
     client = shared_client
     number = _create(client, "incidents")["number"]
     refused = client.patch(f"/itsm/incidents/{number}", json={"state": "closed"})
-    assert refused.status_code == 400 and "start" in refused.json()["actions"]
+    assert refused.status_code == 422 and refused.json()["errors"] == [{"field": "state", "message": "unknown field"}]
     client.post(f"/itsm/incidents/{number}/cancel", json={"reason": "raised in error"})
     frozen = client.patch(f"/itsm/incidents/{number}", json={"title": "new title"})
     assert frozen.status_code == 409 and frozen.json()["state"] == "cancelled"

@@ -15,13 +15,15 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, cast
 
 import attrs
+import msgspec
 
 from dcsim.convert import from_json, to_json
-from dcsim.errors import Conflict, InvalidInput
+from dcsim.errors import Conflict
 from dcsim.etag import check_if_match
 from dcsim.itsm.events import SOURCE
 from dcsim.itsm.model import HistoryEntry, ImpactAnalysis, Note, Record
 from dcsim.itsm.workflow import is_final, next_state
+from dcsim.web.contracts import ValidationFailed
 
 if TYPE_CHECKING:
     from dcsim.itsm.records import RecordBook
@@ -36,15 +38,28 @@ _UNTRACKED = frozenset({"history", "notes", "updated_at", "sla", "impact_analysi
 
 
 def parse(data: Any, cls: type[T]) -> T:
-    """Structure a JSON body into ``cls``, refusing members ``cls`` does not have."""
+    """Structure a JSON body into ``cls`` strictly (SPEC-010): members ``cls`` does not
+    have, wrong types (no coercion: ``"notalist"`` is not a list) and failed checks are
+    a 422 listing the fields."""
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise InvalidInput("the body must be a JSON object")
+        raise ValidationFailed("the body must be a JSON object", errors=[{"field": "", "message": "not an object"}])
     known = sorted(attrs.fields_dict(cls))  # type: ignore[arg-type]
     unknown = sorted(set(data) - set(known))
-    if unknown:
-        raise InvalidInput(f"unknown fields {unknown}; known: {', '.join(known) or 'none'}", unknown=unknown)
+    errors = [{"field": name, "message": "unknown field"} for name in unknown]
+    try:
+        msgspec.convert(data, cls, strict=True)
+    except msgspec.ValidationError as exc:
+        message, _, where = str(exc).partition(" - at `$")
+        path = where.rstrip("`").lstrip(".")
+        if message.startswith("Object missing required field `"):
+            path = ".".join(filter(None, (path, message.split("`")[1])))
+        errors.append({"field": path, "message": message})
+    if errors:
+        summary = "; ".join(f"{e['field'] or 'body'}: {e['message']}" for e in errors)
+        detail = f"invalid {cls.__name__}: {summary}; known fields: {', '.join(known) or 'none'}"
+        raise ValidationFailed(detail, errors=errors, unknown=unknown)
     return from_json(data, cls)
 
 
