@@ -99,8 +99,10 @@ class Settings:
     rate_limit: str = "600/minute"
     # Per-role overrides of rate_limit: "<role>=<rate>" entries, e.g. "admin=6000/minute".
     rate_limit_roles: tuple[str, ...] = ()
-    # Per client address: open routes (probes, metrics, the schema) and failed sign-ins.
-    rate_limit_anonymous: str = "600/minute"
+    # Per client address: open routes and failed sign-ins. Off by default: open routes are
+    # probes, metrics and vendor APIs with sessions of their own (/nuova), and behind a
+    # proxy every client has the proxy's address.
+    rate_limit_anonymous: str = "off"
     # JWT bearer tokens from an identity provider, on when jwt_issuer is set, with exactly
     # one of jwt_secret, jwt_public_key_file, jwt_jwks_file (dcsim.auth.jwt).
     jwt_issuer: str | None = None
