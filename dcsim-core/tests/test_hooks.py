@@ -54,7 +54,7 @@ async def test_dcsim_startup(make_dcsim):
             seen["started"] = True
 
     async with make_dcsim(Plugin()):
-        assert seen == {"revision": "0001", "started": True}
+        assert seen == {"revision": "0002", "started": True}
 
     class Broken:
         @hookimpl
@@ -141,6 +141,7 @@ async def test_dcsim_register_event_types(make_dcsim):
     async with make_dcsim(Plugin()) as sim:
         event = await sim.publish("hello.said", {"to": "world"}, source="/test", subject="world")
         assert event.schemaversion == 2
+        await sim.relay.drain()  # the outbox relay publishes it
         recent = [e for _, e in await sim.bus.recent(10)]
         assert event in recent
         with pytest.raises(InvalidInput, match="not declared"):

@@ -64,6 +64,7 @@ def test_with_the_cmdb_off_itsm_degrades_clearly(make_client):
 async def test_the_framework_starts_with_every_internal_plugin_off(make_dcsim):
     async with make_dcsim(disable_plugins=CORE_PLUGINS + OTHERS) as sim:
         assert sim.plugins.loaded() == []
+        await sim.relay.drain()  # the outbox relay publishes it
         started = [event for _, event in await sim.bus.recent(10) if event.type == "dcsim.started"]
         assert len(started) == 1
         assert [check.name for check in await sim.readiness() if not check.ok] == []

@@ -15,6 +15,7 @@ async def test_open_start_publish_close(tmp_path):
         assert sim.started
         checks = await sim.readiness()
         assert all(check.ok for check in checks), checks
+        await sim.relay.drain()  # the outbox relay publishes it
         started = [event for _, event in await sim.bus.recent(1000) if event.type == "dcsim.started"]
         assert len(started) == 1
         assert started[0].data["store"] == "sqlalchemy" and "sim" in started[0].data["plugins"]

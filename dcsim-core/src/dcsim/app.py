@@ -22,11 +22,12 @@ import structlog
 from prometheus_client import CollectorRegistry
 
 from dcsim.bus.base import EventBus
+from dcsim.bus.relay import OutboxRelay
 from dcsim.bus.subscription import SubscriptionRunner
 from dcsim.drivers import load_driver
 from dcsim.errors import DcsimError, InvalidInput, ServiceUnavailable
-from dcsim.hookcalls import HookCalls
 from dcsim.files import private_dir, write_private
+from dcsim.hookcalls import HookCalls
 from dcsim.logs import library_logging
 from dcsim.model import Check, Event, Role
 from dcsim.plugins import WRAPPER, PluginHost, load_plugins
@@ -44,6 +45,9 @@ if TYPE_CHECKING:
     from dcsim.sim.engine import Simulation
 
 log = structlog.get_logger(__name__)
+
+#: Each readiness check answers within this many seconds or is reported down.
+READINESS_TIMEOUT_SECONDS = 2.0
 
 
 #: The framework's own events, declared without any plugin.
@@ -84,6 +88,8 @@ class DcSim:
         plugins.register_each("dcsim_cmdb_register_types", registry=self.cmdb_types)
         self.store: Store = load_driver("dcsim.store", settings)
         self.bus: EventBus = load_driver("dcsim.bus", settings)
+        #: Publishes the store's outbox on the bus (``dcsim.bus.relay``).
+        self.relay = OutboxRelay(self.store, self.bus, settings)
         self._runners: list[SubscriptionRunner] = []
         self.started = False
         #: The admin token's secret when this start created it (first start only).
@@ -119,6 +125,9 @@ class DcSim:
                 await asyncio.to_thread(self._ensure_admin_token)
             for subscriber in self.subscribers.values():
                 await self.bus.ensure_group(subscriber.group)
+            if self.settings.outbox_relay:
+                # After the groups exist: events left in the outbox by a crash go out first.
+                self.relay.start()
             pending = self.plugins.awaitables("dcsim_startup", dcsim=self)
             try:
                 while pending:
@@ -185,6 +194,7 @@ class DcSim:
         for runner in self._runners:
             await runner.stop()
         self._runners.clear()
+        await self.relay.stop()
         if plugins is None or plugins:
             for item in reversed(self.plugins.awaitables("dcsim_shutdown", plugins=plugins, dcsim=self)):
                 try:
@@ -210,34 +220,80 @@ class DcSim:
         source: str,
         subject: str | None = None,
     ) -> Event:
-        """Publish an event of a declared type on the bus and return it.
+        """Publish an event of a declared type and return it.
+
+        The event is committed to the store's outbox (a transaction of its own) and the
+        relay publishes it on the bus, so this returns once the event is safe, whatever
+        the bus is doing. An event caused by a change belongs in the change's own
+        transaction instead: ``session.add_event(dcsim.event(...))`` inside
+        ``store.transaction()``. Raises :class:`InvalidInput` when no plugin declared ``type``.
+        """
+        event = self.event(type, data, source=source, subject=subject)
+        await asyncio.to_thread(self.store.add_event, event)
+        return event
+
+    def event(
+        self,
+        type: str,
+        data: dict[str, Any] | None = None,
+        *,
+        source: str,
+        subject: str | None = None,
+    ) -> Event:
+        """Build an event of a declared type (with its schema version), without publishing it.
 
         Raises :class:`InvalidInput` when no plugin declared ``type``.
         """
         if type not in self.event_types:
             raise InvalidInput(f"event type {type!r} is not declared by any plugin")
         declared = self.event_types[type]
-        event = Event(type=type, source=source, subject=subject, data=data or {}, schemaversion=declared.schemaversion)
-        await self.bus.publish(event)
-        return event
+        return Event(type=type, source=source, subject=subject, data=data or {}, schemaversion=declared.schemaversion)
 
     async def readiness(self) -> list[Check]:
-        """Whether the store and the bus are reachable, each plugin's status (a disabled
-        plugin is an ok check saying so), and the checks plugins report through
-        ``dcsim_readiness``."""
-        checks = [await _check("store", lambda: asyncio.to_thread(self.store.ping))]
-        checks.append(await _check("bus", self.bus.ping))
+        """Whether the store and the bus are reachable, how many events wait in the
+        outbox, each plugin's status (a disabled plugin is an ok check saying so), and
+        the checks plugins report through ``dcsim_readiness``.
+
+        The probes run concurrently and each answers within
+        :data:`READINESS_TIMEOUT_SECONDS` or is reported down, so a frozen dependency
+        cannot hold the answer up.
+        """
+        probes = [
+            _check("store", lambda: asyncio.to_thread(self.store.ping)),
+            _check("bus", self.bus.ping),
+            self._outbox_check(),
+        ]
+        plugin_checks = [self._plugin_checks(item) for item in self.plugins.awaitables("dcsim_readiness", dcsim=self)]
+        core_checks, plugins_checks = await asyncio.gather(asyncio.gather(*probes), asyncio.gather(*plugin_checks))
+        checks: list[Check] = list(core_checks)
         for info in self.plugins.infos:
             checks.append(Check(f"plugin:{info.name}", info.status != "failed", info.error or info.status))
-        for item in self.plugins.awaitables("dcsim_readiness", dcsim=self):
-            try:
-                result = await item.awaitable
-            except Exception as exc:
-                result = [Check(f"plugin:{item.plugin}", False, f"{type(exc).__name__}: {exc}")]
-            if not isinstance(result, list | None) or not all(isinstance(c, Check) for c in result or []):
-                result = [Check(f"plugin:{item.plugin}", False, f"dcsim_readiness returned {result!r}, not checks")]
-            checks.extend(result or [])
+        for result in plugins_checks:
+            checks.extend(result)
         return checks
+
+    async def _outbox_check(self) -> Check:
+        try:
+            async with asyncio.timeout(READINESS_TIMEOUT_SECONDS):
+                waiting = await asyncio.to_thread(self.store.outbox_count)
+        except TimeoutError:
+            return Check("outbox", False, f"no answer within {READINESS_TIMEOUT_SECONDS:g} s")
+        except DcsimError as exc:
+            return Check("outbox", False, exc.detail)
+        # Events waiting are not a failure: they go out when the bus is back.
+        return Check("outbox", True, f"{waiting} events waiting")
+
+    async def _plugin_checks(self, item: Any) -> list[Check]:
+        try:
+            async with asyncio.timeout(READINESS_TIMEOUT_SECONDS):
+                result = await item.awaitable
+        except TimeoutError:
+            return [Check(f"plugin:{item.plugin}", False, f"no answer within {READINESS_TIMEOUT_SECONDS:g} s")]
+        except Exception as exc:
+            return [Check(f"plugin:{item.plugin}", False, f"{type(exc).__name__}: {exc}")]
+        if not isinstance(result, list | None) or not all(isinstance(c, Check) for c in result or []):
+            return [Check(f"plugin:{item.plugin}", False, f"dcsim_readiness returned {result!r}, not checks")]
+        return list(result or [])
 
     def _ensure_admin_token(self) -> None:
         if self.store.list_tokens():
@@ -265,7 +321,10 @@ def _discard(awaitable: object) -> None:
 
 async def _check(name: str, probe: Any) -> Check:
     try:
-        await probe()
+        async with asyncio.timeout(READINESS_TIMEOUT_SECONDS):
+            await probe()
+    except TimeoutError:
+        return Check(name, False, f"no answer within {READINESS_TIMEOUT_SECONDS:g} s")
     except DcsimError as exc:
         return Check(name, False, exc.detail)
     except Exception as exc:

@@ -65,6 +65,12 @@ class Settings:
     bus_max_deliveries: int = 5
     bus_retention_max_len: int = 100_000
     bus_retention_max_age_seconds: float = 7 * 24 * 3600.0
+    # Sent outbox rows and Idempotency-Key responses are kept this long.
+    outbox_retention_seconds: float = 24 * 3600.0
+    idempotency_retention_seconds: float = 24 * 3600.0
+    # False: this process writes events to the outbox but never relays them (tests, or a
+    # process that must not publish); another process on the same store relays them.
+    outbox_relay: bool = True
     # The estate an empty store is seeded with: SIM_TOPOLOGIES.
     sim_topology: str = "default"
     sim_seed: int = 0
@@ -85,17 +91,17 @@ class Settings:
     strict_plugins: bool = False
     disable_plugins: tuple[str, ...] = ()
     max_request_body_bytes: int = 1024 * 1024
+    # Browser origins besides the server's own: CORS, and the Origin of WebSocket upgrades.
     cors_origins: tuple[str, ...] = ()
+    # Host header names served ("*.example.com" for subdomains, "*" for any; a port in the
+    # header is ignored). Empty: the loopback names when bound to loopback, else any.
+    allowed_hosts: tuple[str, ...] = ()
     log_level: str = "INFO"
     # auto: readable lines when stderr is a terminal, JSON lines otherwise; or console, json.
     log_format: str = "auto"
     create_admin_token: bool = True
     # Requests per token in a fixed window, "<count>/<second|minute|hour|day>" or "off";
-    # Browser origins besides the server's own: CORS, and the Origin of WebSocket upgrades.
     # counted in the bus's Redis with the redis bus, so every process shares the budget.
-    # Host header names served ("*.example.com" for subdomains, "*" for any; a port in the
-    # header is ignored). Empty: the loopback names when bound to loopback, else any.
-    allowed_hosts: tuple[str, ...] = ()
     rate_limit: str = "600/minute"
     # Per-role overrides of rate_limit: "<role>=<rate>" entries, e.g. "admin=6000/minute".
     rate_limit_roles: tuple[str, ...] = ()
@@ -251,6 +257,8 @@ _BOUNDS: dict[str, tuple[float, bool]] = {
     "bus_max_deliveries": (1, True),
     "bus_retention_max_len": (0, True),
     "bus_retention_max_age_seconds": (0, False),
+    "outbox_retention_seconds": (0, False),
+    "idempotency_retention_seconds": (0, False),
     "max_request_body_bytes": (1, True),
     "jwt_leeway_seconds": (0, True),
 }

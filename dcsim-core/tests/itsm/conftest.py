@@ -65,6 +65,7 @@ def ci_id(client: DcsimClient, name: str) -> str:
 
 def events(client: DcsimClient, prefix: str) -> list[dict[str, Any]]:
     """Every retained bus event whose type starts with ``prefix``, oldest first, as JSON."""
+    client.call(client.sim.relay.drain)  # events reach the bus through the outbox relay
     retained = client.call(client.sim.bus.recent, 1_000_000)
     return [to_json(event) for _, event in retained if event.type.startswith(prefix)]
 

@@ -20,6 +20,7 @@ from dcsim.store.sql import SqlStore
 from dcsim.store.tables import tokens_table
 
 NS = "things"
+REVISIONS = ["0001", "0002"]
 
 
 def run_in_threads(count: int, work: Callable[[int], Any]) -> list[Any]:
@@ -45,15 +46,15 @@ def run_in_threads(count: int, work: Callable[[int], Any]) -> list[Any]:
 # Migrations
 
 
-def test_upgrade_on_empty_database_applies_initial_revision_once(empty_store: SqlStore) -> None:
+def test_upgrade_on_empty_database_applies_every_revision_once(empty_store: SqlStore) -> None:
     assert empty_store.current_revision() is None
     lines: list[str] = []
 
-    assert empty_store.upgrade(lines.append) == ["0001"]
-    assert len(lines) == 1 and "0001" in lines[0]
-    assert empty_store.current_revision() == "0001"
+    assert empty_store.upgrade(lines.append) == REVISIONS
+    assert len(lines) == len(REVISIONS) and all(rev in line for rev, line in zip(REVISIONS, lines, strict=True))
+    assert empty_store.current_revision() == REVISIONS[-1]
     assert empty_store.upgrade(lines.append) == []
-    assert len(lines) == 1
+    assert len(lines) == len(REVISIONS)
 
 
 def test_concurrent_upgrades_apply_each_revision_once(make_store: Callable[[], SqlStore]) -> None:
@@ -61,8 +62,8 @@ def test_concurrent_upgrades_apply_each_revision_once(make_store: Callable[[], S
 
     results = run_in_threads(len(stores), lambda index: stores[index].upgrade())
 
-    assert sorted(results, key=len) == [[], [], ["0001"]]
-    assert stores[0].current_revision() == "0001"
+    assert sorted(results, key=len) == [[], [], REVISIONS]
+    assert stores[0].current_revision() == REVISIONS[-1]
 
 
 # Documents: reading and writing
@@ -483,7 +484,7 @@ def test_data_survives_closing_and_reopening(make_store: Callable[[], SqlStore],
 
     reopened = make_store()
 
-    assert reopened.current_revision() == "0001"
+    assert reopened.current_revision() == REVISIONS[-1]
     assert reopened.upgrade() == []
     assert reopened.get(NS, "a") == document
     assert reopened.verify_token(secret) == token

@@ -55,6 +55,9 @@ class EventBus(abc.ABC):
     """Base class of event bus drivers; a driver class is constructed with the settings."""
 
     name: str = "abstract"
+    #: True when other processes can reach the same stream (the outbox relay then takes
+    #: a lease, so that one process publishes at a time); False for an in-process bus.
+    shared: bool = True
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings

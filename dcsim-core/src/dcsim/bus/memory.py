@@ -55,6 +55,7 @@ class MemoryBus(EventBus):
     """
 
     name = "memory"
+    shared = False
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)

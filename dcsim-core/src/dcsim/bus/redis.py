@@ -31,8 +31,11 @@ if TYPE_CHECKING:
 # Every blocking command waits at most this long, so the socket timeout can catch a
 # server that stopped answering without cutting a healthy block short.
 _MAX_BLOCK_SECONDS = 5.0
-_SOCKET_TIMEOUT_SECONDS = _MAX_BLOCK_SECONDS + 5.0
-_CONNECT_TIMEOUT_SECONDS = 5.0
+_BLOCKING_SOCKET_TIMEOUT_SECONDS = _MAX_BLOCK_SECONDS + 5.0
+# Other commands answer in milliseconds; a server that is frozen (SIGSTOP) or gone
+# must be reported within seconds, not after a blocking read's timeout.
+_SOCKET_TIMEOUT_SECONDS = 2.0
+_CONNECT_TIMEOUT_SECONDS = 2.0
 _TAIL_BATCH = 100
 _DEAD_LETTER_BATCH = 100
 
@@ -55,17 +58,23 @@ class RedisBus(EventBus):
         super().__init__(settings)
         self.dead_stream = f"{self.stream}:dead"
         self._where = settings.masked()["redis_url"]
-        # A few quick retries ride out a dropped connection or a restarting server;
-        # beyond that callers get Unavailable and decide how long to back off.
-        self._client = redis.asyncio.Redis.from_url(
-            settings.redis_url,
-            decode_responses=True,
-            socket_connect_timeout=_CONNECT_TIMEOUT_SECONDS,
-            socket_timeout=_SOCKET_TIMEOUT_SECONDS,
-            retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=0.5), retries=3),
-        )
+        # Quick retries ride out a dropped connection or a restarting server; beyond
+        # that callers get Unavailable and decide how long to back off. Two clients: commands that block (XREADGROUP, XREAD) get a socket timeout
+        # longer than their block; every other command gets a short one.
+        self._client = self._connect(settings.redis_url, _SOCKET_TIMEOUT_SECONDS, retries=1)
+        self._blocking = self._connect(settings.redis_url, _BLOCKING_SOCKET_TIMEOUT_SECONDS, retries=3)
         # Per group, where the next XAUTOCLAIM scan of the pending entries starts.
         self._claim_cursors: dict[str, str] = {}
+
+    @staticmethod
+    def _connect(url: str, socket_timeout: float, retries: int) -> redis.asyncio.Redis:
+        return redis.asyncio.Redis.from_url(
+            url,
+            decode_responses=True,
+            socket_connect_timeout=_CONNECT_TIMEOUT_SECONDS,
+            socket_timeout=socket_timeout,
+            retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=0.5), retries=retries),
+        )
 
     @contextlib.contextmanager
     def _commands(self) -> Iterator[None]:
@@ -94,8 +103,9 @@ class RedisBus(EventBus):
             raise
 
     async def close(self) -> None:
-        """Close the client and its connections."""
+        """Close the clients and their connections."""
         await self._client.aclose()
+        await self._blocking.aclose()
 
     async def ping(self) -> None:
         """Return when Redis answers ``PING``; raise :class:`~dcsim.errors.Unavailable` if not."""
@@ -170,7 +180,8 @@ class RedisBus(EventBus):
     async def _read_new(self, group: str, consumer: str, count: int, block: float | None) -> list[Delivery]:
         # BLOCK 0 would wait forever, so a block always rounds up to at least 1 ms.
         block_ms = None if block is None else max(1, int(min(block, _MAX_BLOCK_SECONDS) * 1000))
-        reply = await self._client.xreadgroup(group, consumer, {self.stream: ">"}, count=count, block=block_ms)
+        client = self._client if block_ms is None else self._blocking
+        reply = await client.xreadgroup(group, consumer, {self.stream: ">"}, count=count, block=block_ms)
         return [
             Delivery(message_id, loads(fields["event"], Event), group, consumer, 1)
             for _, entries in cast(_StreamReply, reply or [])
@@ -246,7 +257,7 @@ class RedisBus(EventBus):
         last_id = newest[0][0] if newest else "0-0"
         while True:
             with self._commands():
-                reply = await self._client.xread(
+                reply = await self._blocking.xread(
                     {self.stream: last_id}, count=_TAIL_BATCH, block=int(_MAX_BLOCK_SECONDS * 1000)
                 )
             for _, entries in cast(_StreamReply, reply or []):

@@ -8,6 +8,7 @@ contract suite in ``tests/cmdb`` runs against every backend.
 from __future__ import annotations
 
 import abc
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
@@ -18,7 +19,9 @@ from dcsim.cmdb.model import Ci, HistoryEntry, Relationship
 
 if TYPE_CHECKING:
     from dcsim.app import DcSim
+    from dcsim.model import Event
     from dcsim.settings import Settings
+    from dcsim.store.base import Store
 
 
 @attrs.frozen(kw_only=True)
@@ -118,3 +121,12 @@ class CmdbBackend(abc.ABC):
         Reads inside the block see the block's writes. The default writes as it goes.
         """
         yield
+
+    async def add_event(self, store: Store, event: Event) -> None:
+        """Put ``event`` (caused by a write of this backend) in ``store``'s outbox.
+
+        A backend that keeps its records in ``store`` commits it with the writes of the
+        current :meth:`batch`, so the change and its event exist together; the default
+        commits it on its own at once (a remote CMDB has no transaction to share).
+        """
+        await asyncio.to_thread(store.add_event, event)

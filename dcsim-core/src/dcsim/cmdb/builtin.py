@@ -16,7 +16,7 @@ from dcsim.cmdb.backend import CiQuery, CmdbBackend
 from dcsim.cmdb.model import TAG_KEYS, Ci, CiStatus, HistoryEntry, Relationship
 from dcsim.convert import converter, to_json
 from dcsim.errors import Conflict, InvalidInput, NotFound
-from dcsim.model import utcnow
+from dcsim.model import Event, utcnow
 
 if TYPE_CHECKING:
     from dcsim.app import DcSim
@@ -174,6 +174,13 @@ class BuiltinCmdb(CmdbBackend):
             self._pending = None
         await asyncio.to_thread(self._commit, writes)
 
+    async def add_event(self, store: Store, event: Event) -> None:
+        """Commit ``event`` with the current batch's writes (this backend writes to the store)."""
+        if self._pending is not None and store is self._store:
+            self._pending.events.append(event)
+        else:
+            await super().add_event(store, event)
+
     async def _write(
         self,
         *,
@@ -200,6 +207,8 @@ class _Writes:
         self.rels: dict[str, Relationship] = {}
         self.removed: set[str] = set()
         self.history: list[HistoryEntry] = []
+        #: Outbox events of the batch, committed with its records.
+        self.events: list[Event] = []
 
     def add(
         self,
@@ -228,6 +237,8 @@ class _Writes:
         session.put_many(HISTORY_NAMESPACE, {
             f"{entry.ci_id}/{entry.at.isoformat()}/{entry.id}": converter.unstructure(entry) for entry in self.history
         })  # fmt: skip
+        for event in self.events:
+            session.add_event(event)
 
 
 def _key(relationship: Relationship) -> tuple[str, str, str]:

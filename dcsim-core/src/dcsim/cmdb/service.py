@@ -161,23 +161,28 @@ class Cmdb:
             kinds = world.kinds_registry
             obj: Any = world.find(kinds.get(kind).cls, object_id) if kind in kinds else None
             mapped = self.mappings.map(world, obj) if obj is not None else None
-            if mapped is None:
-                ci = await self.backend.find_by_source(object_id)
-                if ci is not None and ci.status is CiStatus.ACTIVE:
-                    await self._reconcile_relationships([], {}, ci.id, run)
-                    await self._decommission(ci, run)
-            else:
-                spec, relationships = mapped
-                ci = await self._upsert(spec, run)
-                by_source = {spec.source_id: ci}
-                for rel in relationships:
-                    for end in (rel.source_id, rel.target_id):
-                        if end.startswith("application:") and end not in by_source:
-                            name = end.split(":", 1)[1]
-                            app = CiSpec(type="application", name=name, source_id=end, attributes={}, tags={})
-                            by_source[end] = await self._upsert(app, run)
-                await self._reconcile_relationships(relationships, by_source, ci.id, run)
+            async with self.backend.batch():  # the CI's writes and events in one commit
+                await self._sync_mapped(mapped, object_id, run)
             return await self._finish(run, full=False)
+
+    async def _sync_mapped(self, mapped: Any, object_id: str, run: SyncRun) -> None:
+        """Upsert (or decommission) the CI of one object and reconcile its relationships."""
+        if mapped is None:
+            ci = await self.backend.find_by_source(object_id)
+            if ci is not None and ci.status is CiStatus.ACTIVE:
+                await self._reconcile_relationships([], {}, ci.id, run)
+                await self._decommission(ci, run)
+        else:
+            spec, relationships = mapped
+            ci = await self._upsert(spec, run)
+            by_source = {spec.source_id: ci}
+            for rel in relationships:
+                for end in (rel.source_id, rel.target_id):
+                    if end.startswith("application:") and end not in by_source:
+                        name = end.split(":", 1)[1]
+                        app = CiSpec(type="application", name=name, source_id=end, attributes={}, tags={})
+                        by_source[end] = await self._upsert(app, run)
+            await self._reconcile_relationships(relationships, by_source, ci.id, run)
 
     async def on_event(self, dcsim: DcSim, event: Event) -> None:
         """Subscriber of simulation events: sync the object the event is about.
@@ -271,7 +276,10 @@ class Cmdb:
         return run
 
     async def _publish(self, event_type: str, data: dict[str, Any], ci: Ci) -> None:
-        await self.dcsim.publish(event_type, data, source=SOURCE, subject=f"ci/{ci.id}")
+        # Through the backend: one that keeps CIs in the store commits the event with the
+        # current batch's writes (the outbox relay publishes it).
+        event = self.dcsim.event(event_type, data, source=SOURCE, subject=f"ci/{ci.id}")
+        await self.backend.add_event(self.dcsim.store, event)
 
     # Changes by people and tools --------------------------------------------------------
 
@@ -282,8 +290,9 @@ class Cmdb:
             raise InvalidInput(f"unknown CI type {ci.type!r}; known: {known}")
         if ci.source == "sim":
             raise InvalidInput("CIs with source 'sim' are made by sync only")
-        created = await self.backend.create_ci(ci, actor)
-        await self._publish("cmdb.ci.created", {"ci": to_json(created), "actor": actor}, created)
+        async with self.backend.batch():  # the CI and its event in one commit
+            created = await self.backend.create_ci(ci, actor)
+            await self._publish("cmdb.ci.created", {"ci": to_json(created), "actor": actor}, created)
         return created
 
     async def update_ci(self, ci_id: str, changes: dict[str, Any], actor: str, if_match: str | None = None) -> Ci:
@@ -292,18 +301,18 @@ class Cmdb:
         ``if_match`` (an ``If-Match`` header) must name the CI's current entity tag, or
         the change is refused (412); the sync lock makes the check and the write one step.
         """
-        async with self._lock:
+        async with self._lock, self.backend.batch():  # the change and its event in one commit
             before = await self.backend.get_ci(ci_id)
             check_if_match(if_match, before)
             updated = await self.backend.update_ci(ci_id, changes, actor)
-        diff = {
-            key: [to_json(getattr(before, key)), to_json(getattr(updated, key))]
-            for key in changes
-            if to_json(getattr(before, key)) != to_json(getattr(updated, key))
-        }
-        if diff:
-            event = "cmdb.ci.decommissioned" if updated.status is CiStatus.DECOMMISSIONED else "cmdb.ci.updated"
-            await self._publish(event, {"ci": to_json(updated), "changes": diff, "actor": actor}, updated)
+            diff = {
+                key: [to_json(getattr(before, key)), to_json(getattr(updated, key))]
+                for key in changes
+                if to_json(getattr(before, key)) != to_json(getattr(updated, key))
+            }
+            if diff:
+                event = "cmdb.ci.decommissioned" if updated.status is CiStatus.DECOMMISSIONED else "cmdb.ci.updated"
+                await self._publish(event, {"ci": to_json(updated), "changes": diff, "actor": actor}, updated)
         return updated
 
     async def add_relationship(self, relationship: Relationship, actor: str) -> Relationship:

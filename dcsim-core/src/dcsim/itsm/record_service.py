@@ -1,7 +1,8 @@
 """The record service every ITSM kind shares: get, list, create, update, act, note.
 
 Every change to a record goes one way: check the workflow table, change a copy, write
-it through (with its history entry), publish the event, then swap it into the index.
+it through with its history entry and its event (one store transaction: the event goes
+into the outbox, the relay publishes it), then swap it into the index.
 The ITSM service's one lock serialises writers of every kind, so a record's events are
 published in the order its changes were made. Incidents, problems and changes subclass
 :class:`RecordService` with what is theirs: their request bodies and what each
@@ -10,6 +11,7 @@ workflow action does to the record.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, cast
@@ -28,6 +30,7 @@ from dcsim.web.contracts import ValidationFailed
 if TYPE_CHECKING:
     from dcsim.itsm.records import RecordBook
     from dcsim.itsm.service import Itsm
+    from dcsim.model import Event
 
 T = TypeVar("T")
 R = TypeVar("R", bound=Record)
@@ -166,8 +169,7 @@ class RecordService(Generic[R]):
 
     async def insert(self, record: R, actor: str) -> R:
         """Number, store and announce a new record (the caller holds the lock)."""
-        await self.book.add(record)
-        await self.publish(f"{self.kind}.created", record, {"actor": actor})
+        await self.book.add(record, lambda numbered: self.event(f"{self.kind}.created", numbered, {"actor": actor}))
         return record
 
     async def commit(
@@ -188,14 +190,18 @@ class RecordService(Generic[R]):
         now = now or self.itsm.clock()
         after.updated_at = now
         after.history.append(HistoryEntry(at=now, actor=actor, action=action, changes=changes, comment=comment))
-        await self.book.save(after)
         data = {"action": action, "changes": changes, "comment": comment, "actor": actor}
-        await self.publish(event or f"{self.kind}.updated", after, data)
+        await self.book.save(after, [self.event(event or f"{self.kind}.updated", after, data)])
         return after
 
     async def publish(self, event_type: str, record: R, data: dict[str, Any]) -> None:
-        """Publish ``event_type`` about ``record`` (the record's JSON under its kind)."""
-        await self.itsm.dcsim.publish(
+        """Publish ``event_type`` about ``record`` on its own (through the outbox); the
+        events of a write go with the write (:meth:`insert`, :meth:`commit`)."""
+        await asyncio.to_thread(self.itsm.dcsim.store.add_event, self.event(event_type, record, data))
+
+    def event(self, event_type: str, record: R, data: dict[str, Any]) -> Event:
+        """The event ``event_type`` about ``record`` (the record's JSON under its kind)."""
+        return self.itsm.dcsim.event(
             event_type, {self.kind: to_json(record), **data}, source=SOURCE, subject=f"{self.kind}/{record.number}"
         )
 

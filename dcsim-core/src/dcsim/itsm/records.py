@@ -1,7 +1,8 @@
 """ITSM records in the dc-sim store, with an in-memory index written through.
 
 Each kind has a namespace (``itsm.incident``, ``itsm.problem``, ``itsm.change``) keyed
-by record number. Numbers come from a counter document per kind (``itsm.counter``)
+by record number; the event a write causes goes into the store's outbox in the
+transaction of the write. Numbers come from a counter document per kind (``itsm.counter``)
 advanced with its optimistic version in the same transaction that writes the new
 record, so two processes never hand out one number and a failed write burns none.
 """
@@ -9,6 +10,7 @@ record, so two processes never hand out one number and a failed write burns none
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from dcsim.convert import converter
@@ -16,6 +18,7 @@ from dcsim.errors import Conflict, NotFound
 from dcsim.itsm.model import Record
 
 if TYPE_CHECKING:
+    from dcsim.model import Event
     from dcsim.store.base import Store
 
 R = TypeVar("R", bound=Record)
@@ -67,11 +70,12 @@ class RecordBook(Generic[R]):
         """True when ``number`` is a record of this kind."""
         return number in self._records
 
-    async def add(self, record: R) -> R:
-        """Give ``record`` the next number, store it and index it."""
+    async def add(self, record: R, announce: Callable[[R], Event] | None = None) -> R:
+        """Give ``record`` the next number, store it and index it; ``announce`` makes the
+        event of the numbered record, committed with it."""
         for attempt in range(_ALLOCATION_ATTEMPTS):
             try:
-                version = await asyncio.to_thread(self._insert, record)
+                version = await asyncio.to_thread(self._insert, record, announce)
                 break
             except Conflict:
                 # Another process took the serial first; the next attempt reads its successor.
@@ -81,14 +85,18 @@ class RecordBook(Generic[R]):
         self._versions[record.number] = version
         return record
 
-    async def save(self, record: R) -> None:
-        """Write a changed record; Conflict when another process changed it meanwhile."""
+    async def save(self, record: R, events: Sequence[Event] = ()) -> None:
+        """Write a changed record (and ``events``, committed with it); Conflict when another
+        process changed it meanwhile."""
         expected = self._versions[record.number]
         value = converter.unstructure(record)
 
         def write() -> int:
             with self.store.transaction() as session:
-                return session.put(self.namespace, record.number, value, expected_version=expected).version
+                version = session.put(self.namespace, record.number, value, expected_version=expected).version
+                for event in events:
+                    session.add_event(event)
+                return version
 
         try:
             version = await asyncio.to_thread(write)
@@ -100,7 +108,7 @@ class RecordBook(Generic[R]):
         self._records[record.number] = record
         self._versions[record.number] = version
 
-    def _insert(self, record: R) -> int:
+    def _insert(self, record: R, announce: Callable[[R], Event] | None) -> int:
         with self.store.transaction() as session:
             counter = session.find(COUNTER_NAMESPACE, self.prefix)
             serial = int(counter.value["next"]) if counter else FIRST_SERIAL
@@ -108,4 +116,9 @@ class RecordBook(Generic[R]):
                 COUNTER_NAMESPACE, self.prefix, {"next": serial + 1}, expected_version=counter.version if counter else 0
             )
             record.number = f"{self.prefix}{serial:07d}"
-            return session.put(self.namespace, record.number, converter.unstructure(record), expected_version=0).version
+            version = session.put(
+                self.namespace, record.number, converter.unstructure(record), expected_version=0
+            ).version
+            if announce is not None:
+                session.add_event(announce(record))
+            return version

@@ -83,7 +83,6 @@ class SlaMonitor:
         incident = copy.deepcopy(current)
         incident.sla.breached.extend(kinds)
         incident.history.extend(HistoryEntry(at=now, actor="sla", action="sla_breached", comment=k) for k in kinds)
-        await self.itsm.incidents.book.save(incident)
         breaches = [
             SlaBreach(
                 incident=incident.number,
@@ -94,13 +93,15 @@ class SlaMonitor:
             )
             for kind in kinds
         ]
+        events = []
         for breach in breaches:
             data = to_json(breach)
             data["incident"] = to_json(incident)
             log.info("itsm.sla_breached", incident=incident.number, kind=breach.kind)
-            await self.itsm.dcsim.publish(
-                "incident.sla_breached", data, source=SOURCE, subject=f"incident/{incident.number}"
-            )
+            subject = f"incident/{incident.number}"
+            events.append(self.itsm.dcsim.event("incident.sla_breached", data, source=SOURCE, subject=subject))
+        # The breaches' events are committed with the record that now lists them.
+        await self.itsm.incidents.book.save(incident, events)
         return breaches, incident
 
     async def _watch(self) -> None:

@@ -9,7 +9,8 @@ This is the small API vendor packages build their operations on (see
         change.save(server)
         change.drive(server)  # its node follows labels and power
         change.event("blade.power_changed", {...}, server)
-    # saved in one store transaction, node driven, events published
+    # saved with its events in one store transaction, node driven; the outbox relay
+    # then publishes the events
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import structlog
 from dcsim.convert import converter, to_json
 from dcsim.drivers import load_driver
 from dcsim.errors import InvalidInput, NotFound
-from dcsim.model import utcnow
+from dcsim.model import Event, utcnow
 from dcsim.sim.events import Change, PendingEvent
 from dcsim.sim.faults import Fault, FaultRegistry
 from dcsim.sim.kinds import KindRegistry
@@ -113,18 +114,20 @@ class EngineCore:
             await self.commit(change)
 
     async def commit(self, change: Change) -> None:
-        """Save what ``change`` touched in one transaction, drive its nodes, publish its events.
+        """Save what ``change`` touched and its events (into the outbox) in one
+        transaction, then drive its nodes.
 
+        The events are committed with the objects, so they exist exactly when the
+        change does (a crash after the commit loses none; the relay publishes them).
         Call it with the lock held (inside :meth:`transaction`, a fault's inject or undo).
         """
-        await self._save(_unique(change.objects), change.removed, _unique(change.faults))
+        events = [self.event(event_type, data, subject) for event_type, data, subject in change.events]
+        await self._save(_unique(change.objects), change.removed, _unique(change.faults), events)
         for step in change.node_steps:
             if step[0] == "drive":
                 await self.drive_node(step[1])
             else:
                 await self.nodes.set_power(step[1], step[2])
-        for event_type, data, subject in change.events:
-            await self.publish(event_type, data, subject)
 
     async def drive_node(self, owner: Any) -> None:
         """Bring the node of ``owner`` to its labels and power state (made again if it was lost)."""
@@ -139,9 +142,14 @@ class EngineCore:
             await self.nodes.set_power(spec.name, spec.power_state)
 
     async def publish(self, event_type: str, data: dict[str, Any], subject: Any) -> None:
-        """Publish a simulation event about ``subject`` (a world object or a fault)."""
+        """Publish a simulation event about ``subject`` (a world object or a fault) on its
+        own; events of a change go with the change (:meth:`Change.event`)."""
+        await asyncio.to_thread(self.dcsim.store.add_event, self.event(event_type, data, subject))
+
+    def event(self, event_type: str, data: dict[str, Any], subject: Any) -> Event:
+        """A simulation event about ``subject`` (a world object or a fault), not yet published."""
         kind = "fault" if isinstance(subject, Fault) else self.world.kind_of(subject)
-        await self.dcsim.publish(event_type, data, source=SOURCE, subject=f"{kind}/{subject.id}")
+        return self.dcsim.event(event_type, data, source=SOURCE, subject=f"{kind}/{subject.id}")
 
     def add_fault(self, fault: Fault, change: Change) -> None:
         """Record ``fault`` (already applied to the world) as injected, within ``change``."""
@@ -174,24 +182,27 @@ class EngineCore:
     # Persistence ------------------------------------------------------------------------
 
     async def _save(
-        self, objects: Iterable[Any] = (), removed: Iterable[Any] = (), faults: Iterable[Fault] = ()
+        self,
+        objects: Iterable[Any] = (),
+        removed: Iterable[Any] = (),
+        faults: Iterable[Fault] = (),
+        events: Iterable[Event] = (),
     ) -> None:
-        objects, removed, faults = list(objects), list(removed), list(faults)
+        objects, removed, faults, events = list(objects), list(removed), list(faults), list(events)
 
         def write() -> None:
             with self.dcsim.store.transaction() as session:
                 self.world.save(session, objects, removed)
                 for fault in faults:
                     session.put(FAULTS_NAMESPACE, fault.id, converter.unstructure(fault))
+                for event in events:
+                    session.add_event(event)
 
         await asyncio.to_thread(write)
 
     def _save_all(self) -> None:
         with self.dcsim.store.transaction() as session:
             self.world.save_all(session)
-
-    async def _publish(self, event_type: str, data: dict[str, Any], subject: Any) -> None:
-        await self.publish(event_type, data, subject)
 
 
 def _unique(objects: list[Any]) -> list[Any]:

@@ -124,10 +124,9 @@ class VmLifecycle(EngineCore):
             )
             check_host_can_run(host, vm)
             self.world.add(vm)
-            await self._save([vm])
+            await self._save([vm], events=[self.event("vm.created", {"vm": to_json(vm)}, vm)])
             if vm.node is not None:
                 await self.nodes.ensure(self.node_spec(vm))
-            await self._publish("vm.created", {"vm": to_json(vm)}, vm)
             return vm
 
     async def destroy_vm(self, ref: str) -> Vm:
@@ -135,10 +134,9 @@ class VmLifecycle(EngineCore):
         async with self._lock:
             vm = self.vm(ref)
             self.world.remove(vm)
-            await self._save(removed=[vm])
+            await self._save(removed=[vm], events=[self.event("vm.destroyed", {"vm": to_json(vm)}, vm)])
             if vm.node is not None:
                 await self.nodes.remove(vm.node.name)
-            await self._publish("vm.destroyed", {"vm": to_json(vm)}, vm)
             return vm
 
     async def power(self, ref: str, action: str, reason: str = "api") -> Vm:
@@ -175,12 +173,12 @@ class VmLifecycle(EngineCore):
                 changes["memory_mb"], vm.memory_mb = [vm.memory_mb, memory_mb], memory_mb
             if not changes:
                 raise InvalidInput("give cpu or memory_mb")
-            await self._save([vm])
+            event = self.event("vm.reconfigured", {"id": vm.id, "name": vm.name, "changes": changes}, vm)
+            await self._save([vm], events=[event])
             if vm.node is not None:
                 # Size limits are fixed when a container is created: recreate the node.
                 await self.nodes.remove(vm.node.name)
                 await self.nodes.ensure(self.node_spec(vm))
-            await self._publish("vm.reconfigured", {"id": vm.id, "name": vm.name, "changes": changes}, vm)
             return vm
 
     async def set_load_profile(self, ref: str, profile: str) -> Vm:
@@ -191,8 +189,8 @@ class VmLifecycle(EngineCore):
                 raise InvalidInput(f"unknown load profile {profile!r}; known: {', '.join(self.dcsim.load_profiles)}")
             changes = {"load_profile": [vm.load_profile, profile]}
             vm.load_profile = profile
-            await self._save([vm])
-            await self._publish("vm.reconfigured", {"id": vm.id, "name": vm.name, "changes": changes}, vm)
+            event = self.event("vm.reconfigured", {"id": vm.id, "name": vm.name, "changes": changes}, vm)
+            await self._save([vm], events=[event])
             return vm
 
     async def create_snapshot(self, ref: str, name: str, description: str = "") -> Snapshot:
@@ -212,11 +210,11 @@ class VmLifecycle(EngineCore):
                 description=description,
             )
             vm.snapshots.append(snapshot)
-            await self._save([vm])
+            changes = {"snapshots": [len(vm.snapshots) - 1, len(vm.snapshots)]}
+            event = self.event("vm.reconfigured", {"id": vm.id, "name": vm.name, "changes": changes}, vm)
+            await self._save([vm], events=[event])
             if vm.node is not None:
                 await self.nodes.snapshot(vm.node.name, snapshot.id)
-            changes = {"snapshots": [len(vm.snapshots) - 1, len(vm.snapshots)]}
-            await self._publish("vm.reconfigured", {"id": vm.id, "name": vm.name, "changes": changes}, vm)
             return snapshot
 
     async def revert_snapshot(self, ref: str, snapshot_ref: str) -> Vm:
@@ -232,9 +230,8 @@ class VmLifecycle(EngineCore):
                     setattr(vm, field, after)
             vm.disks = copy.deepcopy(snapshot.disks)
             power_before = vm.power_state
-            await self._save([vm])
-            if changes:
-                await self._publish("vm.reconfigured", {"id": vm.id, "name": vm.name, "changes": changes}, vm)
+            data = {"id": vm.id, "name": vm.name, "changes": changes}
+            await self._save([vm], events=[self.event("vm.reconfigured", data, vm)] if changes else [])
             if power_before is not snapshot.power_state:
                 await self._power_now(vm, snapshot.power_state, "snapshot_revert")
             return vm
@@ -245,9 +242,9 @@ class VmLifecycle(EngineCore):
             vm = self.vm(ref)
             snapshot = _find_snapshot(vm, snapshot_ref)
             vm.snapshots.remove(snapshot)
-            await self._save([vm])
             changes = {"snapshots": [len(vm.snapshots) + 1, len(vm.snapshots)]}
-            await self._publish("vm.reconfigured", {"id": vm.id, "name": vm.name, "changes": changes}, vm)
+            event = self.event("vm.reconfigured", {"id": vm.id, "name": vm.name, "changes": changes}, vm)
+            await self._save([vm], events=[event])
             return vm
 
     async def clone(self, ref: str, name: str, host: str | None = None) -> Vm:

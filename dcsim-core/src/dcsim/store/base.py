@@ -1,7 +1,9 @@
 """The contract of the store (``dcsim.store`` stevedore namespace).
 
-The store keeps API tokens (hashed) and JSON documents in namespaces with an
-optimistic-lock version; business modules add their own tables through Alembic
+The store keeps API tokens (hashed), JSON documents in namespaces with an
+optimistic-lock version, the outbox of events waiting for the bus (written in the
+transaction of the change that caused them), the relay's lease and the responses of
+creates sent with an ``Idempotency-Key``; business modules add their own tables through Alembic
 migrations in ``dcsim/store/migrations``. The contract suite in ``tests/store`` runs
 against SQLite and PostgreSQL.
 """
@@ -9,14 +11,17 @@ against SQLite and PostgreSQL.
 from __future__ import annotations
 
 import abc
+import builtins
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from dcsim.model import Document, Role, Token
+from dcsim.model import Document, Event, Role, Token
 
 if TYPE_CHECKING:
     from dcsim.settings import Settings
+    from dcsim.store.outbox import OutboxEntry, StoredResponse
 
 
 class DocumentSession(abc.ABC):
@@ -62,6 +67,11 @@ class DocumentSession(abc.ABC):
     def count(self, namespace: str, prefix: str = "") -> int:
         """How many documents ``list`` would return without a limit."""
 
+    @abc.abstractmethod
+    def add_event(self, event: Event) -> None:
+        """Put ``event`` in the outbox: inside ``Store.transaction()`` it is committed with
+        the session's other writes, or not at all. The relay publishes it afterwards."""
+
 
 class Store(DocumentSession):
     """Base class of store drivers; a driver class is constructed with the settings.
@@ -97,6 +107,56 @@ class Store(DocumentSession):
     def transaction(self) -> AbstractContextManager[DocumentSession]:
         """A session whose writes commit together at the end of the ``with`` block,
         or not at all if the block raises."""
+
+    @abc.abstractmethod
+    def on_events_added(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` (from whichever thread committed) after every commit of this
+        store object that added outbox events; the relay uses it to wake up."""
+
+    @abc.abstractmethod
+    def outbox_pending(self, limit: int) -> builtins.list[OutboxEntry]:
+        """The oldest ``limit`` events not sent yet, in outbox order (commit order within
+        one transaction; ``id`` order across transactions)."""
+
+    @abc.abstractmethod
+    def outbox_count(self) -> int:
+        """How many events wait in the outbox."""
+
+    @abc.abstractmethod
+    def outbox_mark_sent(self, ids: builtins.list[int]) -> None:
+        """Record that the bus took the outbox entries ``ids``."""
+
+    @abc.abstractmethod
+    def outbox_prune(self, older_than: datetime) -> int:
+        """Delete entries sent before ``older_than``; return how many."""
+
+    @abc.abstractmethod
+    def take_lease(self, name: str, holder: str, seconds: float) -> bool:
+        """Hold lease ``name`` for ``seconds`` if it is free, expired or ``holder``'s already;
+        True when ``holder`` has it now. Several processes on one database agree on one holder."""
+
+    @abc.abstractmethod
+    def drop_lease(self, name: str, holder: str) -> None:
+        """Give lease ``name`` up if ``holder`` has it."""
+
+    @abc.abstractmethod
+    def idempotency_reserve(self, key: str, fingerprint: str, expired_before: datetime) -> StoredResponse | None:
+        """Reserve ``key`` for a first request (None), or return what is stored for it.
+
+        An entry created before ``expired_before`` has expired and is replaced.
+        """
+
+    @abc.abstractmethod
+    def idempotency_record(self, key: str, status: int, content_type: str | None, body: bytes) -> None:
+        """Store the response to the first request with ``key``."""
+
+    @abc.abstractmethod
+    def idempotency_release(self, key: str) -> None:
+        """Forget ``key``: its first request failed, a retry may run it again."""
+
+    @abc.abstractmethod
+    def idempotency_prune(self, older_than: datetime) -> int:
+        """Delete keys created before ``older_than``; return how many."""
 
     @abc.abstractmethod
     def create_token(self, name: str, role: Role) -> tuple[Token, str]:

@@ -16,10 +16,11 @@ from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
 from dcsim.errors import Conflict, InvalidInput, NotFound
-from dcsim.model import Document, utcnow
+from dcsim.model import Document, Event, utcnow
 from dcsim.store.base import DocumentSession
 from dcsim.store.engine import first_line, translate_errors
-from dcsim.store.tables import MAX_KEY_LENGTH, MAX_NAMESPACE_LENGTH, document_of, documents_table
+from dcsim.store.outbox import outbox_row
+from dcsim.store.tables import MAX_KEY_LENGTH, MAX_NAMESPACE_LENGTH, document_of, documents_table, outbox_table
 
 
 class SqlDocumentSession(DocumentSession):
@@ -28,6 +29,8 @@ class SqlDocumentSession(DocumentSession):
     def __init__(self, session: Session, url: URL) -> None:
         self.session = session
         self._url = url
+        #: How many outbox events this session added (the store wakes the relay on commit).
+        self.events_added = 0
 
     def _execute(self, query: Any) -> Result[Any]:
         with translate_errors(self._url):
@@ -145,6 +148,17 @@ class SqlDocumentSession(DocumentSession):
         """How many documents ``list`` would return without a limit."""
         query = select(func.count()).select_from(documents_table).where(*_in_prefix(namespace, prefix))
         return int(self._execute(query).scalar_one())
+
+    def add_event(self, event: Event) -> None:
+        """Insert ``event`` into the outbox, in this session's transaction."""
+        try:
+            self._execute(outbox_table.insert().values(**outbox_row(event)))
+        except (exc.StatementError, TypeError, ValueError) as error:
+            cause = getattr(error, "orig", None) or error
+            if not isinstance(error, exc.DataError) and not isinstance(cause, (TypeError, ValueError)):
+                raise
+            raise InvalidInput(f"event {event.type!r} cannot be stored: {first_line(cause)}") from error
+        self.events_added += 1
 
 
 def _check_name(namespace: str, key: str) -> None:

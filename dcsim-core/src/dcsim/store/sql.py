@@ -13,6 +13,7 @@ import hashlib
 import secrets
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +25,9 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from dcsim.errors import NotFound
-from dcsim.model import Document, Role, Token, new_id, utcnow
+from dcsim.model import Document, Event, Role, Token, new_id, utcnow
 from dcsim.settings import Settings
+from dcsim.store import outbox
 from dcsim.store.base import DocumentSession, Store
 from dcsim.store.documents import SqlDocumentSession
 from dcsim.store.engine import create_store_engine, normalize_url, translate_errors
@@ -64,6 +66,7 @@ class SqlStore(Store):
         self.engine = create_store_engine(self.url)
         # Sessions that may write (see transaction()); the option matters to SQLite only.
         self._writer = self.engine.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+        self._event_listeners: list[Callable[[], None]] = []
 
     def upgrade(self, progress: Callable[[str], None] | None = None) -> list[str]:
         """Apply pending Alembic migrations in one transaction; return their revisions.
@@ -116,8 +119,80 @@ class SqlStore(Store):
         in between (SQLite cannot upgrade a stale read snapshot, and skips the busy
         timeout for it). Writers queue on the lock instead.
         """
-        with translate_errors(self.url), Session(self._writer) as session, session.begin():
-            yield SqlDocumentSession(session, self.url)
+        with translate_errors(self.url), Session(self._writer) as session:
+            with session.begin():
+                documents = SqlDocumentSession(session, self.url)
+                yield documents
+            if documents.events_added:
+                self._events_added()
+
+    def _events_added(self) -> None:
+        for callback in builtins.list(self._event_listeners):
+            callback()
+
+    def on_events_added(self, callback: Callable[[], None]) -> None:
+        """See :meth:`Store.on_events_added`."""
+        self._event_listeners.append(callback)
+
+    def add_event(self, event: Event) -> None:
+        """See :meth:`DocumentSession.add_event`; commits in a transaction of its own."""
+        with self.transaction() as session:
+            session.add_event(event)
+
+    @contextmanager
+    def _connection(self) -> Iterator[Connection]:
+        with translate_errors(self.url), self._writer.begin() as connection:
+            yield connection
+
+    def outbox_pending(self, limit: int) -> builtins.list[outbox.OutboxEntry]:
+        """See :meth:`Store.outbox_pending`."""
+        with translate_errors(self.url), self.engine.connect() as connection:
+            return outbox.pending(connection, limit)
+
+    def outbox_count(self) -> int:
+        """See :meth:`Store.outbox_count`."""
+        with translate_errors(self.url), self.engine.connect() as connection:
+            return outbox.count_pending(connection)
+
+    def outbox_mark_sent(self, ids: builtins.list[int]) -> None:
+        """See :meth:`Store.outbox_mark_sent`."""
+        with self._connection() as connection:
+            outbox.mark_sent(connection, ids)
+
+    def outbox_prune(self, older_than: datetime) -> int:
+        """See :meth:`Store.outbox_prune`."""
+        with self._connection() as connection:
+            return outbox.prune_sent(connection, older_than)
+
+    def take_lease(self, name: str, holder: str, seconds: float) -> bool:
+        """See :meth:`Store.take_lease`."""
+        with self._connection() as connection:
+            return outbox.take_lease(connection, name, holder, seconds)
+
+    def drop_lease(self, name: str, holder: str) -> None:
+        """See :meth:`Store.drop_lease`."""
+        with self._connection() as connection:
+            outbox.drop_lease(connection, name, holder)
+
+    def idempotency_reserve(self, key: str, fingerprint: str, expired_before: datetime) -> outbox.StoredResponse | None:
+        """See :meth:`Store.idempotency_reserve`."""
+        with self._connection() as connection:
+            return outbox.reserve(connection, key, fingerprint, expired_before)
+
+    def idempotency_record(self, key: str, status: int, content_type: str | None, body: bytes) -> None:
+        """See :meth:`Store.idempotency_record`."""
+        with self._connection() as connection:
+            outbox.record(connection, key, status, content_type, body)
+
+    def idempotency_release(self, key: str) -> None:
+        """See :meth:`Store.idempotency_release`."""
+        with self._connection() as connection:
+            outbox.release(connection, key)
+
+    def idempotency_prune(self, older_than: datetime) -> int:
+        """See :meth:`Store.idempotency_prune`."""
+        with self._connection() as connection:
+            return outbox.prune_keys(connection, older_than)
 
     @contextmanager
     def _reading(self) -> Iterator[DocumentSession]:

@@ -9,7 +9,20 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Column, DateTime, Index, Integer, MetaData, Row, String, Table
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Row,
+    String,
+    Table,
+)
 from sqlalchemy.dialects import postgresql
 
 from dcsim.model import Document, Role, Token
@@ -55,6 +68,42 @@ documents_table = Table(
     Column("value", JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False),
     Column("version", Integer, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+#: Events waiting for the relay (``dcsim.bus.relay``), written in the transaction of the
+#: change that caused them; ``sent_at`` is set once the bus took them.
+outbox_table = Table(
+    "outbox",
+    metadata,
+    # BIGINT on PostgreSQL; SQLite only auto-increments an INTEGER PRIMARY KEY.
+    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    Column("event", JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True), nullable=True),
+    Index(None, "sent_at", "id"),
+)
+
+#: Who relays the outbox: one holder at a time per database, until ``expires_at``.
+leases_table = Table(
+    "leases",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(200), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+#: Responses of creates sent with an ``Idempotency-Key``, by a hash of (token, route, key).
+idempotency_table = Table(
+    "idempotency",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    # NULL while the first request is being answered.
+    Column("status", Integer, nullable=True),
+    Column("content_type", String(200), nullable=True),
+    Column("body", LargeBinary, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index(None, "created_at"),
 )
 
 
