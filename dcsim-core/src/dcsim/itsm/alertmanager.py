@@ -19,12 +19,11 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import attrs
-from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+import msgspec
 
-from dcsim.convert import converter, from_json, to_json
 from dcsim.errors import InvalidInput
 from dcsim.itsm.model import PRIORITIES, Incident, IncidentPatch, IncidentRequest, IncidentState
+from dcsim.web.contracts import ValidationFailed
 
 if TYPE_CHECKING:
     from dcsim.cmdb.model import Ci
@@ -52,17 +51,19 @@ _OPENS_INCIDENTS = ("P1", "P2")
 _RESOLVABLE = (IncidentState.NEW, IncidentState.IN_PROGRESS, IncidentState.ON_HOLD)
 
 
-@attrs.frozen(kw_only=True)
-class Alert:
-    """One alert of a webhook message."""
+Labels = dict[str, str]
+
+
+class Alert(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """One alert of a webhook message (Alertmanager's names, decoded strictly)."""
 
     status: str
-    labels: dict[str, str]
-    annotations: dict[str, str] = attrs.field(factory=dict)
-    starts_at: datetime | None = None
+    labels: Labels
+    annotations: Labels = msgspec.field(default_factory=dict)
+    starts_at: datetime | None = msgspec.field(default=None, name="startsAt")
     #: Alertmanager sends 0001-01-01T00:00:00Z while an alert fires.
-    ends_at: datetime | None = None
-    generator_url: str = ""
+    ends_at: datetime | None = msgspec.field(default=None, name="endsAt")
+    generator_url: str = msgspec.field(default="", name="generatorURL")
     fingerprint: str = ""
 
     @property
@@ -73,36 +74,34 @@ class Alert:
         return hashlib.sha256(json.dumps(self.labels, sort_keys=True).encode()).hexdigest()[:16]
 
 
-@attrs.frozen(kw_only=True)
-class AlertmanagerMessage:
-    """Alertmanager's webhook payload, version 4."""
+class AlertmanagerMessage(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Alertmanager's webhook payload, version 4: every member it sends, and nothing else."""
 
     version: str
     status: str
     receiver: str = ""
     alerts: list[Alert]
-    group_key: str = ""
-    truncated_alerts: int = 0
-    group_labels: dict[str, str] = attrs.field(factory=dict)
-    common_labels: dict[str, str] = attrs.field(factory=dict)
-    common_annotations: dict[str, str] = attrs.field(factory=dict)
-    external_url: str = ""
+    group_key: str = msgspec.field(default="", name="groupKey")
+    truncated_alerts: int = msgspec.field(default=0, name="truncatedAlerts")
+    group_labels: Labels = msgspec.field(default_factory=dict, name="groupLabels")
+    common_labels: Labels = msgspec.field(default_factory=dict, name="commonLabels")
+    common_annotations: Labels = msgspec.field(default_factory=dict, name="commonAnnotations")
+    external_url: str = msgspec.field(default="", name="externalURL")
 
 
-# Alertmanager's JSON names are camelCase; the models keep Python's names.
-_ALERT_NAMES = {"starts_at": "startsAt", "ends_at": "endsAt", "generator_url": "generatorURL"}
-_MESSAGE_NAMES = {
-    "group_key": "groupKey",
-    "truncated_alerts": "truncatedAlerts",
-    "group_labels": "groupLabels",
-    "common_labels": "commonLabels",
-    "common_annotations": "commonAnnotations",
-    "external_url": "externalURL",
-}
-for _cls, _names in ((Alert, _ALERT_NAMES), (AlertmanagerMessage, _MESSAGE_NAMES)):
-    _overrides = {field: override(rename=json_name) for field, json_name in _names.items()}
-    converter.register_structure_hook(_cls, make_dict_structure_fn(_cls, converter, **_overrides))  # type: ignore[arg-type]
-    converter.register_unstructure_hook(_cls, make_dict_unstructure_fn(_cls, converter, **_overrides))  # type: ignore[arg-type]
+def decode_message(payload: dict[str, Any]) -> AlertmanagerMessage:
+    """``payload`` as an :class:`AlertmanagerMessage`; a 422 naming the field otherwise
+    (no coercion: a label that is not text is refused, not turned into text)."""
+    try:
+        return msgspec.convert(payload, AlertmanagerMessage, strict=True)
+    except msgspec.ValidationError as exc:
+        message, _, where = str(exc).partition(" - at `$")
+        field = where.rstrip("`").lstrip(".")
+        if message.startswith("Object missing required field `"):
+            field = ".".join(filter(None, (field, message.split("`")[1])))
+        raise ValidationFailed(
+            f"invalid Alertmanager message: {field or 'body'}: {message}", errors=[{"field": field, "message": message}]
+        ) from None
 
 
 def alert_priority(labels: dict[str, str]) -> str | None:
@@ -129,7 +128,7 @@ async def alert_ci(itsm: Itsm, labels: dict[str, str]) -> Ci | None:
 
 async def alertmanager_incidents(itsm: Itsm, payload: dict[str, Any]) -> dict[str, Any]:
     """Open, update or resolve an incident per alert; report what happened to each."""
-    message = from_json(payload, AlertmanagerMessage)
+    message = decode_message(payload)
     if message.version != "4":
         raise InvalidInput(f"Alertmanager webhook version {message.version!r} is not supported (only 4)")
     outcomes = [await _apply(itsm, message, alert) for alert in message.alerts]
@@ -191,7 +190,7 @@ async def _open(itsm: Itsm, message: AlertmanagerMessage, alert: Alert, priority
         affected_cis=[ci.id] if ci else [],
         correlation_id=f"alertmanager:{alert.key}",
     )
-    source = {"receiver": message.receiver, "group_key": message.group_key, "alert": to_json(alert)}
+    source = {"receiver": message.receiver, "group_key": message.group_key, "alert": msgspec.to_builtins(alert)}
     incident = await itsm.incidents.create(request, ACTOR, source_data=source)
     if ci is None:
         labels = ", ".join(CI_LABELS)
