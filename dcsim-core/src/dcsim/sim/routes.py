@@ -44,6 +44,7 @@ from dcsim.web.contracts import (
     page,
     responses,
 )
+from dcsim.web.idempotency import idempotent
 
 PowerAction = Literal["on", "off", "suspend", "reset"]
 
@@ -130,6 +131,14 @@ class HostDetail(msgspec.Struct, kw_only=True):
     vms: list[str]
 
 
+class FaultKind(msgspec.Struct):
+    """A kind of fault that can be injected, and its parameters."""
+
+    name: str
+    description: str
+    params: Annotated[dict[str, str], msgspec.Meta(description="Each parameter and its meaning")]
+
+
 class MarkResult(msgspec.Struct):
     """When the known-good mark was taken."""
 
@@ -165,7 +174,13 @@ class VmController(Controller):
         )
         return page(vms, limit, offset)
 
-    @post("/", status_code=HTTP_201_CREATED, summary="Create a VM", responses=responses(404, 409, 503, body=True))
+    @post(
+        "/",
+        status_code=HTTP_201_CREATED,
+        summary="Create a VM",
+        responses=responses(404, 409, 503, body=True),
+        middleware=[idempotent],
+    )
     async def create_vm(self, dcsim: NamedDependency[DcSim], data: VmCreate) -> Vm:
         return await dcsim.sim.create_vm(VmRequest(**msgspec.structs.asdict(data)))
 
@@ -337,8 +352,8 @@ class FaultController(Controller):
         return page(faults, limit, offset)
 
     @get("/kinds", summary="The fault kinds that can be injected, with their parameters", responses=responses())
-    async def kinds(self, dcsim: NamedDependency[DcSim]) -> list[dict[str, Any]]:
-        return [kind.describe() for kind in dcsim.sim.fault_kinds]
+    async def kinds(self, dcsim: NamedDependency[DcSim]) -> list[FaultKind]:
+        return [FaultKind(kind.name, kind.description, dict(kind.params)) for kind in dcsim.sim.fault_kinds]
 
     @post(
         "/{kind:str}",

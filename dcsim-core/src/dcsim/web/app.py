@@ -15,7 +15,7 @@ import dcsim
 from dcsim.app import DcSim
 from dcsim.registry import RouteRegistry
 from dcsim.web.auth import make_guard
-from dcsim.web.contracts import strict_body
+from dcsim.web.contracts import StrictStructSchemaPlugin, strict_body
 from dcsim.web.core_routes import HealthController, PluginsController
 from dcsim.web.docs_page import docs_assets_route, docs_render_plugin
 from dcsim.web.hosts import allowed_hosts
@@ -51,6 +51,7 @@ def create_app(sim: DcSim) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,
         # Every JSON body is checked strictly against its handler's model (specs/010).
         before_request=strict_body,
+        plugins=[StrictStructSchemaPlugin()],
         lifespan=[lifespan],
         request_max_body_size=settings.max_request_body_bytes,
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins)) if settings.cors_origins else None,

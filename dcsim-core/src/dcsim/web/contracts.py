@@ -12,15 +12,21 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from itertools import accumulate
-from typing import Annotated, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
 import msgspec
 import structlog
 from litestar import Request
+from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Schema
 from litestar.params import QueryParameter
+from litestar.typing import FieldDefinition
 
 from dcsim.errors import DcsimError, InvalidInput
+
+if TYPE_CHECKING:
+    from litestar._openapi.schema_generation import SchemaCreator
 
 T = TypeVar("T")
 
@@ -104,7 +110,7 @@ class FieldError(msgspec.Struct):
     message: str
 
 
-class Problem(msgspec.Struct, omit_defaults=True):
+class ProblemDocument(msgspec.Struct, omit_defaults=True):
     """An RFC 9457 problem document, as every error is answered."""
 
     type: str
@@ -115,6 +121,17 @@ class Problem(msgspec.Struct, omit_defaults=True):
     instance: str | None = None
     request_id: str | None = None
     errors: list[FieldError] | None = None
+
+
+class StrictStructSchemaPlugin(StructSchemaPlugin):
+    """Litestar's Struct schemas, saying ``additionalProperties: false`` where the Struct
+    refuses unknown fields, so the document tells clients what the server enforces."""
+
+    def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: SchemaCreator) -> Schema:
+        schema = super().to_openapi_schema(field_definition, schema_creator)
+        if field_definition.type_.__struct_config__.forbid_unknown_fields:
+            schema.additional_properties = False
+        return schema
 
 
 _DESCRIPTIONS = {
@@ -145,7 +162,9 @@ def responses(*statuses: int, body: bool = False, guarded: bool = True) -> dict[
     if body:
         wanted |= {413, 415, 422}
     return {
-        status: ResponseSpec(Problem, description=_DESCRIPTIONS.get(status, "Error"), media_type=PROBLEM_MEDIA_TYPE)
+        status: ResponseSpec(
+            ProblemDocument, description=_DESCRIPTIONS.get(status, "Error"), media_type=PROBLEM_MEDIA_TYPE
+        )
         for status in sorted(wanted)
     }
 
@@ -272,7 +291,8 @@ __all__ = [
     "OffsetQuery",
     "Page",
     "Port",
-    "Problem",
+    "ProblemDocument",
+    "StrictStructSchemaPlugin",
     "Tags",
     "Text",
     "UnsupportedMediaType",
