@@ -61,8 +61,10 @@ def sqlite_engine(url: URL) -> Engine:
     database = url.database
     if database and database != ":memory:" and not database.startswith("file:"):
         try:
-            # 0600 before SQLite opens it: its -wal and -shm files take the same mode.
-            private_file(Path(database))
+            # 0600 before SQLite opens it: its -wal and -shm files take the same mode. (A
+            # directory in its place is left for the first connection to report.)
+            if not Path(database).is_dir():
+                private_file(Path(database))
         except OSError as error:
             masked = url.render_as_string(hide_password=True)
             raise Unavailable(f"cannot create {masked}: {error}") from error
