@@ -337,8 +337,10 @@ def test_create_refusals(client):
         f"{API}/service-profiles", json={"name": "SP-new-01", "template": "SP-Template-RHEL9", "org": "org-root/org-x"}
     )
     problem(no_org, 409, "conflict", ucs_code="ERR-MO-CONFIG-invalid")
-    problem(client.post(f"{API}/service-profiles", json={"name": "SP-new-01"}), 400, "invalid_input")
-    problem(client.post(f"{API}/service-profiles", json=["SP-new-01", "SP-Template-RHEL9"]), 400, "invalid_input")
+    missing = problem(client.post(f"{API}/service-profiles", json={"name": "SP-new-01"}), 422, "validation_failed")
+    assert missing["errors"] == [{"field": "template", "message": "required field missing"}]
+    listed = client.post(f"{API}/service-profiles", json=["SP-new-01", "SP-Template-RHEL9"])
+    problem(listed, 422, "validation_failed")
     assert client.get(f"{API}/service-profiles").json()["total"] == 3
 
 
@@ -350,15 +352,17 @@ def test_associate_refusals(client):
     already = client.post(f"{API}/service-profiles/SP-web-01/associate", json={"blade": "c01s01"})
     problem(already, 409, "conflict", ucs_code="103")
     problem(client.post(f"{API}/service-profiles/SP-new-01/associate", json={"blade": "c09s09"}), 404, "not_found")
-    problem(client.post(f"{API}/service-profiles/SP-new-01/associate", json={}), 400, "invalid_input")
+    problem(client.post(f"{API}/service-profiles/SP-new-01/associate", json={}), 422, "validation_failed")
     problem(client.post(f"{API}/service-profiles/SP-new-01/disassociate"), 409, "conflict")
     assert client.get(f"{API}/blades/c01s01").json()["service_profile"] == "SP-web-01"
 
 
 def test_power_refusals(client):
     sideways = client.post(f"{API}/service-profiles/SP-web-01/power", json={"state": "sideways"})
-    assert "sideways" in problem(sideways, 400, "invalid_input")["detail"]
-    problem(client.post(f"{API}/service-profiles/SP-web-01/power", json={"power": "up"}), 400, "invalid_input")
+    assert problem(sideways, 422, "validation_failed")["errors"][0]["field"] == "state"
+    assert "sideways" in sideways.json()["detail"]
+    misnamed = client.post(f"{API}/service-profiles/SP-web-01/power", json={"power": "up"})
+    assert {e["field"] for e in problem(misnamed, 422, "validation_failed")["errors"]} == {"power", "state"}
     assert client.get(f"{API}/service-profiles/SP-web-01").json()["power"] == "up"
     assert client.get(f"{API}/blades/c01s01").json()["power_state"] == "on"
 
@@ -395,6 +399,81 @@ def test_openapi_documents_the_routes(client):
         operations = paths[f"{API}/{path}"]
         assert all(op["tags"] == ["ucs"] and op["summary"] for op in operations.values()), path
     assert set(paths[f"{API}/service-profiles/{{name}}"]) == {"get", "delete"}
+
+
+@pytest.mark.parametrize(
+    ("body", "fields"),
+    [
+        ({"name": "SP-new-01", "template": "SP-Template-RHEL9", "descr": "typo"}, {"descr"}),  # unknown field
+        ({"name": 5, "template": "SP-Template-RHEL9"}, {"name"}),  # no coercion of 5 to "5"
+        ({"name": "", "template": "SP-Template-RHEL9"}, {"name"}),  # empty
+        ({"name": "S", "template": "SP-Template-RHEL9"}, {"name"}),  # UCS: at least 2
+        ({"name": "SP-" + "x" * 30, "template": "SP-Template-RHEL9"}, {"name"}),  # UCS: at most 32
+        ({"name": "SP new", "template": "SP-Template-RHEL9"}, {"name"}),  # a character UCS refuses
+        ({"name": "SP-new-01", "template": "SP-Template-RHEL9", "org": "root"}, {"org"}),  # not an org DN
+        ({"name": "SP-new-01", "template": "SP-Template-RHEL9", "description": "a\nb"}, {"description"}),
+        ({"name": "SP-new-01", "template": ["SP-Template-RHEL9"]}, {"template"}),
+        ({"name": None, "template": None, "colour": "red"}, {"name", "template", "colour"}),  # every field listed
+    ],
+)
+def test_create_refuses_bad_bodies_naming_every_field(client, body, fields):
+    response = client.post(f"{API}/service-profiles", json=body)
+    assert {e["field"] for e in problem(response, 422, "validation_failed")["errors"]} == fields
+    assert client.get(f"{API}/service-profiles").json()["total"] == 3
+
+
+def test_strict_decoding_of_content_type_depth_and_queries(client):
+    create = b'{"name": "SP-new-01", "template": "SP-Template-RHEL9"}'
+    as_form = client.post(f"{API}/service-profiles", content=create, headers={"Content-Type": "text/plain"})
+    assert problem(as_form, 415, "unsupported_media_type")["errors"][0]["field"] == "Content-Type"
+    deep = b'{"blade": ' + b"[" * 1000 + b"]" * 1000 + b"}"
+    nested = client.post(f"{API}/service-profiles/SP-web-01/associate", content=deep,
+                         headers={"Content-Type": "application/json"})  # fmt: skip
+    problem(nested, 400, "invalid_input")
+    problem(client.post(f"{API}/service-profiles/SP-web-01/power", json={"state": True}), 422, "validation_failed")
+    problem(client.post(f"{API}/service-profiles/SP-web-01/associate", json={"blade": "c01s01; rm"}), 422,
+            "validation_failed")  # fmt: skip
+    problem(client.get(f"{API}/blades", params={"limit": -1}), 400, "invalid_input")
+    problem(client.get(f"{API}/blades", params={"limit": 1001}), 400, "invalid_input")
+    problem(client.get(f"{API}/blades", params={"domain": "nope"}), 404, "not_found")
+    assert client.get(f"{API}/service-profiles").json()["total"] == 3
+
+
+def test_openapi_describes_bodies_responses_and_errors(client):
+    document = client.get("/schema/openapi.json").json()
+    schemas = document["components"]["schemas"]
+    operations = {
+        (method, path): op
+        for path, item in document["paths"].items()
+        if path.startswith(API)
+        for method, op in item.items()
+        if method in ("get", "post", "delete")  # HEAD mirrors GET
+    }
+    assert len(operations) == 16
+    for (method, path), op in operations.items():
+        codes = set(op["responses"])
+        assert {"400", "401", "403", "429"} <= codes, (method, path)
+        problem_doc = op["responses"]["400"]["content"]
+        assert list(problem_doc) == [PROBLEM_JSON], (method, path)
+        if "requestBody" in op:
+            assert {"413", "415", "422"} <= codes, (method, path)
+            ref = op["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+            body = schemas[ref.rsplit("/", 1)[1]]
+            assert body["type"] == "object" and body["required"] and body["properties"], (method, path)
+        if method == "get" and "{" not in path:
+            ok = op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+            assert ok.rsplit("/", 1)[1].startswith("Page"), (method, path)
+    create = schemas["ServiceProfileCreate"]
+    name = create["properties"]["name"]
+    assert (name["minLength"], name["maxLength"], name["pattern"]) == (2, 32, "^[A-Za-z0-9_.:-]+$")
+    assert name["description"] and name["examples"]
+    assert schemas["ServiceProfilePower"]["properties"]["state"]["enum"] == ["up", "down"]
+    profile = schemas["ServiceProfileOut"]["properties"]
+    assert profile["assoc_state"]["enum"] == ["associated", "unassociated"] and profile["power"]["enum"] == [
+        "up",
+        "down",
+    ]
+    assert {"409", "404"} <= set(operations[("post", f"{API}/service-profiles/{{name}}/associate")]["responses"])
 
 
 @pytest.mark.parametrize(
