@@ -51,3 +51,15 @@ def test_private_files_are_0600_from_the_start_and_when_rewritten(tmp_path, umas
     write_private(target, "two")
     assert target.read_text() == "two" and _mode(target) == 0o600
     assert _mode(private_file(tmp_path / "empty")) == 0o600
+
+
+def test_the_cli_creates_a_private_data_dir_too(tmp_path, umask):
+    from click.testing import CliRunner
+
+    from dcsim.cli import main
+
+    data_dir = tmp_path / "cli"
+    result = CliRunner().invoke(main, ["--data-dir", str(data_dir), "token", "create", "--role", "viewer"], env={})
+    assert result.exit_code == 0, result.output
+    assert _mode(data_dir) == 0o700
+    assert _mode(data_dir / "dcsim.sqlite3") == 0o600

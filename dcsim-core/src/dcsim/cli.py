@@ -240,9 +240,10 @@ def token_revoke(ctx: click.Context, token_id: str) -> None:
 
 def _migrated_store(ctx: click.Context) -> Any:
     from dcsim.drivers import load_driver
+    from dcsim.files import private_dir
 
     settings = _settings(ctx)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)
     store = load_driver("dcsim.store", settings)
     try:
         store.upgrade()
