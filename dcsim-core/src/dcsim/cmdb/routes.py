@@ -1,27 +1,33 @@
-"""The ``/cmdb`` REST API: CIs, relationships, impact, history, sync, Ansible inventory."""
+"""The ``/cmdb`` REST API: CIs, relationships, impact, history, sync, Ansible inventory.
+
+Bodies are the strict models of :mod:`dcsim.cmdb.schemas` (SPEC-010); a single CI
+carries an ``ETag`` and its writes take ``If-Match`` (SPEC-007).
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import attrs
+import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from dcsim.app import DcSim
 from dcsim.cmdb.backend import CiQuery
-from dcsim.cmdb.model import Ci, CiStatus, Relationship
-from dcsim.cmdb.service import Cmdb
-from dcsim.convert import from_json, to_json
+from dcsim.cmdb.model import Ci, CiStatus, HistoryEntry, Relationship
+from dcsim.cmdb.schemas import CiChange, CiCreate, ImpactAnswer, RelationshipCreate, SyncAnswer, SyncStatus
+from dcsim.cmdb.service import Cmdb, SyncRun
+from dcsim.convert import to_json
 from dcsim.errors import InvalidInput
 from dcsim.model import Token
+from dcsim.web.contracts import MAX_PAGE, OffsetQuery, Page, responses
 from dcsim.web.etag import ETAG_HEADERS, IfMatch, tagged
-from dcsim.web.paging import check_page
 
 #: The page size of a JSON listing without ``limit``.
 DEFAULT_PAGE = 100
@@ -29,34 +35,14 @@ DEFAULT_PAGE = 100
 EXPORT_ALL = 2**31
 CSV_COLUMNS = ("id", "type", "name", "status", "source", "env", "os", "platform", "role", "owner", "tier", "attributes")
 
-
-@attrs.frozen(kw_only=True)
-class CiRequest:
-    """Body of ``POST /cmdb/cis``."""
-
-    type: str
-    name: str
-    attributes: dict[str, Any] = attrs.field(factory=dict)
-    tags: dict[str, str] = attrs.field(factory=dict)
-
-
-@attrs.frozen(kw_only=True)
-class CiPatch:
-    """Body of ``PATCH /cmdb/cis/{id}``: only the fields given change."""
-
-    name: str | None = None
-    attributes: dict[str, Any] | None = None
-    tags: dict[str, str] | None = None
-    status: CiStatus | None = None
-
-
-@attrs.frozen(kw_only=True)
-class RelationshipRequest:
-    """Body of ``POST /cmdb/relationships``."""
-
-    type: str
-    source_id: str
-    target_id: str
+#: ``?limit=``: optional here, since the CSV export without it holds every match.
+CiLimit = Annotated[
+    int | None,
+    QueryParameter(
+        ge=1, le=MAX_PAGE, description=f"Page size, 1..{MAX_PAGE}; without it JSON pages by 100, CSV exports all"
+    ),
+]
+Filter = Annotated[str | None, QueryParameter(max_length=200)]
 
 
 def _cmdb(dcsim: DcSim) -> Cmdb:
@@ -68,67 +54,83 @@ def _actor(request: Request[Any, Any, Any]) -> str:
     return f"token:{token.name}"
 
 
+def _run_answer(run: SyncRun) -> SyncAnswer:
+    return msgspec.convert({**to_json(run), "changes": run.changes}, SyncAnswer)
+
+
+def _sync_answer(run: SyncRun | None) -> SyncAnswer | None:
+    return None if run is None else _run_answer(run)
+
+
 class CmdbController(Controller):
     """Configuration items and what hangs off them."""
 
     path = "/cmdb"
     tags = ["cmdb"]
 
-    @get("/cis", summary="CIs, filtered and paginated; format=csv exports them")
+    @get(
+        "/cis",
+        summary="CIs, filtered and paginated; format=csv exports them (text/csv, X-Total-Count)",
+        responses=responses(),
+    )
     async def list_cis(
         self,
         dcsim: NamedDependency[DcSim],
-        type: FromQuery[str | None] = None,
-        platform: FromQuery[str | None] = None,
-        tag: FromQuery[str | None] = None,
-        q: FromQuery[str | None] = None,
-        status: FromQuery[str | None] = None,
-        limit: FromQuery[int | None] = None,
-        offset: FromQuery[int] = 0,
-        format: FromQuery[str] = "json",
-    ) -> Response[Any]:
-        if format not in {"json", "csv"}:
-            raise InvalidInput("format must be json or csv")
-        # A given limit is checked in both formats; without one JSON pages by 100 and
-        # the CSV export holds every match from the offset on.
-        check_page(DEFAULT_PAGE if limit is None else limit, offset)
+        type: Filter = None,
+        platform: Filter = None,
+        tag: Annotated[str | None, QueryParameter(max_length=400, description="key=value of one tag")] = None,
+        q: Annotated[str | None, QueryParameter(max_length=200, description="Text in the name")] = None,
+        status: Literal["active", "decommissioned", "all"] | None = None,
+        limit: CiLimit = None,
+        offset: OffsetQuery = 0,
+        format: Literal["json", "csv"] = "json",
+    ) -> Response[Page[Ci]]:
         query = CiQuery(type=type, platform=platform, tag=tag, q=q, status=status, offset=offset)
         if format == "csv":
             total, cis = await _cmdb(dcsim).backend.list_cis(attrs.evolve(query, limit=limit or EXPORT_ALL))
             headers = {"Content-Disposition": "attachment; filename=cis.csv", "X-Total-Count": str(total)}
-            return Response(_csv(cis), media_type="text/csv", headers=headers)
-        total, cis = await _cmdb(dcsim).backend.list_cis(attrs.evolve(query, limit=limit or DEFAULT_PAGE))
-        return Response({"total": total, "limit": limit or DEFAULT_PAGE, "offset": offset, "items": to_json(cis)})
+            return Response(_csv(cis), media_type="text/csv", headers=headers)  # type: ignore[arg-type]
+        size = limit or DEFAULT_PAGE
+        total, cis = await _cmdb(dcsim).backend.list_cis(attrs.evolve(query, limit=size))
+        return Response(Page(items=cis, total=total, limit=size, offset=offset))
 
-    @post("/cis", status_code=HTTP_201_CREATED, summary="Create a CI by hand", response_headers=ETAG_HEADERS)
+    @post(
+        "/cis",
+        status_code=HTTP_201_CREATED,
+        summary="Create a CI by hand",
+        response_headers=ETAG_HEADERS,
+        responses=responses(409, body=True),
+    )
     async def create_ci(
-        self, dcsim: NamedDependency[DcSim], request: Request[Any, Any, Any], data: JSONBody[dict[str, Any]]
-    ) -> Response[Any]:
-        body = from_json(data, CiRequest)
-        ci = Ci(type=body.type, name=body.name, attributes=body.attributes, tags=body.tags)
+        self, dcsim: NamedDependency[DcSim], request: Request[Any, Any, Any], data: CiCreate
+    ) -> Response[Ci]:
+        tags: dict[str, str] = {str(key): value for key, value in data.tags.items()}
+        ci = Ci(type=data.type, name=data.name, attributes=data.attributes, tags=tags)
         return tagged(await _cmdb(dcsim).create_ci(ci, _actor(request)))
 
-    @get("/cis/{ci_id:str}", summary="One CI, with its ETag", response_headers=ETAG_HEADERS)
-    async def get_ci(self, dcsim: NamedDependency[DcSim], ci_id: FromPath[str]) -> Response[Any]:
+    @get("/cis/{ci_id:str}", summary="One CI, with its ETag", response_headers=ETAG_HEADERS, responses=responses(404))
+    async def get_ci(self, dcsim: NamedDependency[DcSim], ci_id: FromPath[str]) -> Response[Ci]:
         return tagged(await _cmdb(dcsim).backend.get_ci(ci_id))
 
     @patch(
         "/cis/{ci_id:str}",
         summary="Change a CI's name, attributes, tags or status (If-Match: a stale ETag is a 412)",
         response_headers=ETAG_HEADERS,
+        responses=responses(404, 409, 412, body=True),
     )
     async def patch_ci(
         self,
         dcsim: NamedDependency[DcSim],
         request: Request[Any, Any, Any],
         ci_id: FromPath[str],
-        data: JSONBody[dict[str, Any]],
+        data: CiChange,
         if_match: IfMatch = None,
-    ) -> Response[Any]:
-        body = from_json(data, CiPatch)
-        changes = {k: v for k, v in attrs.asdict(body, recurse=False).items() if v is not None}
+    ) -> Response[Ci]:
+        changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
         if not changes:
-            raise InvalidInput("give name, attributes, tags or status")
+            raise InvalidInput(
+                "give name, attributes, tags or status", errors=[{"field": "", "message": "no field to change"}]
+            )
         return tagged(await _cmdb(dcsim).update_ci(ci_id, changes, _actor(request), if_match))
 
     @delete(
@@ -136,6 +138,7 @@ class CmdbController(Controller):
         status_code=HTTP_200_OK,
         summary="Decommission a CI (its record and history stay; If-Match: a stale ETag is a 412)",
         response_headers=ETAG_HEADERS,
+        responses=responses(404, 409, 412),
     )
     async def decommission_ci(
         self,
@@ -143,56 +146,76 @@ class CmdbController(Controller):
         request: Request[Any, Any, Any],
         ci_id: FromPath[str],
         if_match: IfMatch = None,
-    ) -> Response[Any]:
+    ) -> Response[Ci]:
         changes = {"status": CiStatus.DECOMMISSIONED}
         return tagged(await _cmdb(dcsim).update_ci(ci_id, changes, _actor(request), if_match))
 
-    @get("/cis/{ci_id:str}/relationships", summary="Relationships of a CI, both directions")
-    async def ci_relationships(self, dcsim: NamedDependency[DcSim], ci_id: FromPath[str]) -> list[dict[str, Any]]:
+    @get(
+        "/cis/{ci_id:str}/relationships",
+        summary="Relationships of a CI, both directions",
+        responses=responses(404),
+    )
+    async def ci_relationships(self, dcsim: NamedDependency[DcSim], ci_id: FromPath[str]) -> list[Relationship]:
         cmdb = _cmdb(dcsim)
         await cmdb.backend.get_ci(ci_id)
-        return to_json(await cmdb.backend.relationships(ci_id))  # type: ignore[no-any-return]
+        return await cmdb.backend.relationships(ci_id)
 
-    @get("/cis/{ci_id:str}/impact", summary="Upstream and downstream CIs, depth-limited")
+    @get("/cis/{ci_id:str}/impact", summary="Upstream and downstream CIs, depth-limited", responses=responses(404))
     async def impact(
-        self, dcsim: NamedDependency[DcSim], ci_id: FromPath[str], depth: FromQuery[int] = 3
-    ) -> dict[str, Any]:
-        return await _cmdb(dcsim).impact(ci_id, depth)
+        self,
+        dcsim: NamedDependency[DcSim],
+        ci_id: FromPath[str],
+        depth: Annotated[int, QueryParameter(ge=1, le=10, description="How many hops, 1..10")] = 3,
+    ) -> ImpactAnswer:
+        return msgspec.convert(await _cmdb(dcsim).impact(ci_id, depth), ImpactAnswer)
 
-    @get("/cis/{ci_id:str}/history", summary="Who changed what and when")
-    async def history(self, dcsim: NamedDependency[DcSim], ci_id: FromPath[str]) -> list[dict[str, Any]]:
-        return to_json(await _cmdb(dcsim).backend.history(ci_id))  # type: ignore[no-any-return]
+    @get("/cis/{ci_id:str}/history", summary="Who changed what and when", responses=responses(404))
+    async def history(self, dcsim: NamedDependency[DcSim], ci_id: FromPath[str]) -> list[HistoryEntry]:
+        return await _cmdb(dcsim).backend.history(ci_id)
 
-    @post("/relationships", status_code=HTTP_201_CREATED, summary="Relate two CIs")
+    @post(
+        "/relationships",
+        status_code=HTTP_201_CREATED,
+        summary="Relate two CIs",
+        responses=responses(404, 409, body=True),
+    )
     async def add_relationship(
-        self, dcsim: NamedDependency[DcSim], request: Request[Any, Any, Any], data: JSONBody[dict[str, Any]]
-    ) -> dict[str, Any]:
-        body = from_json(data, RelationshipRequest)
-        relationship = Relationship(type=body.type, source_id=body.source_id, target_id=body.target_id)
-        return to_json(await _cmdb(dcsim).add_relationship(relationship, _actor(request)))  # type: ignore[no-any-return]
+        self, dcsim: NamedDependency[DcSim], request: Request[Any, Any, Any], data: RelationshipCreate
+    ) -> Relationship:
+        relationship = Relationship(type=data.type, source_id=data.source_id, target_id=data.target_id)
+        return await _cmdb(dcsim).add_relationship(relationship, _actor(request))
 
-    @delete("/relationships/{relationship_id:str}", status_code=HTTP_204_NO_CONTENT, summary="Remove a relationship")
+    @delete(
+        "/relationships/{relationship_id:str}",
+        status_code=HTTP_204_NO_CONTENT,
+        summary="Remove a relationship",
+        responses=responses(404),
+    )
     async def remove_relationship(
         self, dcsim: NamedDependency[DcSim], request: Request[Any, Any, Any], relationship_id: FromPath[str]
     ) -> None:
         await _cmdb(dcsim).backend.remove_relationship(relationship_id, _actor(request))
 
-    @post("/sync", status_code=HTTP_200_OK, summary="Reconcile the whole CMDB with the simulation now")
-    async def sync(self, dcsim: NamedDependency[DcSim]) -> dict[str, Any]:
-        run = await _cmdb(dcsim).sync("manual")
-        return {**to_json(run), "changes": run.changes}
+    @post(
+        "/sync",
+        status_code=HTTP_200_OK,
+        summary="Reconcile the whole CMDB with the simulation now",
+        responses=responses(503),
+    )
+    async def sync(self, dcsim: NamedDependency[DcSim]) -> SyncAnswer:
+        return _run_answer(await _cmdb(dcsim).sync("manual"))
 
-    @get("/sync/status", summary="The last sync runs, their counts and errors")
-    async def sync_status(self, dcsim: NamedDependency[DcSim]) -> dict[str, Any]:
+    @get("/sync/status", summary="The last sync runs, their counts and errors", responses=responses())
+    async def sync_status(self, dcsim: NamedDependency[DcSim]) -> SyncStatus:
         cmdb = _cmdb(dcsim)
-        return {
-            "backend": cmdb.backend.name,
-            "resync_pending": cmdb.resync_pending,
-            "last_run": to_json(cmdb.last_run),
-            "last_full_run": to_json(cmdb.last_full_run),
-        }
+        return SyncStatus(
+            backend=cmdb.backend.name,
+            resync_pending=cmdb.resync_pending,
+            last_run=_sync_answer(cmdb.last_run),
+            last_full_run=_sync_answer(cmdb.last_full_run),
+        )
 
-    @get("/ansible/inventory", summary="Ansible dynamic-inventory JSON")
+    @get("/ansible/inventory", summary="Ansible dynamic-inventory JSON (its own open format)", responses=responses())
     async def inventory(self, dcsim: NamedDependency[DcSim]) -> dict[str, Any]:
         return await _cmdb(dcsim).inventory()
 
