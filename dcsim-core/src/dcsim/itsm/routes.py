@@ -50,6 +50,7 @@ from dcsim.itsm.workflow import CHANGE_TRANSITIONS, INCIDENT_TRANSITIONS, PROBLE
 from dcsim.model import Role, Token
 from dcsim.web.contracts import LimitQuery, OffsetQuery, Page, page, responses
 from dcsim.web.etag import ETAG_HEADERS, IfMatch, tagged
+from dcsim.web.idempotency import idempotent
 
 E = TypeVar("E", bound=enum.Enum)
 
@@ -120,7 +121,12 @@ class IncidentController(Controller):
         return page(found, limit, offset)
 
     @post(
-        "/", status_code=HTTP_201_CREATED, summary="Open an incident", response_headers=ETAG_HEADERS, responses=CREATE
+        "/",
+        status_code=HTTP_201_CREATED,
+        summary="Open an incident",
+        response_headers=ETAG_HEADERS,
+        responses=CREATE,
+        middleware=[idempotent],
     )
     async def create_incident(
         self, dcsim: NamedDependency[DcSim], request: Request[Any, Any, Any], data: IncidentCreate
@@ -210,7 +216,14 @@ class ProblemController(Controller):
         found = _itsm(dcsim).problems.query(states=_members(states, ProblemState), incident=incident, ci=ci, q=q)
         return page(found, limit, offset)
 
-    @post("/", status_code=HTTP_201_CREATED, summary="Open a problem", response_headers=ETAG_HEADERS, responses=CREATE)
+    @post(
+        "/",
+        status_code=HTTP_201_CREATED,
+        summary="Open a problem",
+        response_headers=ETAG_HEADERS,
+        responses=CREATE,
+        middleware=[idempotent],
+    )
     async def create_problem(
         self, dcsim: NamedDependency[DcSim], request: Request[Any, Any, Any], data: ProblemCreate
     ) -> Response[Problem]:
@@ -300,6 +313,7 @@ class ChangeController(Controller):
         "/",
         status_code=HTTP_201_CREATED,
         summary="Request a change (standard changes are created approved)",
+        middleware=[idempotent],
         response_headers=ETAG_HEADERS,
         responses=CREATE,
     )
