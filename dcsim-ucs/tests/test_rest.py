@@ -474,6 +474,9 @@ def test_openapi_describes_bodies_responses_and_errors(client):
         "down",
     ]
     assert {"409", "404"} <= set(operations[("post", f"{API}/service-profiles/{{name}}/associate")]["responses"])
+    # The XML API answers XML, and documents what only the host can answer instead.
+    nuova = document["paths"]["/nuova"]["post"]["responses"]
+    assert list(nuova["200"]["content"]) == ["text/xml"] and {"400", "413", "429"} <= set(nuova)
 
 
 @pytest.mark.parametrize(
