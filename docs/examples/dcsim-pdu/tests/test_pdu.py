@@ -368,7 +368,10 @@ def test_dcsim_register_routes(dcsim_client: DcsimClient) -> None:
     missing = client.get("/pdu/api/v1/pdus/pdu-99")
     assert missing.status_code == 404
     assert missing.headers["content-type"].startswith("application/problem+json")
-    assert client.get("/pdu/api/v1/pdus?limit=0").status_code == 400
+    for bad in ("limit=0", "limit=-1", "limit=1001", "offset=-1", "limit=two"):
+        refused = client.get(f"/pdu/api/v1/pdus?{bad}")
+        assert refused.status_code == 400, bad
+        assert refused.headers["content-type"].startswith("application/problem+json")
 
     schema = client.get("/schema/openapi.json").json()
     assert {"/pdu/api/v1/pdus", "/pdu/api/v1/pdus/{pdu}"} <= set(schema["paths"])

@@ -1,7 +1,8 @@
 """``/pdu/api/v1``: the PDUs and their outlets as JSON, read from the simulation's world.
 
 Typed responses (attrs classes), so the OpenAPI document at ``/schema`` shows every
-field; lists page like every dc-sim list (``dcsim.web.paging``).
+field; the list is core's ``Page[T]`` with ``LimitQuery``/``OffsetQuery`` and every
+operation documents the problem answers it can give (``dcsim.web.contracts``, SPEC-010).
 """
 
 from __future__ import annotations
@@ -9,12 +10,12 @@ from __future__ import annotations
 import attrs
 from litestar import Controller, get
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath
 
 from dcsim.app import DcSim
 from dcsim.sim.model import Blade, Chassis, Datacenter
 from dcsim.sim.world import World
-from dcsim.web.paging import page
+from dcsim.web.contracts import LimitQuery, OffsetQuery, Page, page, responses
 from dcsim_pdu.model import Outlet, Pdu
 
 
@@ -39,16 +40,6 @@ class PduView:
     model: str
     serial: str
     outlets: list[OutletView]
-
-
-@attrs.frozen
-class PduPage:
-    """A page of PDUs: ``?limit=&offset=`` in, the same envelope as every dc-sim list out."""
-
-    total: int
-    limit: int
-    offset: int
-    items: list[PduView]
 
 
 def _outlet_view(world: World, outlet: Outlet) -> OutletView:
@@ -76,19 +67,18 @@ class PduController(Controller):
     path = "/pdu/api/v1/pdus"
     tags = ["pdu"]
 
-    @get("/", summary="PDUs, by name, paginated")
+    @get("/", summary="PDUs, by name, paginated", responses=responses())
     async def list_pdus(
-        self, dcsim: NamedDependency[DcSim], limit: FromQuery[int] = 100, offset: FromQuery[int] = 0
-    ) -> PduPage:
+        self, dcsim: NamedDependency[DcSim], limit: LimitQuery = 100, offset: OffsetQuery = 0
+    ) -> Page[PduView]:
         world = dcsim.sim.world
-        pdus = sorted(world.all(Pdu), key=lambda pdu: pdu.name)
-        body = page(pdus, limit, offset, render=lambda items: [pdu_view(world, pdu) for pdu in items])
-        return PduPage(**body)
+        found = page(sorted(world.all(Pdu), key=lambda pdu: pdu.name), limit, offset)
+        return Page(items=[pdu_view(world, pdu) for pdu in found.items], total=found.total, limit=limit, offset=offset)
 
-    @get("/{pdu:str}", summary="One PDU, by name or id")
+    @get("/{pdu:str}", summary="One PDU, by name or id", responses=responses(404))
     async def get_pdu(self, dcsim: NamedDependency[DcSim], pdu: FromPath[str]) -> PduView:
         world = dcsim.sim.world
         return pdu_view(world, world.get(Pdu, pdu))
 
 
-__all__ = ["OutletView", "PduController", "PduPage", "PduView", "pdu_view"]
+__all__ = ["OutletView", "PduController", "PduView", "pdu_view"]
