@@ -69,3 +69,22 @@ def test_two_concurrent_writers_with_one_tag_one_wins(shared_client):
     assert sum(isinstance(o, PreconditionFailed) for o in outcomes) == 1
     winner = next(o for o in outcomes if not isinstance(o, BaseException))
     assert client.get(f"/itsm/incidents/{number}").json()["assignee"] == winner.assignee
+
+
+def test_the_openapi_document_shows_etags_if_match_and_412(shared_client):
+    paths = shared_client.get("/schema/openapi.json").json()["paths"]
+    writes = [
+        ("/cmdb/cis/{ci_id}", "patch"),
+        ("/cmdb/cis/{ci_id}", "delete"),
+        *[(f"/itsm/{kind}/{{number}}", "patch") for kind in KINDS],
+        *[(f"/itsm/{kind}/{{number}}/{{action}}", "post") for kind in KINDS],
+        *[(f"/itsm/{kind}/{{number}}/notes", "post") for kind in KINDS],
+    ]
+    for path, method in writes:
+        operation = paths[path][method]
+        assert "412" in operation["responses"], (path, method)
+        assert "If-Match" in [p["name"] for p in operation["parameters"] if p["in"] == "header"], (path, method)
+    for path in ("/cmdb/cis/{ci_id}", *[f"/itsm/{kind}/{{number}}" for kind in KINDS]):
+        assert "ETag" in paths[path]["get"]["responses"]["200"]["headers"], path
+    listing = paths["/cmdb/cis"]["get"]["responses"]["200"]["content"]
+    assert {"application/json", "text/csv"} <= set(listing)

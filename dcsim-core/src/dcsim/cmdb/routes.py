@@ -9,12 +9,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import attrs
 import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Operation, Schema
 from litestar.params import FromPath, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
@@ -28,6 +30,7 @@ from dcsim.errors import InvalidInput
 from dcsim.model import Token
 from dcsim.web.contracts import MAX_PAGE, OffsetQuery, Page, responses
 from dcsim.web.etag import ETAG_HEADERS, IfMatch, tagged
+from dcsim.web.idempotency import idempotent
 
 #: The page size of a JSON listing without ``limit``.
 DEFAULT_PAGE = 100
@@ -43,6 +46,17 @@ CiLimit = Annotated[
     ),
 ]
 Filter = Annotated[str | None, QueryParameter(max_length=200)]
+
+
+@dataclass
+class _ListOrExport(Operation):
+    """The listing's operation: its 200 is JSON, or CSV with ``format=csv``."""
+
+    def __post_init__(self) -> None:
+        ok = (self.responses or {}).get("200")
+        if isinstance(ok, OpenAPIResponse) and ok.content is not None:
+            csv_body = Schema(type=OpenAPIType.STRING, description=f"format=csv: columns {', '.join(CSV_COLUMNS)}")
+            ok.content["text/csv"] = OpenAPIMediaType(schema=csv_body)
 
 
 def _cmdb(dcsim: DcSim) -> Cmdb:
@@ -72,6 +86,7 @@ class CmdbController(Controller):
         "/cis",
         summary="CIs, filtered and paginated; format=csv exports them (text/csv, X-Total-Count)",
         responses=responses(),
+        operation_class=_ListOrExport,
     )
     async def list_cis(
         self,
@@ -100,6 +115,7 @@ class CmdbController(Controller):
         summary="Create a CI by hand",
         response_headers=ETAG_HEADERS,
         responses=responses(409, body=True),
+        middleware=[idempotent],
     )
     async def create_ci(
         self, dcsim: NamedDependency[DcSim], request: Request[Any, Any, Any], data: CiCreate
