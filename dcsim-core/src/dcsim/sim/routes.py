@@ -155,7 +155,11 @@ class VmController(Controller):
     path = "/sim/vms"
     tags = ["sim"]
 
-    @get("/", summary="VMs, filtered and paginated", responses=responses())
+    @get(
+        "/",
+        summary="VMs, filtered and paginated (a host or cluster that does not exist: 404)",
+        responses=responses(404),
+    )
     async def list_vms(
         self,
         dcsim: NamedDependency[DcSim],

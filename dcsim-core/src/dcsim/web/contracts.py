@@ -19,7 +19,7 @@ import structlog
 from litestar import Request
 from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import Schema
+from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import QueryParameter
 from litestar.typing import FieldDefinition
 
@@ -88,7 +88,21 @@ DiskGb = Annotated[int, msgspec.Meta(ge=1, le=64 * 1024, description="Disk size 
 Port = Annotated[int, msgspec.Meta(ge=1, le=65535, description="A TCP port")]
 TagKey = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 TagValue = Annotated[str, msgspec.Meta(max_length=256)]
-Tags = Annotated[dict[TagKey, TagValue], msgspec.Meta(max_length=64, description="At most 64 key/value tags")]
+# Litestar documents no bounds of a dict by itself: they go in as schema extras.
+Tags = Annotated[
+    dict[TagKey, TagValue],
+    msgspec.Meta(
+        max_length=64,
+        extra_json_schema={
+            "description": "At most 64 key/value tags; keys 1..128 characters, values up to 256",
+            "extra": {
+                "maxProperties": 64,
+                "propertyNames": Schema(type=OpenAPIType.STRING, min_length=1, max_length=128),
+                "additionalProperties": Schema(type=OpenAPIType.STRING, max_length=256),
+            },
+        },
+    ),
+]
 #: ``?limit=`` and ``?offset=`` of every list operation.
 LimitQuery = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE, description=f"Page size, 1..{MAX_PAGE}")]
 OffsetQuery = Annotated[int, QueryParameter(ge=0, description="Items to skip")]

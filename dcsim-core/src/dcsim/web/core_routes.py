@@ -105,9 +105,13 @@ class PublishRequest(Model):
     """Body of ``POST /events``."""
 
     type: EventTypeName
-    data: Annotated[dict[str, Any], msgspec.Meta(max_length=256, description="The event's data")] = msgspec.field(
-        default_factory=dict
-    )
+    data: Annotated[
+        dict[str, Any],
+        msgspec.Meta(
+            max_length=256,
+            extra_json_schema={"description": "The event's data, at most 256 members", "extra": {"maxProperties": 256}},
+        ),
+    ] = msgspec.field(default_factory=dict)
     subject: Label | None = None
 
 
@@ -191,7 +195,14 @@ def plugins_report(plugins: PluginHost, settings: Settings) -> dict[str, Any]:
     }
 
 
-@get("/metrics", opt={"public": True}, tags=["health"], summary="Prometheus metrics", include_in_schema=True)
+@get(
+    "/metrics",
+    opt={"public": True},
+    tags=["health"],
+    summary="Prometheus metrics",
+    media_type=CONTENT_TYPE_LATEST,
+    responses=responses(guarded=False),
+)
 async def metrics(dcsim: NamedDependency[DcSim]) -> Response[bytes]:
     # Rendering a large estate's samples takes a while: keep it off the event loop.
     body = await asyncio.to_thread(generate_latest, dcsim.metrics)

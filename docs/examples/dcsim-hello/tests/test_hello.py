@@ -81,4 +81,5 @@ def test_saying_hello_needs_an_operator(make_client: Any) -> None:
 
 def test_saying_hello_validates_the_body(make_client: Any) -> None:
     response = make_client(role="operator").post("/hello", json={"to": 5})
-    assert response.status_code == 400
+    assert response.status_code == 422
+    assert response.json()["errors"] == [{"field": "to", "message": "Expected `str`, got `int`"}]

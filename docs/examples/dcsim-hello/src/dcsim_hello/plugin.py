@@ -7,14 +7,14 @@ match its hookspecs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+import msgspec
 from litestar import get, post
 from litestar.di import NamedDependency
-from litestar.params import JSONBody
 
 from dcsim import hookimpl
+from dcsim.web.contracts import Model, Name, responses
 
 if TYPE_CHECKING:
     # Only for type checkers: the host app resolves ``DcSim`` in handler signatures.
@@ -24,24 +24,31 @@ if TYPE_CHECKING:
 SOURCE = "dcsim-hello"
 
 
-@dataclass
-class Greeting:
+class Greeting(Model):
     """The body of ``POST /hello``."""
 
-    to: str = "world"
+    to: Name = "world"
 
 
-@get("/hello", tags=["hello"])
-async def hello() -> dict[str, str]:
+class Hello(msgspec.Struct, omit_defaults=True):
+    """What ``/hello`` answers."""
+
+    hello: str
+    plugin: str
+    event: str | None = None
+
+
+@get("/hello", tags=["hello"], responses=responses())
+async def hello() -> Hello:
     """Say hello. Like every read of dc-sim's own API, it needs a viewer token."""
-    return {"hello": "world", "plugin": SOURCE}
+    return Hello(hello="world", plugin=SOURCE)
 
 
-@post("/hello", tags=["hello"])
-async def say_hello(data: JSONBody[Greeting], dcsim: NamedDependency[DcSim]) -> dict[str, Any]:
+@post("/hello", tags=["hello"], responses=responses(503, body=True))
+async def say_hello(data: Greeting, dcsim: NamedDependency[DcSim]) -> Hello:
     """Say hello to someone and tell the bus (event ``hello.said``); needs an operator token."""
     event = await dcsim.publish("hello.said", {"to": data.to}, source=SOURCE, subject=data.to)
-    return {"hello": data.to, "plugin": SOURCE, "event": event.id}
+    return Hello(hello=data.to, plugin=SOURCE, event=event.id)
 
 
 @hookimpl
