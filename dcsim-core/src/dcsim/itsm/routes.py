@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 from typing import Annotated, Any, TypeVar
 
+import msgspec
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
@@ -43,6 +44,9 @@ from dcsim.itsm.schemas import (
     Priority,
     ProblemChange,
     ProblemCreate,
+    RuleInfo,
+    SlaTargets,
+    Workflows,
     to_domain,
 )
 from dcsim.itsm.service import Itsm
@@ -411,27 +415,28 @@ class ItsmController(Controller):
         return await _itsm(dcsim).run_webhook(receiver, data)
 
     @get("/rules", summary="Automation rules and whether each is enabled", responses=responses())
-    async def rules(self, dcsim: NamedDependency[DcSim]) -> list[dict[str, Any]]:
-        return _itsm(dcsim).rules.describe()
+    async def rules(self, dcsim: NamedDependency[DcSim]) -> list[RuleInfo]:
+        return msgspec.convert(_itsm(dcsim).rules.describe(), list[RuleInfo])
 
     @get("/sla", summary="Response and resolution targets per priority, in seconds", responses=responses())
-    async def sla_targets(self, dcsim: NamedDependency[DcSim]) -> dict[str, dict[str, int]]:
+    async def sla_targets(self, dcsim: NamedDependency[DcSim]) -> SlaTargets:
         targets = {priority: dcsim.call.itsm_sla_targets(priority=priority) for priority in PRIORITIES}
-        return {
+        seconds = {
             priority: {
                 "response_seconds": int(target.response.total_seconds()),
                 "resolution_seconds": int(target.resolution.total_seconds()),
             }
             for priority, target in targets.items()
         }
+        return msgspec.convert(seconds, SlaTargets)
 
     @get("/workflows", summary="The transition tables: state -> {action: next state}", responses=responses())
-    async def workflows(self) -> dict[str, dict[str, dict[str, str]]]:
-        return {
-            "incident": describe(INCIDENT_TRANSITIONS),
-            "problem": describe(PROBLEM_TRANSITIONS),
-            "change": describe(CHANGE_TRANSITIONS),
-        }
+    async def workflows(self) -> Workflows:
+        return Workflows(
+            incident=describe(INCIDENT_TRANSITIONS),
+            problem=describe(PROBLEM_TRANSITIONS),
+            change=describe(CHANGE_TRANSITIONS),
+        )
 
 
 HANDLERS = (IncidentController, ProblemController, ChangeController, ItsmController)

@@ -134,3 +134,44 @@ class NoteCreate(Model):
 def to_domain(data: msgspec.Struct, cls: type[T]) -> T:
     """The domain request ``cls`` carrying ``data``'s fields (its validators run)."""
     return from_json(msgspec.to_builtins(data), cls)
+
+
+# Answers ---------------------------------------------------------------------------------
+
+
+class RuleInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """An automation rule: an event rule lists its event types, a webhook rule its receiver."""
+
+    name: str
+    description: str
+    kind: Literal["event", "webhook"]
+    enabled: bool
+    types: list[str] | None = None
+    receiver: str | None = None
+
+
+class SlaTargetInfo(msgspec.Struct, kw_only=True):
+    """The response and resolution targets of one priority, in seconds."""
+
+    response_seconds: Annotated[int, msgspec.Meta(ge=0)]
+    resolution_seconds: Annotated[int, msgspec.Meta(ge=0)]
+
+
+class SlaTargets(msgspec.Struct, kw_only=True):
+    """The SLA targets of every priority."""
+
+    P1: SlaTargetInfo
+    P2: SlaTargetInfo
+    P3: SlaTargetInfo
+    P4: SlaTargetInfo
+
+
+Table = Annotated[dict[str, dict[str, str]], msgspec.Meta(description="state -> {action: next state}")]
+
+
+class Workflows(msgspec.Struct, kw_only=True):
+    """The transition table of each record kind."""
+
+    incident: Table
+    problem: Table
+    change: Table
