@@ -192,3 +192,17 @@ async def test_one_tree_rebuild_feeds_every_channel(make_dcsim):
         for channel in channels:
             await channel.aclose()
         assert manager.channels.count() == 0
+
+
+async def test_a_channel_without_a_domain_is_ucs_no_domain_error(make_dcsim):
+    import attrs
+
+    from dcsim_ucs.xmlapi import XmlApi
+
+    async with make_dcsim() as dc:
+        manager = dc.services["ucs"]
+        session = await manager.sessions.login("admin", "password")
+        manager.settings = attrs.evolve(manager.settings, domain="ucs-domain-99")
+        answer = ET.fromstring(await XmlApi(manager).handle(f'<eventSubscribe cookie="{session.cookie}"/>'.encode()))
+        assert (answer.tag, answer.get("errorCode")) == ("eventSubscribe", "ERR-no-domain")
+        assert manager.channels.count() == 0

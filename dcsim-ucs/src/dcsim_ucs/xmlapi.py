@@ -72,6 +72,9 @@ class XmlApi:
                 return await self.manager.channels.open(await self.session(request))
             except UcsError as exc:
                 return _bytes(_error_element(request.tag, request.get("cookie", ""), exc))
+            except NotFound as exc:  # the first channel builds the tree: no domain to build it from
+                error = UcsError("ERR-no-domain", exc.detail)
+                return _bytes(_error_element(request.tag, request.get("cookie", ""), error))
         handler = _METHODS.get(request.tag)
         if handler is None:
             return _bytes(_error_element("error", "", parse_error(f"unknown method {request.tag!r}")))
