@@ -96,3 +96,21 @@ def test_expired_keys_run_again(make_client: Callable[..., DcsimClient]) -> None
     later = client.post("/itsm/incidents", json=body, headers={"Idempotency-Key": "old"})
 
     assert first.json()["number"] != later.json()["number"]
+
+
+def test_a_ci_create_retried_with_its_key_makes_one_ci(client: DcsimClient) -> None:
+    body = {"type": "application", "name": "idem-app"}
+    first = client.post("/cmdb/cis", json=body, headers={"Idempotency-Key": "ci-1"})
+    again = client.post("/cmdb/cis", json=body, headers={"Idempotency-Key": "ci-1"})
+
+    assert (first.status_code, again.status_code) == (201, 201) and again.json() == first.json()
+    cis = client.get("/cmdb/cis", params={"type": "application", "q": "idem-app"}).json()["items"]
+    assert [ci["id"] for ci in cis] == [first.json()["id"]]
+
+
+def test_a_problem_create_takes_a_key_too(client: DcsimClient) -> None:
+    problem = {"title": "flapping link"}
+    first = client.post("/itsm/problems", json=problem, headers={"Idempotency-Key": "p-1"})
+    again = client.post("/itsm/problems", json=problem, headers={"Idempotency-Key": "p-1"})
+
+    assert first.status_code == 201 and again.json()["number"] == first.json()["number"]
