@@ -163,7 +163,7 @@ def test_change_rules_beyond_the_table(shared_client):
     early = client.post(f"/itsm/changes/{emergency['number']}/start")
     assert early.status_code == 409 and early.json()["window"]["start"] == scheduled["window"]["start"]
     backwards = client.post("/itsm/changes", json={"title": "x", "window": _window(hours_before=-2, hours_after=-3)})
-    assert backwards.status_code == 400
+    assert backwards.status_code == 422 and backwards.json()["errors"][0]["field"] == "window"
 
     standard = client.post(
         "/itsm/changes", json={"title": "rotate logs", "type": "standard", "window": _window()}

@@ -13,8 +13,9 @@ from typing import Annotated, Literal, TypeVar
 import msgspec
 
 from dcsim.convert import from_json
-from dcsim.itsm.model import ChangeType, Risk
-from dcsim.web.contracts import Model, Text
+from dcsim.errors import InvalidInput
+from dcsim.itsm.model import ChangeType, Risk, as_utc
+from dcsim.web.contracts import Model, Text, ValidationFailed
 
 T = TypeVar("T")
 
@@ -47,6 +48,11 @@ class WindowBody(Model):
 
     start: datetime
     end: datetime
+
+    def __post_init__(self) -> None:
+        # Raised here, the error names the window (a 422) like every other field's.
+        if as_utc(self.end) <= as_utc(self.start):
+            raise ValueError("a window must end after it starts")
 
 
 class IncidentCreate(Model):
@@ -132,8 +138,20 @@ class NoteCreate(Model):
 
 
 def to_domain(data: msgspec.Struct, cls: type[T]) -> T:
-    """The domain request ``cls`` carrying ``data``'s fields (its validators run)."""
-    return from_json(msgspec.to_builtins(data), cls)
+    """The domain request ``cls`` carrying ``data``'s fields (its validators run); a
+    domain check that fails is a 422 naming the field, like the model's own checks."""
+    try:
+        return from_json(msgspec.to_builtins(data), cls)
+    except InvalidInput as exc:
+        messages = exc.extra.get("errors") or [exc.detail]
+        errors = [_field_error(str(message)) for message in messages]
+        raise ValidationFailed(exc.detail, errors=errors) from None
+
+
+def _field_error(message: str) -> dict[str, str]:
+    # cattrs ends a message with " @ $.field": that is the field.
+    text, _, where = message.rpartition(" @ $")
+    return {"field": where.lstrip("."), "message": text} if text else {"field": "", "message": message}
 
 
 # Answers ---------------------------------------------------------------------------------
