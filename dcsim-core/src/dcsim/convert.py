@@ -28,7 +28,16 @@ def from_json(data: Any, cls: type[T]) -> T:
         return converter.structure(data, cls)
     except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as exc:
         messages = cattrs.transform_error(exc) if isinstance(exc, cattrs.BaseValidationError) else [str(exc)]
-        raise InvalidInput(f"invalid {cls.__name__}: " + "; ".join(messages), errors=messages) from exc
+        errors = [_field_error(message) for message in messages]
+        raise InvalidInput(f"invalid {cls.__name__}: " + "; ".join(messages), errors=errors) from exc
+
+
+def _field_error(message: str) -> dict[str, str]:
+    """cattrs' ``"<what> @ $.a.b"`` as the problem documents' ``{field, message}`` (specs/010)."""
+    text, _, where = message.rpartition(" @ $")
+    if not text:
+        return {"field": "", "message": message}
+    return {"field": where.lstrip("."), "message": text}
 
 
 def dumps(obj: Any) -> str:

@@ -43,7 +43,7 @@ def test_every_core_operation_documents_its_problem_answers(schema_doc):
     assert len(operations) > 30
     for path, method, operation in operations:
         statuses = set(operation["responses"])
-        expected = {"400"} if path in PUBLIC else {"400", "401", "403", "429"}
+        expected = {"400", "429"} if path in PUBLIC else {"400", "401", "403", "429"}
         if "requestBody" in operation:
             expected |= {"413", "415", "422"}
         assert expected <= statuses, (method, path, statuses)
@@ -128,3 +128,22 @@ def test_json_depth_counts_brackets_outside_strings(raw, depth):
     # A body with too few brackets to be deep is not counted (0); any other is counted exactly.
     result = json_depth(raw)
     assert result == depth or (result == 0 and depth <= MAX_JSON_DEPTH)
+
+
+def test_the_cattrs_converter_reports_field_errors_the_same_way():
+    import attrs
+
+    from dcsim.convert import from_json
+    from dcsim.errors import InvalidInput
+
+    @attrs.frozen
+    class Window:
+        start: int
+        end: int
+
+    with pytest.raises(InvalidInput) as raised:
+        from_json({"start": "soon"}, Window)
+    assert {(e["field"], e["message"]) for e in raised.value.extra["errors"]} == {
+        ("start", "invalid value for type, expected int"),
+        ("end", "required field missing"),
+    }

@@ -166,13 +166,13 @@ _DESCRIPTIONS = {
 def responses(*statuses: int, body: bool = False, guarded: bool = True) -> dict[int, ResponseSpec]:
     """The ``responses=`` of a route handler: each status as a problem document.
 
-    400 (bad parameters) comes with every route; 401, 403 and 429 with every guarded
-    one; ``body=True`` adds what a JSON body can cause (413, 415, 422). Add 404, 409,
-    412, 503 where the operation can answer them.
+    400 (bad parameters) and 429 (rate limits count open routes too) come with every
+    route; 401 and 403 with every guarded one; ``body=True`` adds what a JSON body can
+    cause (413, 415, 422). Add 404, 409, 412, 503 where the operation can answer them.
     """
-    wanted = {400, *statuses}
+    wanted = {400, 429, *statuses}
     if guarded:
-        wanted |= {401, 403, 429}
+        wanted |= {401, 403}
     if body:
         wanted |= {413, 415, 422}
     return {
