@@ -143,15 +143,8 @@ def to_domain(data: msgspec.Struct, cls: type[T]) -> T:
     try:
         return from_json(msgspec.to_builtins(data), cls)
     except InvalidInput as exc:
-        messages = exc.extra.get("errors") or [exc.detail]
-        errors = [_field_error(str(message)) for message in messages]
+        errors = exc.extra.get("errors") or [{"field": "", "message": exc.detail}]
         raise ValidationFailed(exc.detail, errors=errors) from None
-
-
-def _field_error(message: str) -> dict[str, str]:
-    # cattrs ends a message with " @ $.field": that is the field.
-    text, _, where = message.rpartition(" @ $")
-    return {"field": where.lstrip("."), "message": text} if text else {"field": "", "message": message}
 
 
 # Answers ---------------------------------------------------------------------------------
