@@ -89,7 +89,9 @@ class DcSim:
         self.store: Store = load_driver("dcsim.store", settings)
         self.bus: EventBus = load_driver("dcsim.bus", settings)
         #: Publishes the store's outbox on the bus (``dcsim.bus.relay``).
-        self.relay = OutboxRelay(self.store, self.bus, settings)
+        self.relay = OutboxRelay(
+            self.store, self.bus, settings, groups=lambda: [s.group for s in self.subscribers.values()]
+        )
         self._runners: list[SubscriptionRunner] = []
         self.started = False
         #: The admin token's secret when this start created it (first start only).

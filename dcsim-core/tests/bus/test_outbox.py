@@ -88,6 +88,30 @@ def test_redis_killed_during_a_burst_of_writes_loses_nothing(
     assert sorted(ci["name"] for ci in cis if ci["name"].startswith("burst-")) == names
 
 
+def test_a_redis_restarted_empty_still_gets_the_waiting_events_to_every_group(
+    make_client: Callable[..., DcsimClient], start_redis: Callable[..., RedisServer]
+) -> None:
+    """Without persistence a restarted Redis has lost the stream and the consumer groups:
+    the relay re-creates the groups before it publishes what waited."""
+    server = start_redis()
+    stream = f"test:{uuid.uuid4().hex}"
+    client = _redis_client(make_client, server, stream)
+
+    def cmdb_vms() -> set[str]:
+        return {ci["name"] for ci in client.get("/cmdb/cis", params={"type": "vm", "limit": 1000}).json()["items"]}
+
+    assert client.post("/sim/vms", json=_vm("before-outage")).status_code == 201
+    _eventually(lambda: "before-outage" in cmdb_vms(), what="the first VM in the CMDB")
+    server.stop(kill=True)
+    names = {f"outage-{n}" for n in range(5)}
+    for name in sorted(names):
+        assert client.post("/sim/vms", json=_vm(name)).status_code == 201
+
+    server.start()  # empty: no stream, no groups
+
+    _eventually(lambda: cmdb_vms() >= names, what="the VMs made during the outage in the CMDB")
+
+
 def test_redis_frozen_readiness_answers_fast_and_writes_go_on(
     make_client: Callable[..., DcsimClient], start_redis: Callable[..., RedisServer]
 ) -> None:

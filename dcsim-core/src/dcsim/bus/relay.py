@@ -12,6 +12,8 @@ when its change was committed. The relay is the only writer to the bus:
 * on a shared bus (Redis) processes on one store take a lease, so one of them relays at
   a time and events leave in order; a holder that dies (``kill -9``) loses the lease
   after ``LEASE_SECONDS`` and another process, or its restart, takes over;
+* after the bus was away it first makes sure every consumer group exists (a Redis that
+  restarted without persistence lost them), so the events waiting reach the groups;
 * delivery is at least once: an event published just before a crash that kept it from
   being marked sent is published again (consumers dedupe by ``event.id`` if they must);
 * sent entries and expired Idempotency-Key responses are pruned after their retention.
@@ -25,6 +27,7 @@ import os
 import secrets
 import socket
 import time
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -59,12 +62,22 @@ class OutboxRelay:
         bus: the bus to publish on.
         settings: retentions of sent entries and of Idempotency-Key responses.
         holder: this relay's name in the lease; ``<hostname>-<pid>-<random>`` by default.
+        groups: the consumer groups to (re)create before publishing after an outage.
     """
 
-    def __init__(self, store: Store, bus: EventBus, settings: Settings, holder: str | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        bus: EventBus,
+        settings: Settings,
+        holder: str | None = None,
+        groups: Callable[[], Iterable[str]] = tuple,
+    ) -> None:
         self.store = store
         self.bus = bus
         self.settings = settings
+        self.groups = groups
+        self._recovering = False
         self.holder = holder or f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -132,6 +145,10 @@ class OutboxRelay:
         ):
             return 0
         entries = await asyncio.to_thread(self.store.outbox_pending, BATCH)
+        if entries and self._recovering:
+            for group in self.groups():
+                await self.bus.ensure_group(group)
+        self._recovering = False
         sent: list[int] = []
         try:
             for entry in entries:
@@ -150,6 +167,7 @@ class OutboxRelay:
                 waiting = await self.relay_once()
                 await self._housekeeping()
             except Unavailable as exc:
+                self._recovering = True
                 log.warning("outbox.relay_unavailable", error=exc.detail, retry_in=backoff)
             except Exception:
                 log.exception("outbox.relay_failed", retry_in=backoff)
