@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import timedelta
+
+import attrs
+from sqlalchemy import func, select
 
 from dcsim.bus.memory import MemoryBus
 from dcsim.bus.relay import LEASE_NAME, OutboxRelay
-from dcsim.model import Event
+from dcsim.model import Event, utcnow
 from dcsim.settings import Settings
 from dcsim.store.sql import SqlStore
+from dcsim.store.tables import idempotency_table, outbox_table
 
 
 class SharedMemoryBus(MemoryBus):
@@ -66,3 +71,25 @@ async def test_a_relay_waits_for_the_lease_of_a_live_holder_and_takes_an_expired
     assert await relay.relay_once() == 1
     assert [event.type for _, event in await bus.recent()] == ["thing.happened"]
     assert store.outbox_count() == 0
+
+
+async def test_the_relay_prunes_sent_events_and_expired_keys_after_their_retention(
+    make_store: Callable[[], SqlStore], settings: Settings
+) -> None:
+    store = make_store()
+    store.upgrade()
+    short = attrs.evolve(settings, outbox_retention_seconds=1e-6, idempotency_retention_seconds=1e-6)
+    bus = MemoryBus(short)
+    store.add_event(Event(type="thing.happened", source="/test"))
+    assert store.idempotency_reserve("key", "fingerprint", utcnow() - timedelta(days=1)) is None
+    relay = OutboxRelay(store, bus, short)
+    relay.start()
+    try:
+        await relay.drain()
+    finally:
+        await relay.stop()
+
+    assert [event.type for _, event in await bus.recent()] == ["thing.happened"]
+    with store.engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(outbox_table)).scalar_one() == 0
+        assert connection.execute(select(func.count()).select_from(idempotency_table)).scalar_one() == 0
