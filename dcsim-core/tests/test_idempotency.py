@@ -30,6 +30,7 @@ def test_a_repeated_key_returns_the_first_response_and_creates_once(client: Dcsi
     assert first.status_code == 201, first.text
     assert again.status_code == 201 and again.content == first.content
     assert again.headers["content-type"] == first.headers["content-type"]
+    assert again.headers["etag"] == first.headers["etag"]  # If-Match works with the replayed answer
     assert again.headers["idempotent-replayed"] == "true" and "idempotent-replayed" not in first.headers
     assert [i["number"] for i in _incidents(client, "core switch down")] == [first.json()["number"]]
 

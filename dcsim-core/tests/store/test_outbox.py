@@ -99,16 +99,12 @@ def test_an_idempotency_key_is_reserved_once_then_answers_what_was_recorded(stor
     running = store.idempotency_reserve("k1", "f1", long_ago)
     assert running is not None and running.status is None and running.fingerprint == "f1"
 
-    store.idempotency_record("k1", 201, "application/json", b'{"id": 1}')
+    store.idempotency_record("k1", 201, [("content-type", "application/json"), ("etag", '"v1"')], b'{"id": 1}')
     done = store.idempotency_reserve("k1", "f2", long_ago)
 
     assert done is not None
-    assert (done.fingerprint, done.status, done.content_type, done.body) == (
-        "f1",
-        201,
-        "application/json",
-        b'{"id": 1}',
-    )
+    assert (done.fingerprint, done.status, done.body) == ("f1", 201, b'{"id": 1}')
+    assert done.headers == [("content-type", "application/json"), ("etag", '"v1"')]
 
 
 def test_a_released_or_expired_key_can_be_reserved_again(store: SqlStore) -> None:
@@ -116,7 +112,7 @@ def test_a_released_or_expired_key_can_be_reserved_again(store: SqlStore) -> Non
     assert store.idempotency_reserve("k1", "f1", long_ago) is None
     store.idempotency_release("k1")
     assert store.idempotency_reserve("k1", "f2", long_ago) is None
-    store.idempotency_record("k1", 201, None, b"")
+    store.idempotency_record("k1", 201, [], b"")
 
     assert store.idempotency_reserve("k1", "f3", utcnow() + timedelta(seconds=1)) is None
     assert store.idempotency_prune(utcnow() + timedelta(seconds=1)) == 1

@@ -147,8 +147,8 @@ class Store(DocumentSession):
         """
 
     @abc.abstractmethod
-    def idempotency_record(self, key: str, status: int, content_type: str | None, body: bytes) -> None:
-        """Store the response to the first request with ``key``."""
+    def idempotency_record(self, key: str, status: int, headers: builtins.list[tuple[str, str]], body: bytes) -> None:
+        """Store the response to the first request with ``key`` (status, headers, body)."""
 
     @abc.abstractmethod
     def idempotency_release(self, key: str) -> None:

@@ -35,7 +35,7 @@ class StoredResponse:
 
     fingerprint: str
     status: int | None
-    content_type: str | None
+    headers: list[tuple[str, str]]
     body: bytes | None
     created_at: datetime
 
@@ -107,15 +107,16 @@ def reserve(connection: Connection, key: str, fingerprint: str, expired_before: 
             connection.execute(table.insert().values(key=key, fingerprint=fingerprint, created_at=utcnow()))
     except exc.IntegrityError:
         row = connection.execute(select(table).where(table.c.key == key)).one()
-        return StoredResponse(row.fingerprint, row.status, row.content_type, row.body, utc(row.created_at))
+        headers = [(str(name), str(value)) for name, value in row.headers or []]
+        return StoredResponse(row.fingerprint, row.status, headers, row.body, utc(row.created_at))
     return None
 
 
-def record(connection: Connection, key: str, status: int, content_type: str | None, body: bytes) -> None:
+def record(connection: Connection, key: str, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
     """Store the response to the first request with ``key``."""
     table = idempotency_table
     connection.execute(
-        table.update().where(table.c.key == key).values(status=status, content_type=content_type, body=body)
+        table.update().where(table.c.key == key).values(status=status, headers=[list(h) for h in headers], body=body)
     )
 
 

@@ -179,10 +179,10 @@ class SqlStore(Store):
         with self._connection() as connection:
             return outbox.reserve(connection, key, fingerprint, expired_before)
 
-    def idempotency_record(self, key: str, status: int, content_type: str | None, body: bytes) -> None:
+    def idempotency_record(self, key: str, status: int, headers: builtins.list[tuple[str, str]], body: bytes) -> None:
         """See :meth:`Store.idempotency_record`."""
         with self._connection() as connection:
-            outbox.record(connection, key, status, content_type, body)
+            outbox.record(connection, key, status, headers, body)
 
     def idempotency_release(self, key: str) -> None:
         """See :meth:`Store.idempotency_release`."""

@@ -100,7 +100,8 @@ idempotency_table = Table(
     Column("fingerprint", String(64), nullable=False),
     # NULL while the first request is being answered.
     Column("status", Integer, nullable=True),
-    Column("content_type", String(200), nullable=True),
+    # [[name, value], ...] as the handler sent them (content type, ETag, Location).
+    Column("headers", JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=True),
     Column("body", LargeBinary, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Index(None, "created_at"),

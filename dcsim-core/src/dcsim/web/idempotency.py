@@ -10,7 +10,7 @@ A create handler opts in with route middleware::
 A request with an ``Idempotency-Key`` header (1 to 255 visible ASCII characters) is
 keyed by (the bearer credential, the method and path, the key):
 
-* the first one runs; a 2xx response (status, content type and body) is stored, any
+* the first one runs; a 2xx response (status, headers and body) is stored, any
   other outcome forgets the key so that a retry runs again;
 * a later one with the same method, path, query and body gets the stored response again,
   with ``Idempotent-Replayed: true``;
@@ -86,25 +86,27 @@ class _Idempotent:
                 )
             if stored.status is None:
                 raise Conflict(f"the first request with {HEADER} {key!r} is still being answered; retry later")
-            await _replay(send, stored.status, stored.content_type, stored.body or b"")
+            await _replay(send, stored.status, stored.headers, stored.body or b"")
             return
         await self._first(scope, body, send, store, scoped)
 
     async def _first(self, scope: Scope, body: bytes, send: Send, store: Any, scoped: str) -> None:
         status = 500
-        content_type: str | None = None
+        headers: list[tuple[str, str]] = []
         chunks: list[bytes] = []
 
         async def receive_body() -> Any:
             return {"type": "http.request", "body": body, "more_body": False}
 
         async def capture(message: Message) -> None:
-            nonlocal status, content_type
+            nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                for name, value in message.get("headers", []):
-                    if name.lower() == b"content-type":
-                        content_type = value.decode("latin-1")
+                headers.extend(
+                    (name.decode("latin-1").lower(), value.decode("latin-1"))
+                    for name, value in message.get("headers", [])
+                    if name.lower() != b"content-length"
+                )
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
             await send(message)
@@ -115,7 +117,7 @@ class _Idempotent:
             await asyncio.shield(asyncio.to_thread(store.idempotency_release, scoped))
             raise
         if 200 <= status < 300:
-            await asyncio.to_thread(store.idempotency_record, scoped, status, content_type, b"".join(chunks))
+            await asyncio.to_thread(store.idempotency_record, scoped, status, headers, b"".join(chunks))
         else:
             await asyncio.to_thread(store.idempotency_release, scoped)
 
@@ -136,10 +138,9 @@ async def _read_body(receive: Receive) -> bytes:
     return b"".join(chunks)
 
 
-async def _replay(send: Send, status: int, content_type: str | None, body: bytes) -> None:
-    headers = [(b"content-length", str(len(body)).encode()), (REPLAYED_HEADER.lower().encode(), b"true")]
-    if content_type:
-        headers.append((b"content-type", content_type.encode("latin-1")))
+async def _replay(send: Send, status: int, stored: list[tuple[str, str]], body: bytes) -> None:
+    headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in stored]
+    headers += [(b"content-length", str(len(body)).encode()), (REPLAYED_HEADER.lower().encode(), b"true")]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body, "more_body": False})
 

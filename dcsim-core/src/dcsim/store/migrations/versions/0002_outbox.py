@@ -41,7 +41,7 @@ def upgrade() -> None:
         sa.Column("key", sa.String(64), nullable=False),
         sa.Column("fingerprint", sa.String(64), nullable=False),
         sa.Column("status", sa.Integer(), nullable=True),
-        sa.Column("content_type", sa.String(200), nullable=True),
+        sa.Column("headers", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=True),
         sa.Column("body", sa.LargeBinary(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("key", name="pk_idempotency"),
