@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from dcsim import hookimpl
 from dcsim.web.contracts import MAX_JSON_DEPTH
 
 PROBLEM = "application/problem+json"
@@ -161,3 +162,25 @@ def test_page_bounds_are_refused(dcsim_client, query):
 def test_auth_is_checked_before_the_body(make_client):
     client = make_client(role=None)
     assert client.post("/sim/vms", content=b"not json", headers={"Content-Type": "text/plain"}).status_code == 401
+
+
+class RawBody:
+    """A plugin route that reads its own body (as UCS's XML API does): no ``data`` parameter."""
+
+    @hookimpl
+    def dcsim_register_routes(self, registry):
+        from typing import Any
+
+        from litestar import Request, post
+
+        @post("/raw", status_code=200)
+        async def raw(request: Request[Any, Any, Any]) -> dict[str, int]:
+            return {"length": len(await request.body())}
+
+        registry.add(raw)
+
+
+def test_a_body_the_handler_reads_itself_is_left_to_it(make_client):
+    client = make_client(RawBody())
+    xml = b"<configResolveClass" + b"<a>" * 100 + b"/>"
+    assert client.post("/raw", content=xml, headers={"Content-Type": "text/xml"}).json() == {"length": len(xml)}

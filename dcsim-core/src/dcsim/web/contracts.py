@@ -278,7 +278,8 @@ async def strict_body(request: Request[Any, Any, Any]) -> None:
     decodes it (guards have already run, so 401/403 come first)."""
     handler = request.route_handler
     field = handler.parsed_fn_signature.parameters.get("data")
-    if field is None or field.annotation in (bytes, str) or handler.opt.get("raw_body"):
+    if field is None:
+        # No ``data`` parameter: the handler reads its own body (XML, a form) and checks it.
         return
     raw = await request.body()
     if not raw and (field.is_optional or field.has_default):
