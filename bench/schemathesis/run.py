@@ -39,6 +39,7 @@ LAST = "DELETE /tokens/{token_id}"
 def run(max_examples: int, seed: int, report_dir: Path, extra: list[str] | None = None) -> dict[str, Any]:
     """Run schemathesis against a fresh server: every operation but :data:`LAST`, then
     :data:`LAST`. The output of both runs, and the first non-zero exit code."""
+    report_dir = report_dir.resolve()
     report_dir.mkdir(parents=True, exist_ok=True)
     # Rate limits off: 429 is documented on every guarded operation, but a limited run
     # would test little else.
@@ -78,10 +79,15 @@ def _schemathesis(url: str, token: str, max_examples: int, seed: int, report_dir
         "--report-dir",
         str(report_dir),
         "--no-color",
+        # No example database left in the working directory: each run stands alone.
+        "--generation-database",
+        "none",
         *extra,
     ]
     with (report_dir / "schemathesis.txt").open("w") as out:
-        return subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, check=False, timeout=3600).returncode
+        # Run in the report directory: schemathesis keeps a cache in its working directory.
+        run = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, cwd=report_dir, check=False, timeout=3600)
+    return run.returncode
 
 
 def main() -> None:
