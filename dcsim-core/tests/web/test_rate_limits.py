@@ -25,7 +25,7 @@ def test_a_token_over_its_limit_gets_429_with_retry_after(make_client):
     assert refused.headers["ratelimit-limit"] == "3"
     assert refused.headers["ratelimit-remaining"] == "0"
     problem = refused.json()
-    assert problem["status"] == 429 and "3/minute" in problem["detail"]
+    assert problem["status"] == 429 and problem["code"] == "rate_limited" and "3/minute" in problem["detail"]
     # The budget is the token's: another token of the same client is not limited.
     assert client.get("/plugins", headers=second).status_code == 200
 

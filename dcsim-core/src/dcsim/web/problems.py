@@ -37,9 +37,13 @@ def dcsim_error_handler(request: Request[Any, Any, Any], exc: DcsimError) -> Res
 def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     """Map Litestar's own errors (404 route, 405, 413, validation) to problem documents."""
     status = exc.status_code
-    code = {400: "invalid_input", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(
-        status, f"http_{status}"
-    )
+    code = {
+        400: "invalid_input",
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "payload_too_large",
+        429: "rate_limited",
+    }.get(status, f"http_{status}")
     problem: dict[str, Any] = {
         "type": f"urn:dcsim:error:{code}",
         "title": _title(status),
