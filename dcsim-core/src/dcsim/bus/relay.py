@@ -12,8 +12,9 @@ when its change was committed. The relay is the only writer to the bus:
 * on a shared bus (Redis) processes on one store take a lease, so one of them relays at
   a time and events leave in order; a holder that dies (``kill -9``) loses the lease
   after ``LEASE_SECONDS`` and another process, or its restart, takes over;
-* after the bus was away it first makes sure every consumer group exists (a Redis that
-  restarted without persistence lost them), so the events waiting reach the groups;
+* before each batch it makes sure every consumer group exists (idempotent; a Redis that
+  restarted without persistence lost them, maybe between two passes without this relay
+  seeing it fail), so the events reach every group;
 * delivery is at least once: an event published just before a crash that kept it from
   being marked sent is published again (consumers dedupe by ``event.id`` if they must);
 * sent entries and expired Idempotency-Key responses are pruned after their retention.
@@ -62,7 +63,7 @@ class OutboxRelay:
         bus: the bus to publish on.
         settings: retentions of sent entries and of Idempotency-Key responses.
         holder: this relay's name in the lease; ``<hostname>-<pid>-<random>`` by default.
-        groups: the consumer groups to (re)create before publishing after an outage.
+        groups: the consumer groups to (re)create before publishing a batch.
     """
 
     def __init__(
@@ -77,7 +78,6 @@ class OutboxRelay:
         self.bus = bus
         self.settings = settings
         self.groups = groups
-        self._recovering = False
         self.holder = holder or f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -145,10 +145,9 @@ class OutboxRelay:
         ):
             return 0
         entries = await asyncio.to_thread(self.store.outbox_pending, BATCH)
-        if entries and self._recovering:
+        if entries:
             for group in self.groups():
                 await self.bus.ensure_group(group)
-        self._recovering = False
         sent: list[int] = []
         try:
             for entry in entries:
@@ -167,7 +166,6 @@ class OutboxRelay:
                 waiting = await self.relay_once()
                 await self._housekeeping()
             except Unavailable as exc:
-                self._recovering = True
                 log.warning("outbox.relay_unavailable", error=exc.detail, retry_in=backoff)
             except Exception:
                 log.exception("outbox.relay_failed", retry_in=backoff)
