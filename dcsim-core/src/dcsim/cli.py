@@ -158,9 +158,7 @@ def config(ctx: click.Context, as_json: bool) -> None:
     settings = _settings(ctx)
     # Importing the plugins runs none of their hooks; one that fails to load declares nothing.
     host = load_plugins(attrs.evolve(settings, strict_plugins=False))
-    declared = {
-        name: tuple(getattr(host.pm.get_plugin(name), SECRET_SETTINGS_ATTRIBUTE, ())) for name in host.loaded()
-    }
+    declared = {name: tuple(getattr(host.pm.get_plugin(name), SECRET_SETTINGS_ATTRIBUTE, ())) for name in host.loaded()}
     values = settings.masked(declared)
     if as_json:
         click.echo(json.dumps(values, indent=2))

@@ -171,9 +171,7 @@ SECRET_SETTINGS_ATTRIBUTE = "SECRET_SETTINGS"
 
 
 def _mask_table(table: dict[str, Any], secret: set[str]) -> dict[str, Any]:
-    return {
-        key: MASK if key in secret or is_secret_name(key) else _mask_value(value) for key, value in table.items()
-    }
+    return {key: MASK if key in secret or is_secret_name(key) else _mask_value(value) for key, value in table.items()}
 
 
 def _mask_value(value: Any) -> Any:

@@ -72,7 +72,11 @@ def test_vm_lifecycle_reaches_the_cmdb_within_2s(dcsim_client):
     assert gone["status"] == "decommissioned"
     assert _ci(client, "app-77") is None  # active listing no longer shows it
 
-    history = client.get(f"/cmdb/cis/{ci['id']}/history").json()
+    # The CI's index shows a sync's writes a moment before their commit (SPEC-007): its
+    # history follows within that moment.
+    history = _eventually(
+        lambda: (h := client.get(f"/cmdb/cis/{ci['id']}/history").json()) and h[-1]["action"] == "decommissioned" and h
+    )
     actions = [entry["action"] for entry in history]
     assert actions[0] == "created" and "updated" in actions and actions[-1] == "decommissioned"
     power = next(e for e in history if e["action"] == "updated" and "attributes" in e["before"])
@@ -188,3 +192,20 @@ def _query():
     from dcsim.cmdb.backend import CiQuery
 
     return CiQuery(type="vm", limit=100)
+
+
+async def test_a_batch_that_fails_leaves_nothing_visible(make_dcsim):
+    from dcsim.cmdb.model import Ci
+    from dcsim.cmdb.service import Cmdb
+
+    async with make_dcsim() as dc:
+        backend = dc.services.get(Cmdb).backend
+        before = await backend.find_by_source("vm-nowhere")
+        try:
+            async with backend.batch():
+                await backend.create_ci(Ci(type="vm", name="ghost", source="sim", source_id="vm-nowhere"), "test")
+                assert await backend.find_by_source("vm-nowhere") is not None  # the block reads its writes
+                raise RuntimeError("the sync failed half-way")
+        except RuntimeError:
+            pass
+        assert before is None and await backend.find_by_source("vm-nowhere") is None

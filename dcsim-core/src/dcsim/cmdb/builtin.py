@@ -50,6 +50,11 @@ class BuiltinCmdb(CmdbBackend):
         self._rel_keys: set[tuple[str, str, str]] = set()
         self._pending: _Writes | None = None
         self._lock = asyncio.Lock()
+        await self._load()
+
+    async def _load(self) -> None:
+        """Index what the store holds (at start, and after a batch that failed to commit)."""
+        self._cis, self._by_source, self._rels, self._rel_keys = {}, {}, {}, set()
         for doc in await asyncio.to_thread(self._store.list, CI_NAMESPACE):
             self._index(converter.structure(doc.value, Ci))
         for doc in await asyncio.to_thread(self._store.list, REL_NAMESPACE):
@@ -166,13 +171,19 @@ class BuiltinCmdb(CmdbBackend):
         if self._pending is not None:  # already batching: the outer block commits
             yield
             return
-        self._pending = _Writes()
+        writes = self._pending = _Writes()
         try:
-            yield
-            writes = self._pending
-        finally:
-            self._pending = None
-        await asyncio.to_thread(self._commit, writes)
+            try:
+                yield
+            finally:
+                self._pending = None
+            await asyncio.to_thread(self._commit, writes)
+        except BaseException:
+            # The block's writes are indexed in memory as they are made (its later writes
+            # read them), so they show a moment before the commit; when the block or the
+            # commit fails, the index is rebuilt from the store: nothing uncommitted stays.
+            await self._load()
+            raise
 
     async def add_event(self, store: Store, event: Event) -> None:
         """Commit ``event`` with the current batch's writes (this backend writes to the store)."""
