@@ -188,3 +188,60 @@ def test_library_open_raises_the_config_error(tmp_path, monkeypatch):
     monkeypatch.setenv("DCSIM_LOG_LEVEL", "verbose")
     with pytest.raises(ConfigError, match="DCSIM_LOG_LEVEL='verbose': unknown log level"):
         dcsim.open(data_dir=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DCSIM_RATE_LIMIT": "fast"}, "DCSIM_RATE_LIMIT='fast': expected <count>/<unit>"),
+        ({"DCSIM_RATE_LIMIT_ANONYMOUS": "0/minute"}, "DCSIM_RATE_LIMIT_ANONYMOUS='0/minute': expected <count>/<unit>"),
+        ({"DCSIM_RATE_LIMIT_ROLES": "boss=1/minute"}, "DCSIM_RATE_LIMIT_ROLES='boss=1/minute': expected <role>=<rate>"),
+        ({"DCSIM_RATE_LIMIT_ROLES": "admin=9/fortnight"}, "DCSIM_RATE_LIMIT_ROLES='9/fortnight': expected"),
+        ({"DCSIM_JWT_ISSUER": "https://idp"}, "jwt_issuer is set: give exactly one of jwt_secret"),
+        ({"DCSIM_JWT_SECRET": "s" * 32}, "jwt_secret is set but jwt_issuer is not"),
+        ({"DCSIM_JWT_ISSUER": "https://idp", "DCSIM_JWT_SECRET": "short"}, "jwt_secret: must be at least 32 bytes"),
+        (
+            {"DCSIM_JWT_ISSUER": "https://idp", "DCSIM_JWT_SECRET": "s" * 32, "DCSIM_JWT_ALGORITHMS": "RS256"},
+            "jwt_algorithms='RS256': RS256 cannot be used with jwt_secret; allowed: HS256",
+        ),
+        (
+            {"DCSIM_JWT_ISSUER": "https://idp", "DCSIM_JWT_SECRET": "s" * 32, "DCSIM_JWT_ROLES": "admins=boss"},
+            "jwt_roles='admins=boss': expected <claim value>=<role>",
+        ),
+        (
+            {"DCSIM_JWT_ISSUER": "https://idp", "DCSIM_JWT_PUBLIC_KEY_FILE": "/nonexistent/key.pem"},
+            "jwt_public_key_file='/nonexistent/key.pem': cannot use it",
+        ),
+    ],
+)
+def test_rates_and_jwt_are_refused_when_settings_load(env, message):
+    with pytest.raises(ConfigError) as caught:
+        load_settings(environ=env)
+    assert caught.value.detail.startswith(message), caught.value.detail
+    assert "\n" not in caught.value.detail
+
+
+def test_good_rates_and_jwt_settings_load():
+    settings = load_settings(
+        environ={
+            "DCSIM_RATE_LIMIT": "10/second",
+            "DCSIM_RATE_LIMIT_ROLES": "admin=off,viewer=5/minutes",
+            "DCSIM_JWT_ISSUER": "https://idp",
+            "DCSIM_JWT_SECRET": "s" * 32,
+            "DCSIM_JWT_ALGORITHMS": "HS512",
+        }
+    )
+    assert settings.rate_limit == "10/second" and settings.jwt_algorithms == ("HS512",)
+
+
+def test_config_command_and_open_refuse_a_malformed_rate_with_one_line(tmp_path, monkeypatch):
+    import dcsim
+
+    monkeypatch.setenv("DCSIM_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("DCSIM_RATE_LIMIT", "600/minutely")
+    result = CliRunner().invoke(main, ["config"])
+    assert result.exit_code != 0
+    assert result.output.startswith("Error: DCSIM_RATE_LIMIT='600/minutely': expected <count>/<unit>")
+    assert result.output.count("\n") == 1
+    with pytest.raises(ConfigError, match="DCSIM_RATE_LIMIT='600/minutely'"):
+        dcsim.open(data_dir=tmp_path)

@@ -400,4 +400,18 @@ def load_settings(
     coerced["plugins"] = plugin_tables
     if "data_dir" in values:
         coerced["data_dir"] = Path(values["data_dir"]).expanduser()
-    return Settings(**coerced)
+    settings = Settings(**coerced)
+    _check_rates_and_jwt(settings, sources)
+    return settings
+
+
+def _check_rates_and_jwt(settings: Settings, sources: Mapping[str, str]) -> None:
+    """The rates and the JWT key, checked by the code that uses them, at load too (issue #10:
+    every setting is refused when it loads, so ``dcsim config`` refuses it as the app would)."""
+    from dcsim.auth.jwt import JwtVerifier  # both import this module
+    from dcsim.web.ratelimit import Rate, role_rates
+
+    for name in ("rate_limit", "rate_limit_anonymous"):
+        Rate.parse(getattr(settings, name), sources.get(name, name))
+    role_rates(settings.rate_limit_roles, sources.get("rate_limit_roles", "rate_limit_roles"))
+    JwtVerifier.from_settings(settings)

@@ -183,18 +183,23 @@ class RateLimiter:
         )
 
 
-def rate_limiter(settings: Settings) -> RateLimiter:
-    """The limiter ``settings`` describe: counted in Redis with the redis bus, else in memory."""
+def role_rates(entries: tuple[str, ...], setting: str = "rate_limit_roles") -> dict[Role, Rate | None]:
+    """``rate_limit_roles`` as a rate per role; ConfigError naming ``setting`` and the entry otherwise."""
     per_role: dict[Role, Rate | None] = {}
-    for entry in settings.rate_limit_roles:
+    for entry in entries:
         name, sep, text = entry.partition("=")
         if not sep or name.strip() not in {role.value for role in Role}:
             raise ConfigError(
-                f"rate_limit_roles={entry!r}: expected <role>=<rate> with a role of"
-                f" {', '.join(role.value for role in Role)}",
-                setting="rate_limit_roles",
+                f"{setting}={entry!r}: expected <role>=<rate> with a role of {', '.join(role.value for role in Role)}",
+                setting=setting,
             )
-        per_role[Role(name.strip())] = Rate.parse(text, "rate_limit_roles")
+        per_role[Role(name.strip())] = Rate.parse(text, setting)
+    return per_role
+
+
+def rate_limiter(settings: Settings) -> RateLimiter:
+    """The limiter ``settings`` describe: counted in Redis with the redis bus, else in memory."""
+    per_role = role_rates(settings.rate_limit_roles)
     counters: Counters
     if settings.bus_driver == "redis":
         counters = RedisCounters(settings.redis_url, prefix=f"{settings.bus_stream}:ratelimit:")
@@ -208,4 +213,4 @@ def rate_limiter(settings: Settings) -> RateLimiter:
     )
 
 
-__all__ = ["MemoryCounters", "Rate", "RateLimiter", "RedisCounters", "rate_limiter"]
+__all__ = ["MemoryCounters", "Rate", "RateLimiter", "RedisCounters", "rate_limiter", "role_rates"]
