@@ -115,3 +115,49 @@ def test_a_problem_create_takes_a_key_too(client: DcsimClient) -> None:
     again = client.post("/itsm/problems", json=problem, headers={"Idempotency-Key": "p-1"})
 
     assert first.status_code == 201 and again.json()["number"] == first.json()["number"]
+
+
+#: The creates that take ``Idempotency-Key`` (route middleware ``idempotent``).
+IDEMPOTENT_CREATES = {
+    ("post", "/sim/vms"),
+    ("post", "/itsm/incidents"),
+    ("post", "/itsm/problems"),
+    ("post", "/itsm/changes"),
+    ("post", "/cmdb/cis"),
+}
+
+
+def test_the_openapi_document_declares_the_header_on_exactly_the_idempotent_creates(client: DcsimClient) -> None:
+    from litestar.routes import HTTPRoute
+
+    from dcsim.web.idempotency import MAX_KEY_LENGTH, idempotent
+
+    doc = client.get("/schema/openapi.json").json()
+    declared: dict[tuple[str, str], dict[str, Any]] = {}
+    for path, item in doc["paths"].items():
+        for method, operation in item.items():
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
+                if parameter["name"].lower() == "idempotency-key":
+                    declared[(method, path)] = parameter
+    assert set(declared) == IDEMPOTENT_CREATES
+    for parameter in declared.values():
+        assert parameter["in"] == "header" and parameter["required"] is False
+        assert parameter["schema"]["minLength"] == 1 and parameter["schema"]["maxLength"] == MAX_KEY_LENGTH
+        assert "retried create" in parameter["description"]
+    # Every handler with the middleware is documented: a new idempotent create cannot be forgotten.
+    with_middleware = {
+        (method.lower(), route.path.rstrip("/"))
+        for route in client.app.routes
+        if isinstance(route, HTTPRoute)
+        for handler in route.route_handlers
+        if idempotent in (handler.middleware or ())
+        for method in handler.http_methods
+    }
+    assert with_middleware == IDEMPOTENT_CREATES
+
+
+def test_a_key_outside_the_documented_bounds_is_refused(client: DcsimClient) -> None:
+    body = {"title": "bounds", "impact": 3, "urgency": 3}
+    long = client.post("/itsm/incidents", json=body, headers={"Idempotency-Key": "k" * 256})
+    assert long.status_code == 400 and long.json()["errors"][0]["field"] == "Idempotency-Key"
+    assert client.post("/itsm/incidents", json=body, headers={"Idempotency-Key": "k" * 255}).status_code == 201

@@ -30,7 +30,7 @@ from dcsim.errors import InvalidInput
 from dcsim.model import Token
 from dcsim.web.contracts import MAX_PAGE, OffsetQuery, Page, responses
 from dcsim.web.etag import ETAG_HEADERS, IfMatch, tagged
-from dcsim.web.idempotency import idempotent
+from dcsim.web.idempotency import IdempotentOperation, idempotent
 
 #: The page size of a JSON listing without ``limit``.
 DEFAULT_PAGE = 100
@@ -116,6 +116,7 @@ class CmdbController(Controller):
         response_headers=ETAG_HEADERS,
         responses=responses(409, body=True),
         middleware=[idempotent],
+        operation_class=IdempotentOperation,
     )
     async def create_ci(
         self, dcsim: NamedDependency[DcSim], request: Request[Any, Any, Any], data: CiCreate

@@ -54,7 +54,7 @@ from dcsim.itsm.workflow import CHANGE_TRANSITIONS, INCIDENT_TRANSITIONS, PROBLE
 from dcsim.model import Role, Token
 from dcsim.web.contracts import LimitQuery, OffsetQuery, Page, page, responses
 from dcsim.web.etag import ETAG_HEADERS, IfMatch, tagged
-from dcsim.web.idempotency import idempotent
+from dcsim.web.idempotency import IdempotentOperation, idempotent
 
 E = TypeVar("E", bound=enum.Enum)
 
@@ -131,6 +131,7 @@ class IncidentController(Controller):
         response_headers=ETAG_HEADERS,
         responses=CREATE,
         middleware=[idempotent],
+        operation_class=IdempotentOperation,
     )
     async def create_incident(
         self, dcsim: NamedDependency[DcSim], request: Request[Any, Any, Any], data: IncidentCreate
@@ -227,6 +228,7 @@ class ProblemController(Controller):
         response_headers=ETAG_HEADERS,
         responses=CREATE,
         middleware=[idempotent],
+        operation_class=IdempotentOperation,
     )
     async def create_problem(
         self, dcsim: NamedDependency[DcSim], request: Request[Any, Any, Any], data: ProblemCreate
@@ -318,6 +320,7 @@ class ChangeController(Controller):
         status_code=HTTP_201_CREATED,
         summary="Request a change (standard changes are created approved)",
         middleware=[idempotent],
+        operation_class=IdempotentOperation,
         response_headers=ETAG_HEADERS,
         responses=CREATE,
     )

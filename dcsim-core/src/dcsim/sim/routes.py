@@ -44,7 +44,7 @@ from dcsim.web.contracts import (
     page,
     responses,
 )
-from dcsim.web.idempotency import idempotent
+from dcsim.web.idempotency import IdempotentOperation, idempotent
 
 PowerAction = Literal["on", "off", "suspend", "reset"]
 
@@ -184,6 +184,7 @@ class VmController(Controller):
         summary="Create a VM",
         responses=responses(404, 409, 503, body=True),
         middleware=[idempotent],
+        operation_class=IdempotentOperation,
     )
     async def create_vm(self, dcsim: NamedDependency[DcSim], data: VmCreate) -> Vm:
         return await dcsim.sim.create_vm(VmRequest(**msgspec.structs.asdict(data)))

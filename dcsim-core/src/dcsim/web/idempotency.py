@@ -4,10 +4,12 @@ A create handler opts in with route middleware::
 
     from dcsim.web.idempotency import idempotent
 
-    @post("/", status_code=201, middleware=[idempotent])
+    @post("/", status_code=201, middleware=[idempotent], operation_class=IdempotentOperation)
     async def create_thing(...): ...
 
-A request with an ``Idempotency-Key`` header (1 to 255 visible ASCII characters) is
+(``IdempotentOperation`` declares the optional header in the OpenAPI document.)
+
+A request with an ``Idempotency-Key`` header (1 to 255 printable ASCII characters) is
 keyed by (the bearer credential, the method and path, the key):
 
 * the first one runs; a 2xx response (status, headers and body) is stored, any
@@ -27,11 +29,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from litestar.datastructures import Headers
-from litestar.enums import ScopeType
+from litestar.enums import ParamType, ScopeType
+from litestar.openapi.spec import OpenAPIType, Operation, Parameter, Schema
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from dcsim.errors import Conflict, DcsimError, InvalidInput
@@ -43,6 +47,29 @@ if TYPE_CHECKING:
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
+#: Printable ASCII, as the middleware checks it (``str.isascii() and str.isprintable()``).
+KEY_PATTERN = "^[ -~]+$"
+
+
+# A dataclass again, so that its generated __init__ runs __post_init__ (Operation has none).
+@dataclass
+class IdempotentOperation(Operation):
+    """The OpenAPI operation of a create that takes ``Idempotency-Key``: declares the
+    optional header, with its bounds, next to the operation's own parameters."""
+
+    def __post_init__(self) -> None:
+        header = Parameter(
+            name=HEADER,
+            param_in=ParamType.HEADER,
+            required=False,
+            description=(
+                f"Makes a retried create safe: 1 to {MAX_KEY_LENGTH} printable ASCII characters. The same key"
+                " with the same request answers the first response again (Idempotent-Replayed: true); with a"
+                " different request 422 idempotency_key_reused; while the first still runs 409."
+            ),
+            schema=Schema(type=OpenAPIType.STRING, min_length=1, max_length=MAX_KEY_LENGTH, pattern=KEY_PATTERN),
+        )
+        self.parameters = [*(self.parameters or []), header]
 
 
 class IdempotencyKeyReused(DcsimError):
@@ -70,7 +97,10 @@ class _Idempotent:
             await self.app(scope, receive, send)
             return
         if not 0 < len(key) <= MAX_KEY_LENGTH or not key.isascii() or not key.isprintable():
-            raise InvalidInput(f"{HEADER} must be 1 to {MAX_KEY_LENGTH} visible ASCII characters", field=HEADER)
+            raise InvalidInput(
+                f"{HEADER} must be 1 to {MAX_KEY_LENGTH} printable ASCII characters",
+                errors=[{"field": HEADER, "message": f"1 to {MAX_KEY_LENGTH} printable ASCII characters"}],
+            )
         body = await _read_body(receive)
         dcsim: DcSim = scope["litestar_app"].state["dcsim"]
         store = dcsim.store
