@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from dcsim.sim.model import Blade, Host, Vm
 
 from .conftest import BladeHost
@@ -122,3 +124,16 @@ async def test_faults_survive_restart(make_dcsim):
     async with make_dcsim() as again:
         assert [f.id for f in again.sim.active_faults()] == [fault.id]
         await again.sim.clear_fault(fault.id)
+
+
+def test_a_fault_kind_types_only_its_declared_parameters():
+    from dcsim.errors import ConfigError
+    from dcsim.sim.faults import FaultRegistry
+
+    registry = FaultRegistry()
+    with pytest.raises(ConfigError, match="types for undeclared parameters speed"):
+        registry.add("slow", description="d", params={"host": "h"}, types={"speed": int}, inject=None, undo=None)  # type: ignore[arg-type]
+    registry.add(
+        "slow", description="d", params={"host": "h", "ms": "delay"}, types={"ms": int}, inject=None, undo=None
+    )  # type: ignore[arg-type]
+    assert registry.get("slow").json_types() == {"host": "string", "ms": "integer"}

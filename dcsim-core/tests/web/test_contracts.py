@@ -11,10 +11,9 @@ from dcsim.web.contracts import MAX_JSON_DEPTH, json_depth
 PROBLEM = "application/problem+json"
 CORE_PREFIXES = ("/sim", "/events", "/tokens", "/plugins", "/healthz", "/readyz")
 PUBLIC = {"/healthz", "/readyz"}
-#: Bodies open by design: a fault kind's own parameters (GET /sim/inject/kinds).
+#: Bodies whose model depends on a path parameter: a fault kind's own parameters
+#: (GET /sim/inject/kinds), an object documented as such and checked in the handler.
 OPEN_BODIES = {("post", "/sim/inject/{kind}")}
-#: Documents open by design: the whole world's state and its diff.
-OPEN_RESPONSES = {("get", "/sim/state"), ("get", "/sim/state/diff")}
 PAGED = ["/sim/vms", "/sim/datacenters", "/sim/clusters", "/sim/hosts", "/sim/datastores", "/sim/networks"]
 PAGED += ["/sim/inject", "/events", "/tokens"]
 
@@ -62,7 +61,7 @@ def test_no_core_operation_is_untyped(schema_doc):
             model = _resolve(schema_doc, body)
             assert model["additionalProperties"] is False, (method, path)
         for status, response in operation["responses"].items():
-            if status.startswith("2") and "content" in response and (method, path) not in OPEN_RESPONSES:
+            if status.startswith("2") and "content" in response:
                 schema = next(iter(response["content"].values()))["schema"]
                 typed = "$ref" in schema or "$ref" in schema.get("items", {}) or schema.get("type") == "string"
                 assert typed, (method, path, schema)
@@ -98,6 +97,30 @@ def test_vm_create_shows_bounds_enums_required_descriptions_examples(schema_doc)
         "suspend",
         "reset",
     }
+
+
+def test_state_and_diff_are_typed_and_the_fault_body_documented(schema_doc):
+    def answer(path):
+        content = schema_doc["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]
+        return _resolve(schema_doc, content["schema"])
+
+    state = answer("/sim/state")
+    assert set(state["required"]) == {"objects", "faults"}
+    objects = state["properties"]["objects"]
+    assert objects["type"] == "object" and objects["additionalProperties"]["type"] == "array"
+    assert all(kind in objects["description"] for kind in ("datacenter", "cluster", "host", "vm", "blade"))
+    fault = _resolve(schema_doc, state["properties"]["faults"]["items"])
+    assert {"id", "kind", "targets", "params", "injected_at"} <= set(fault["properties"])
+    diff = answer("/sim/state/diff")
+    assert set(diff["required"]) == {"marked_at", "added", "removed", "changed"}
+    change = _resolve(schema_doc, diff["properties"]["changed"]["items"])
+    assert set(change["required"]) == {"kind", "id", "name", "field", "before", "after"}
+    added = _resolve(schema_doc, diff["properties"]["added"]["items"])
+    assert set(added["required"]) == {"kind", "id", "name"}
+    inject = schema_doc["paths"]["/sim/inject/{kind}"]["post"]
+    body = inject["requestBody"]["content"]["application/json"]["schema"]
+    assert body["type"] == "object" and "422" in body["description"] and "GET /sim/inject/kinds" in body["description"]
+    assert "422" in inject["responses"]
 
 
 def test_problem_schema_lists_field_errors(schema_doc):

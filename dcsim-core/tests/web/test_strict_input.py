@@ -148,8 +148,38 @@ def test_nesting_at_the_limit_is_fine_and_strings_do_not_count(dcsim_client):
     for _ in range(MAX_JSON_DEPTH - 1):
         deep_enough = {"a": deep_enough}
     response = dcsim_client.post("/sim/inject/host-failure", json=deep_enough)
-    # Within the limit the body reaches the fault kind, which refuses it on its own terms.
-    assert response.status_code == 400 and "nests" not in response.json()["detail"]
+    # Within the limit the body reaches the fault kind's check: "a" is not one of its parameters.
+    assert "nests" not in _problem(response, 422)["detail"] and _fields(response.json()) == {"a"}
+
+
+@pytest.mark.parametrize(
+    ("kind", "body", "fields"),
+    [
+        ("network-partition", {"network": "private-net", "duration": 30}, {"duration"}),
+        ("network-partition", {"network": "private-net", "duration_seconds": "30"}, {"duration_seconds"}),
+        ("network-partition", {"network": "private-net", "duration_seconds": True}, {"duration_seconds"}),
+        ("network-partition", {"network": "private-net", "duration_seconds": 0}, {"duration_seconds"}),
+        ("network-partition", {"network": 7, "durtion_seconds": 5}, {"network", "durtion_seconds"}),
+        ("host-failure", {"host": None}, {"host"}),
+        ("host-failure", {"host": ["compute-02"]}, {"host"}),
+        ("disk-full", {"vm": "vm-001", "size": "full"}, {"size"}),
+    ],
+)
+def test_a_fault_body_is_checked_strictly_against_its_kind(dcsim_client, kind, body, fields):
+    problem = _problem(dcsim_client.post(f"/sim/inject/{kind}", json=body), 422)
+    assert problem["code"] == "validation_failed" and _fields(problem) == fields, problem
+    assert dcsim_client.get("/sim/inject").json()["total"] == 0  # nothing injected
+
+
+def test_a_fault_body_of_the_right_types_is_injected(dcsim_client):
+    response = dcsim_client.post(
+        "/sim/inject/network-partition", json={"network": "private-net", "duration_seconds": 60}
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["params"] == {"network": "private-net", "duration_seconds": 60}
+    kinds = {kind["name"]: kind for kind in dcsim_client.get("/sim/inject/kinds").json()}
+    assert kinds["network-partition"]["types"] == {"network": "string", "duration_seconds": "number"}
+    assert _problem(dcsim_client.post("/sim/inject/host-failure", json=[]), 422)["code"] == "validation_failed"
 
 
 def test_malformed_json_is_400(dcsim_client):

@@ -45,7 +45,11 @@ def dcsim_sim_register_fault_kinds(registry: FaultRegistry) -> None:
 
     Args:
         registry: call ``registry.add(name, description=..., params={param: meaning},
-            inject=fn, undo=fn)``. ``inject(sim, fault, params, change)`` runs under the
+            inject=fn, undo=fn, types={param: type})``; a parameter is text unless
+            ``types`` gives another type (``int``, ``float``, an ``Annotated`` type with
+            ``msgspec.Meta`` bounds), and ``POST /sim/inject/<name>`` refuses a parameter
+            not in ``params``, or of another type, with a 422 naming it (no coercion).
+            ``inject(sim, fault, params, change)`` runs under the
             engine's lock: it checks (raising ``InvalidInput`` or ``Conflict`` refuses
             the fault, nothing is saved), changes world objects and records them, their
             node steps and events in ``change`` (``dcsim.sim.events.Change``), and fills

@@ -11,7 +11,9 @@ and :func:`recover_blade` / :func:`recover_host` in its inject / undo.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
+
+import msgspec
 
 from dcsim.errors import Conflict, InvalidInput
 from dcsim.model import utcnow
@@ -165,6 +167,7 @@ def register_core_faults(registry: FaultRegistry) -> None:
         "network-partition",
         description="a network is cut off",
         params={"network": "network name or id", "duration_seconds": "optional: heals by itself after"},
+        types={"duration_seconds": Annotated[float, msgspec.Meta(gt=0)]},
         inject=_inject_partition,
         undo=_undo_partition,
     )

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import attrs
+import msgspec
 
 from dcsim.errors import ConfigError, InvalidInput
 from dcsim.model import new_id, utcnow
@@ -72,19 +73,36 @@ Inject = Callable[["Simulation", Fault, dict[str, Any], "Change"], None]
 Undo = Callable[["Simulation", Fault, "Change"], None]
 
 
+def params_model(kind: str, params: dict[str, str], types: dict[str, Any]) -> type[msgspec.Struct]:
+    """The Struct a request's parameters of ``kind`` must match: every parameter optional
+    (the kind's inject says which it needs), of its type (text unless ``types`` says
+    otherwise), and no other key."""
+    fields = [(name, types.get(name, str) | msgspec.UnsetType, msgspec.UNSET) for name in params]
+    return msgspec.defstruct(f"{kind}-params", fields, kw_only=True, forbid_unknown_fields=True)
+
+
 @attrs.frozen
 class FaultType:
-    """A kind of fault: its name (``POST /sim/inject/<name>``), parameters and inject/undo pair."""
+    """A kind of fault: its name (``POST /sim/inject/<name>``), parameters and inject/undo pair.
+
+    ``types`` gives a parameter's type when it is not text (``float``, an ``Annotated``
+    type with ``msgspec.Meta`` bounds); ``model`` is the Struct a request's parameters
+    are checked against (:func:`params_model`).
+    """
 
     name: str
     description: str
     params: dict[str, str]
     inject: Inject
     undo: Undo
+    types: dict[str, Any] = attrs.field(factory=dict)
+    model: type[msgspec.Struct] = attrs.field(
+        default=attrs.Factory(lambda self: params_model(self.name, self.params, self.types), takes_self=True)
+    )
 
-    def describe(self) -> dict[str, Any]:
-        """The kind as ``GET /sim/inject/kinds`` lists it."""
-        return {"name": self.name, "description": self.description, "params": dict(self.params)}
+    def json_types(self) -> dict[str, str]:
+        """Each parameter's JSON type (``string``, ``number``, ...), for ``GET /sim/inject/kinds``."""
+        return {name: str(msgspec.json.schema(self.types.get(name, str)).get("type", "any")) for name in self.params}
 
 
 class FaultRegistry:
@@ -93,11 +111,28 @@ class FaultRegistry:
     def __init__(self) -> None:
         self._types: dict[str, FaultType] = {}
 
-    def add(self, name: str, *, description: str, params: dict[str, str], inject: Inject, undo: Undo) -> None:
-        """Register fault kind ``name``: ``params`` maps each parameter to its meaning."""
+    def add(
+        self,
+        name: str,
+        *,
+        description: str,
+        params: dict[str, str],
+        inject: Inject,
+        undo: Undo,
+        types: dict[str, Any] | None = None,
+    ) -> None:
+        """Register fault kind ``name``: ``params`` maps each parameter to its meaning,
+        ``types`` a parameter to its type when it is not text (e.g. ``float``); a request
+        naming another parameter, or giving one of another type, is refused (422)."""
         if name in self._types:
             raise ConfigError(f"fault kind {name!r} is registered twice")
-        self._types[name] = FaultType(name, description, dict(params), inject, undo)
+        stray = sorted(set(types or {}) - set(params))
+        if stray:
+            raise ConfigError(f"fault kind {name!r}: types for undeclared parameters {', '.join(stray)}")
+        try:
+            self._types[name] = FaultType(name, description, dict(params), inject, undo, dict(types or {}))
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"fault kind {name!r}: a parameter type msgspec cannot check: {exc}") from exc
 
     def checkpoint(self) -> object:
         """What the registry holds now (``PluginHost.register_each`` forgets a failed plugin's additions)."""
@@ -131,4 +166,4 @@ def required(params: dict[str, Any], name: str) -> str:
     return value
 
 
-__all__ = ["Fault", "FaultRegistry", "FaultType", "Inject", "Target", "Undo", "new_fault", "required"]
+__all__ = ["Fault", "FaultRegistry", "FaultType", "Inject", "Target", "Undo", "new_fault", "params_model", "required"]

@@ -9,13 +9,14 @@ import attrs
 import msgspec
 from litestar import Controller, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery
+from litestar.params import Body, FromPath, FromQuery
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from dcsim.app import DcSim
 from dcsim.sim.engine import VmRequest
 from dcsim.sim.faults import Fault
 from dcsim.sim.model import (
+    CORE_KINDS,
     Cluster,
     Datacenter,
     Datastore,
@@ -41,6 +42,7 @@ from dcsim.web.contracts import (
     Text,
     ValidationFailed,
     Vcpus,
+    convert_strict,
     page,
     responses,
 )
@@ -137,6 +139,70 @@ class FaultKind(msgspec.Struct):
     name: str
     description: str
     params: Annotated[dict[str, str], msgspec.Meta(description="Each parameter and its meaning")]
+    types: Annotated[
+        dict[str, str], msgspec.Meta(description="Each parameter's JSON type: string, number, integer, boolean")
+    ]
+
+
+#: ``POST /sim/inject/{kind}``: the kind's own parameters, checked in the handler.
+FaultParams = Annotated[
+    dict[str, Any],
+    Body(
+        title="Fault parameters",
+        description=(
+            "The fault kind's parameters, each optional unless the kind needs it (GET /sim/inject/kinds lists"
+            " them, their meaning and JSON type). Checked strictly against the kind: a parameter it does not"
+            " declare, or a value of another type, is a 422 naming the parameter; no value is coerced."
+        ),
+    ),
+]
+
+#: Object kinds core registers; plugins register more (``dcsim_sim_register_kinds``).
+_CORE_KIND_NAMES = ", ".join(CORE_KINDS)
+
+
+class WorldState(msgspec.Struct):
+    """The whole simulated world and its active faults (``GET /sim/state``)."""
+
+    objects: Annotated[
+        dict[str, list[dict[str, Any]]],
+        msgspec.Meta(
+            description=(
+                "Every object by kind: kind -> the kind's objects as JSON, each with at least id and name."
+                f" Core kinds: {_CORE_KIND_NAMES}; plugins register more (e.g. UCS domains)."
+                " An object has the fields of its kind's model (GET /sim/vms shows a Vm)."
+            )
+        ),
+    ]
+    faults: Annotated[list[Fault], msgspec.Meta(description="The active faults, oldest first")]
+
+
+class DiffObject(msgspec.Struct):
+    """An object added or removed since the known-good mark."""
+
+    kind: Annotated[str, msgspec.Meta(description=f"The object's kind ({_CORE_KIND_NAMES}, or a plugin's)")]
+    id: str
+    name: str
+
+
+class DiffChange(msgspec.Struct):
+    """One field of one object that changed since the known-good mark."""
+
+    kind: Annotated[str, msgspec.Meta(description="The object's kind")]
+    id: str
+    name: Annotated[str, msgspec.Meta(description="The object's name now")]
+    field: Annotated[str, msgspec.Meta(description="The field that changed")]
+    before: Annotated[Any, msgspec.Meta(description="The field's JSON value at the mark (null: absent)")]
+    after: Annotated[Any, msgspec.Meta(description="The field's JSON value now (null: absent)")]
+
+
+class StateDiff(msgspec.Struct):
+    """What changed since the known-good mark (``GET /sim/state/diff``)."""
+
+    marked_at: Annotated[str, msgspec.Meta(description="When the mark was taken (RFC 3339)")]
+    added: list[DiffObject]
+    removed: list[DiffObject]
+    changed: list[DiffChange]
 
 
 class MarkResult(msgspec.Struct):
@@ -321,9 +387,9 @@ class InventoryController(Controller):
     ) -> Page[Network]:
         return page(dcsim.sim.world.all(Network), limit, offset)
 
-    @get("/state", summary="The whole simulated world and its active faults", responses=responses())
-    async def state(self, dcsim: NamedDependency[DcSim]) -> dict[str, Any]:
-        return dcsim.sim.state()
+    @get("/state", summary="The whole simulated world, by kind, and its active faults", responses=responses())
+    async def state(self, dcsim: NamedDependency[DcSim]) -> WorldState:
+        return WorldState(objects=dcsim.sim.world.dump(), faults=dcsim.sim.active_faults())
 
     @post(
         "/state/mark",
@@ -335,8 +401,8 @@ class InventoryController(Controller):
         return MarkResult(marked_at=await dcsim.sim.mark_known_good())
 
     @get("/state/diff", summary="What changed since the known-good mark, field by field", responses=responses(409))
-    async def diff(self, dcsim: NamedDependency[DcSim]) -> dict[str, Any]:
-        return await dcsim.sim.diff()
+    async def diff(self, dcsim: NamedDependency[DcSim]) -> StateDiff:
+        return msgspec.convert(await dcsim.sim.diff(), StateDiff)
 
 
 class FaultController(Controller):
@@ -358,7 +424,10 @@ class FaultController(Controller):
 
     @get("/kinds", summary="The fault kinds that can be injected, with their parameters", responses=responses())
     async def kinds(self, dcsim: NamedDependency[DcSim]) -> list[FaultKind]:
-        return [FaultKind(kind.name, kind.description, dict(kind.params)) for kind in dcsim.sim.fault_kinds]
+        return [
+            FaultKind(kind.name, kind.description, dict(kind.params), kind.json_types())
+            for kind in dcsim.sim.fault_kinds
+        ]
 
     @post(
         "/{kind:str}",
@@ -366,7 +435,8 @@ class FaultController(Controller):
         summary="Inject a fault of a kind (its parameters: GET /sim/inject/kinds)",
         responses=responses(404, 409, 503, body=True),
     )
-    async def inject(self, dcsim: NamedDependency[DcSim], kind: FromPath[str], data: dict[str, Any]) -> Fault:
+    async def inject(self, dcsim: NamedDependency[DcSim], kind: FromPath[str], data: FaultParams) -> Fault:
+        convert_strict(data, dcsim.sim.fault_kinds.get(kind).model)
         return await dcsim.sim.inject(kind, data)
 
     @delete(

@@ -227,6 +227,13 @@ def decode_strict(raw: bytes, model: Any) -> Any:
         value = msgspec.json.decode(raw)
     except msgspec.DecodeError as exc:
         raise InvalidInput(f"malformed JSON: {exc}", errors=[{"field": "", "message": str(exc)}]) from exc
+    return convert_strict(value, model)
+
+
+def convert_strict(value: Any, model: Any) -> Any:
+    """``value`` (parsed JSON) as ``model``, with no coercion; :class:`ValidationFailed`
+    (422) listing every invalid field otherwise (also for a model known only at request
+    time, such as a fault kind's parameters)."""
     try:
         return msgspec.convert(value, model, strict=True)
     except msgspec.ValidationError as exc:
@@ -313,6 +320,7 @@ __all__ = [
     "UnsupportedMediaType",
     "ValidationFailed",
     "Vcpus",
+    "convert_strict",
     "decode_strict",
     "json_depth",
     "page",

@@ -27,6 +27,8 @@ FAULT_KIND = "pdu-outlet-off"
 #: What ``GET /sim/inject/kinds`` says about it.
 DESCRIPTION = "a PDU outlet loses power: the server it feeds fails, its host and VMs with it (HA restarts them)"
 PARAMS = {"pdu": "PDU name or id", "outlet": "outlet number (an integer from 1)"}
+#: The parameters that are not text: ``POST /sim/inject/pdu-outlet-off`` refuses others (422).
+TYPES = {"outlet": int}
 
 #: The event published when an outlet is switched off or on, and its documented data.
 OUTLET_EVENT = "pdu.outlet_changed"

@@ -35,6 +35,7 @@ def dcsim_sim_register_fault_kinds(registry: FaultRegistry) -> None:
         faults.FAULT_KIND,
         description=faults.DESCRIPTION,
         params=faults.PARAMS,
+        types=faults.TYPES,
         inject=faults.inject_outlet_off,
         undo=faults.undo_outlet_off,
     )
