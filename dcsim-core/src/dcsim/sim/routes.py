@@ -169,7 +169,7 @@ class WorldState(msgspec.Struct):
         msgspec.Meta(
             description=(
                 "Every object by kind: kind -> the kind's objects as JSON, each with at least id and name."
-                f" Core kinds: {_CORE_KIND_NAMES}; plugins register more (e.g. UCS domains)."
+                f" Core kinds: {_CORE_KIND_NAMES}; plugins register more (a vendor package's own objects)."
                 " An object has the fields of its kind's model (GET /sim/vms shows a Vm)."
             )
         ),
