@@ -108,10 +108,13 @@ class ServiceRegistry(_Named):
 
 
 class RouteRegistry:
-    """Litestar route handlers, controllers and routers contributed by plugins."""
+    """Litestar route handlers, controllers and routers contributed by plugins, and the
+    error formats of the vendor APIs among them."""
 
     def __init__(self) -> None:
         self.handlers: list[Any] = []
+        #: Path prefix -> the handler answering every error under it (:meth:`add_error_format`).
+        self.error_formats: dict[str, Callable[[Any, Exception], Any]] = {}
 
     def add(self, handler: Any) -> None:
         """Add a route handler, ``Controller`` subclass or ``Router``."""
@@ -122,14 +125,27 @@ class RouteRegistry:
         for handler in handlers:
             self.add(handler)
 
+    def add_error_format(self, prefix: str, handler: Callable[[Any, Exception], Any]) -> None:
+        """Answer every error of a request whose path is ``prefix`` or lies under it with
+        ``handler(request, exc)`` (a Litestar ``Response``) instead of a problem document:
+        a vendor API's own error format, for its routes' errors and for the host's own
+        (no such route, method not allowed, body refused, rate limited, unexpected)."""
+        if not prefix.startswith("/") or prefix.endswith("/"):
+            raise ConfigError(f"error format prefix {prefix!r} must start with / and not end with one")
+        self.error_formats[prefix] = handler
+
     def checkpoint(self) -> object:
-        """How many handlers there are now, for :meth:`rollback`."""
-        return len(self.handlers)
+        """How many handlers and error formats there are now, for :meth:`rollback`."""
+        return len(self.handlers), list(self.error_formats)
 
     def rollback(self, checkpoint: object) -> None:
-        """Drop the handlers added since ``checkpoint``."""
-        assert isinstance(checkpoint, int)
-        del self.handlers[checkpoint:]
+        """Drop the handlers and error formats added since ``checkpoint``."""
+        assert isinstance(checkpoint, tuple)
+        handlers, formats = checkpoint
+        del self.handlers[handlers:]
+        for prefix in list(self.error_formats):
+            if prefix not in formats:
+                del self.error_formats[prefix]
 
 
 @attrs.frozen

@@ -20,7 +20,7 @@ from dcsim.web.core_routes import HealthController, PluginsController
 from dcsim.web.docs_page import docs_assets_route, docs_render_plugin
 from dcsim.web.hosts import allowed_hosts
 from dcsim.web.middleware import HeadAsGet, HostAndOriginCheck, HttpMetrics, RequestContext, redact_uvicorn_logs
-from dcsim.web.problems import EXCEPTION_HANDLERS
+from dcsim.web.problems import exception_handlers
 
 SCHEMA_PATH = "/schema"
 
@@ -48,7 +48,7 @@ def create_app(sim: DcSim) -> Litestar:
         dependencies={"dcsim": Provide(lambda: sim, use_cache=True, sync_to_thread=False)},
         signature_namespace={"DcSim": DcSim},
         guards=[make_guard(sim, public_prefixes=(SCHEMA_PATH,))],
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers=exception_handlers(routes.error_formats),
         # Every JSON body is checked strictly against its handler's model (specs/010).
         before_request=strict_body,
         plugins=[StrictStructSchemaPlugin()],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import structlog
@@ -95,4 +96,26 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     Exception: unexpected_error_handler,
 }
 
-__all__ = ["EXCEPTION_HANDLERS", "PROBLEM_JSON", "problem_response"]
+
+def exception_handlers(formats: Mapping[str, Callable[[Any, Exception], Any]]) -> dict[Any, Any]:
+    """The app's exception handlers: problem documents, except under a prefix that a
+    plugin gave an error format of its own (``RouteRegistry.add_error_format``)."""
+    if not formats:
+        return EXCEPTION_HANDLERS
+    # Longest prefix first, so a nested API's format wins over its parent's.
+    prefixes = sorted(formats, key=len, reverse=True)
+
+    def dispatch(default: Callable[[Any, Any], Response[Any]]) -> Callable[[Any, Any], Any]:
+        def handler(request: Request[Any, Any, Any], exc: Exception) -> Any:
+            path = request.url.path
+            for prefix in prefixes:
+                if path == prefix or path.startswith(prefix + "/"):
+                    return formats[prefix](request, exc)
+            return default(request, exc)
+
+        return handler
+
+    return {exc_type: dispatch(default) for exc_type, default in EXCEPTION_HANDLERS.items()}
+
+
+__all__ = ["EXCEPTION_HANDLERS", "PROBLEM_JSON", "exception_handlers", "problem_response"]
