@@ -28,12 +28,18 @@ SEED_GROUPS = {
                  "sim-vmw-vm-002"],
     "env_staging": ["sim-vmw-vm-003"],
     "env_dev": ["sim-os-instance-001", "sim-os-instance-002", "sim-os-instance-003"],
-    "cluster_cluster_01": ["sim-vmw-vm-001", "sim-vmw-vm-002", "sim-vmw-vm-003"],
+    "cluster_01": ["sim-vmw-vm-001", "sim-vmw-vm-002", "sim-vmw-vm-003"],
     "cluster_nova": ["sim-os-instance-001", "sim-os-instance-002", "sim-os-instance-003"],
     "project_demo": ["sim-os-instance-001", "sim-os-instance-002", "sim-os-instance-003"],
-    "chassis_chassis_01": ["sim-ucs-blade-c01s01", "sim-ucs-blade-c01s02", "sim-ucs-blade-c01s03"],
-    "sp_template_sp_template_rhel9": ["sim-ucs-blade-c01s01", "sim-ucs-blade-c01s03"],
-    "sp_template_sp_template_ubuntu": ["sim-ucs-blade-c01s02"],
+    "chassis_01": ["sim-ucs-blade-c01s01", "sim-ucs-blade-c01s02", "sim-ucs-blade-c01s03"],
+    "sp_template_rhel9": ["sim-ucs-blade-c01s01", "sim-ucs-blade-c01s03"],
+    "sp_template_ubuntu": ["sim-ucs-blade-c01s02"],
+    "ucs_rhel": ["sim-ucs-blade-c01s01", "sim-ucs-blade-c01s03"],
+    "ucs_ubuntu": ["sim-ucs-blade-c01s02"],
+    "vmware_rhel": ["sim-vmw-vm-001", "sim-vmw-vm-003"],
+    "vmware_ubuntu": ["sim-vmw-vm-002"],
+    "openstack_rhel": ["sim-os-instance-003"],
+    "openstack_ubuntu": ["sim-os-instance-001", "sim-os-instance-002"],
 }  # fmt: skip
 
 

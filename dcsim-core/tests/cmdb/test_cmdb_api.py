@@ -23,10 +23,16 @@ SEED_GROUPS = {
     "env_prod": ["sim-bm-c01s01", "sim-bm-c01s02", "sim-bm-c01s03", "sim-vmw-vm-001", "sim-vmw-vm-002"],
     "env_staging": ["sim-vmw-vm-003"],
     "env_dev": ["sim-os-instance-001", "sim-os-instance-002", "sim-os-instance-003"],
-    "cluster_cluster_01": ["sim-vmw-vm-001", "sim-vmw-vm-002", "sim-vmw-vm-003"],
+    "cluster_01": ["sim-vmw-vm-001", "sim-vmw-vm-002", "sim-vmw-vm-003"],
     "cluster_nova": ["sim-os-instance-001", "sim-os-instance-002", "sim-os-instance-003"],
     "project_demo": ["sim-os-instance-001", "sim-os-instance-002", "sim-os-instance-003"],
-    "chassis_chassis_01": ["sim-bm-c01s01", "sim-bm-c01s02", "sim-bm-c01s03"],
+    "chassis_01": ["sim-bm-c01s01", "sim-bm-c01s02", "sim-bm-c01s03"],
+    "vmware_rhel": ["sim-vmw-vm-001", "sim-vmw-vm-003"],
+    "vmware_ubuntu": ["sim-vmw-vm-002"],
+    "openstack_rhel": ["sim-os-instance-003"],
+    "openstack_ubuntu": ["sim-os-instance-001", "sim-os-instance-002"],
+    "baremetal_rhel": ["sim-bm-c01s01", "sim-bm-c01s03"],
+    "baremetal_ubuntu": ["sim-bm-c01s02"],
 }  # fmt: skip
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dcsim.cmdb.mapping import InventoryGroupRegistry, Mapped, MappingRegistry
+from dcsim.cmdb.mapping import InventoryGroupRegistry, Mapped, MappingRegistry, group_name
 from dcsim.cmdb.model import Ci, CiSpec, RelationshipSpec
 from dcsim.model import Event
 from dcsim.sim.labels import NodeLabelRegistry
@@ -106,7 +106,7 @@ def register_mappings(registry: MappingRegistry) -> None:
 
 def _template_group(ci: Ci) -> list[str]:
     template = ci.attributes.get("service_profile_template")
-    return [f"sp_template_{template}"] if template else []
+    return [group_name("sp_template", template)] if template else []
 
 
 def register_groups(registry: InventoryGroupRegistry) -> None:

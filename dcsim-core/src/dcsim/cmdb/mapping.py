@@ -11,6 +11,7 @@ maps its own kinds; plugins add theirs, and amend core's, through
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -307,26 +308,31 @@ class InventoryGroupRegistry:
         return [group for rule in self.rules for group in rule(ci)]
 
 
+def group_name(prefix: str, value: str) -> str:
+    """The inventory group ``<prefix>_<value>`` in Ansible's alphabet, without doubling a
+    prefix the value already has: cluster ``cluster-01`` joins ``cluster_01``, cluster
+    ``nova`` joins ``cluster_nova`` (the rule every plugin's prefixed groups follow)."""
+    name = re.sub(r"[^a-z0-9_]", "_", str(value).lower())
+    return name if name.startswith(f"{prefix}_") else f"{prefix}_{name}"
+
+
 def register_core_groups(registry: InventoryGroupRegistry) -> None:
-    """Core's inventory groups: every node, its platform, guest OS, env, cluster, project, chassis."""
+    """Core's inventory groups: every node, its platform, guest OS, platform and guest OS
+    together (``<platform>_rhel``), env, cluster, project, chassis."""
 
     def core_groups(ci: Ci) -> list[str]:
         attributes = ci.attributes
         guest = attributes.get("guest_os", "")
-        groups = [
-            "datacenter_nodes",
-            registry.platform_group(ci.tags.get("platform")),
-            "rhel_nodes"
-            if guest.startswith("rhel")
-            else "ubuntu_nodes"
-            if guest.startswith("ubuntu")
-            else "other_nodes",
-        ]
+        family = "rhel" if guest.startswith("rhel") else "ubuntu" if guest.startswith("ubuntu") else None
+        platform = ci.tags.get("platform")
+        groups = ["datacenter_nodes", registry.platform_group(platform), f"{family or 'other'}_nodes"]
+        if platform and family:
+            groups.append(group_name(platform, family))
         if "env" in ci.tags:
             groups.append(f"env_{ci.tags['env']}")
         for key in ("cluster", "project", "chassis"):
             if attributes.get(key):
-                groups.append(f"{key}_{attributes[key]}")
+                groups.append(group_name(key, attributes[key]))
         return groups
 
     registry.add(core_groups)
@@ -336,6 +342,7 @@ __all__ = [
     "InventoryGroupRegistry",
     "MappingRegistry",
     "application_source_id",
+    "group_name",
     "node_attributes",
     "register_core_groups",
     "register_core_mappings",
