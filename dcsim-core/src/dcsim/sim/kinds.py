@@ -34,6 +34,9 @@ class Kind:
     cls: type
     namespace: str = NAMESPACE
     description: str = ""
+    #: False for a kind whose objects may share a name (cloud APIs allow it); the
+    #: world then finds them by name only when one object has it.
+    unique_names: bool = True
 
 
 class KindRegistry:
@@ -48,9 +51,18 @@ class KindRegistry:
         self._mac_prefixes: dict[str, str] = {}
         self.add_all(CORE_KINDS)
 
-    def add(self, name: str, cls: type, *, namespace: str = NAMESPACE, description: str | None = None) -> None:
+    def add(
+        self,
+        name: str,
+        cls: type,
+        *,
+        namespace: str = NAMESPACE,
+        description: str | None = None,
+        unique_names: bool = True,
+    ) -> None:
         """Register the attrs class ``cls`` as kind ``name``, stored in ``namespace``
-        (described by the first line of its docstring unless ``description`` is given).
+        (described by the first line of its docstring unless ``description`` is given);
+        ``unique_names=False`` lets two objects of the kind have the same name.
 
         Raises:
             ConfigError: the name or the class is registered already, or ``cls`` is not
@@ -64,13 +76,13 @@ class KindRegistry:
             raise ConfigError(f"kind {name!r}: {cls.__qualname__} must be an attrs class with 'id' and 'name'")
         if description is None:
             description = next(iter((cls.__doc__ or "").strip().splitlines()), "")
-        self._kinds[name] = Kind(name, cls, namespace, description)
+        self._kinds[name] = Kind(name, cls, namespace, description, unique_names)
         self._of[cls] = name
 
-    def add_all(self, kinds: Mapping[str, type], *, namespace: str = NAMESPACE) -> None:
+    def add_all(self, kinds: Mapping[str, type], *, namespace: str = NAMESPACE, unique_names: bool = True) -> None:
         """Register every ``name: cls`` of ``kinds`` (see :meth:`add`)."""
         for name, cls in kinds.items():
-            self.add(name, cls, namespace=namespace)
+            self.add(name, cls, namespace=namespace, unique_names=unique_names)
 
     def add_platform(self, name: str, *, mac_prefix: str) -> None:
         """Give NICs of VMs created on ``name`` clusters MACs under ``mac_prefix`` (``xx:xx:xx``)."""

@@ -43,10 +43,12 @@ class World:
         kind = self.kind_of(obj)
         if obj.id in self._objects[kind]:
             raise Conflict(f"{kind} {obj.id} already exists")
-        if obj.name in self._names[kind]:
+        unique = self.kinds_registry.get(kind).unique_names
+        if unique and obj.name in self._names[kind]:
             raise Conflict(f"a {kind} named {obj.name!r} already exists")
         self._objects[kind][obj.id] = obj
-        self._names[kind][obj.name] = obj.id
+        if unique:
+            self._names[kind][obj.name] = obj.id
         if isinstance(obj, Vm):
             self._vms_by_host[obj.host_id].add(obj.id)
 
@@ -54,7 +56,7 @@ class World:
         """Remove an object."""
         kind = self.kind_of(obj)
         del self._objects[kind][obj.id]
-        del self._names[kind][obj.name]
+        self._names[kind].pop(obj.name, None)
         if isinstance(obj, Vm):
             self._vms_by_host[obj.host_id].discard(obj.id)
 
@@ -65,10 +67,14 @@ class World:
         self._vms_by_host[host_id].add(vm.id)
 
     def get(self, cls: type[T], ref: str) -> T:
-        """The object of class ``cls`` with id or name ``ref``; NotFound otherwise."""
+        """The object of class ``cls`` with id or name ``ref``; NotFound otherwise (also for a
+        name that several objects of a kind registered with ``unique_names=False`` share)."""
         kind = self.kinds_registry.name_of(cls)
         objects = self._objects[kind]
         found = objects.get(ref) or objects.get(self._names[kind].get(ref, ""))
+        if found is None and not self.kinds_registry.get(kind).unique_names:
+            named = [obj for obj in objects.values() if obj.name == ref]
+            found = named[0] if len(named) == 1 else None
         if found is None:
             raise NotFound(f"no {kind} {ref!r}", kind=kind, ref=ref)
         return found  # type: ignore[no-any-return]
