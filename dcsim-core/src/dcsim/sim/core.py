@@ -98,6 +98,7 @@ class EngineCore:
             power_state=owner.power_state,
             labels=self.node_labels.labels(self.world, owner),
             ansible_user=node.ansible_user,
+            authorized_keys=tuple(node.authorized_keys),
         )
 
     # Changing the world -----------------------------------------------------------------

@@ -63,6 +63,9 @@ class Node:
     ansible_user: str = "root"
     env: str = "dev"
     labels: dict[str, str] = attrs.field(factory=dict)
+    #: Public keys (``authorized_keys`` lines) that may log in besides dc-sim's own key:
+    #: a vendor's key pairs reach the node this way.
+    authorized_keys: list[str] = attrs.field(factory=list)
 
 
 @attrs.define(kw_only=True)

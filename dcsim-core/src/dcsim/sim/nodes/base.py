@@ -36,6 +36,9 @@ class NodeSpec:
     power_state: PowerState
     labels: dict[str, str] = attrs.field(factory=dict)
     ansible_user: str = "root"
+    #: ``authorized_keys`` lines for the node's user besides dc-sim's own key, fixed when
+    #: the node is made (``/root/.ssh/authorized_keys`` holds dc-sim's key, then these).
+    authorized_keys: tuple[str, ...] = ()
 
 
 class NodeListener(Protocol):
@@ -56,6 +59,12 @@ class NodeBackend(abc.ABC):
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+
+    @classmethod
+    def ansible_host_vars(cls, settings: Settings) -> dict[str, str]:
+        """Inventory host variables, besides host, port and user, that Ansible needs to
+        reach this backend's nodes (e.g. ``ansible_connection``); none means plain SSH."""
+        return {}
 
     @abc.abstractmethod
     async def start(self, listener: NodeListener) -> None:

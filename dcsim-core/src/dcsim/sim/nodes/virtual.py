@@ -53,6 +53,8 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 _STATE = "state.json"
+#: Where a node's extra public keys (``NodeSpec.authorized_keys``) are written in its tree.
+AUTHORIZED_KEYS = "/root/.ssh/authorized_keys"
 _PACKAGES = "packages.json"
 _ROOT = "root"
 _SNAPSHOTS = "snapshots"
@@ -206,6 +208,17 @@ class VirtualNodes(NodeBackend):
         inventory: dict[str, str] = json.loads((self._node_dir(name) / _PACKAGES).read_text())
         return inventory
 
+    async def set_packages(self, name: str, packages: dict[str, str]) -> None:
+        """Replace the node's ``packages.json`` (what installing or patching changed)."""
+        self._state(name)
+        await asyncio.to_thread(_write_json, self._node_dir(name) / _PACKAGES, dict(packages))
+
+    @classmethod
+    def ansible_host_vars(cls, settings: Settings) -> dict[str, str]:
+        """Virtual nodes have no sshd: dcsim-ansible's ``dcsim_virtual`` connection plugin
+        runs modules against the node's tree, found in ``dcsim_nodes_dir``."""
+        return {"ansible_connection": "dcsim_virtual", "dcsim_nodes_dir": str(settings.data_dir / "nodes")}
+
     async def list_nodes(self) -> list[str]:
         """Names of the node directories that hold a state file."""
         if not self.nodes_dir.is_dir():
@@ -256,6 +269,8 @@ class VirtualNodes(NodeBackend):
         work = self._staging(spec.name)
         for path, text in files.items():
             _write_text(work / _ROOT / path.lstrip("/"), text)
+        if spec.authorized_keys:
+            _write_text(work / _ROOT / AUTHORIZED_KEYS.lstrip("/"), "".join(f"{key}\n" for key in spec.authorized_keys))
         _write_json(work / _PACKAGES, PACKAGES[spec.guest_os])
         state = {
             "name": spec.name,

@@ -7,7 +7,8 @@ labels plus its owner labels (the current labels, which can change, are kept in 
 at :data:`.files.LABELS_PATH`), limited to the spec's CPUs and memory, with sshd
 published on ``127.0.0.1:<ssh_port>`` only. Logins use the ed25519 key pair of the data
 directory (``<data_dir>/ssh/id_ed25519``), whose public half is mounted read-only as
-root's ``authorized_keys``.
+root's ``authorized_keys`` (with the spec's ``authorized_keys`` after it, in a file of the
+node's own under ``<data_dir>/ssh/nodes/``, when it has any).
 
 Containers outlive the server, as VMs outlive a restart of their manager: ``close`` stops
 watching and leaves them running, and the next start adopts them (``ensure`` finds the
@@ -36,7 +37,7 @@ from dcsim.sim.nodes.docker.files import (
     LABELS_PATH,
     PACKAGES_PATH,
     File,
-    ensure_ssh_key,
+    authorized_keys_file,
     get_file,
     inside,
     labels_json,
@@ -248,7 +249,7 @@ class DockerNodes(NodeBackend):
             client.images.get(image)
         except docker.errors.NotFound as exc:
             raise Unavailable(f"node image {image} is missing: build it with `dcsim nodes build-image`") from exc
-        public_key = ensure_ssh_key(self.settings).with_suffix(".pub")
+        public_key = authorized_keys_file(self.settings, spec.name, spec.authorized_keys)
         name = container_name(self.settings, spec.name)
         with engine_errors(f"create node {spec.name}"):
             try:

@@ -81,6 +81,21 @@ def ensure_ssh_key(settings: Settings) -> Path:
     return private
 
 
+def authorized_keys_file(settings: Settings, node: str, keys: tuple[str, ...]) -> Path:
+    """The file mounted as ``node``'s ``authorized_keys``: the data directory's public key
+    alone when ``keys`` is empty, else a file of the node's own holding it and ``keys``."""
+    public = ensure_ssh_key(settings).with_suffix(".pub")
+    if not keys:
+        return public
+    path = settings.data_dir / "ssh" / "nodes" / f"{node}.authorized_keys"
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    work = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
+    work.write_bytes(public.read_bytes() + "".join(f"{key.strip()}\n" for key in keys).encode())
+    work.chmod(0o644)
+    work.replace(path)
+    return path
+
+
 def node_files(hostname: str, guest_os: GuestOs) -> dict[str, tuple[bytes, int]]:
     """What dc-sim writes into a docker node: path to (content, mode).
 
