@@ -25,8 +25,10 @@ if TYPE_CHECKING:
 @hookimpl
 def dcsim_sim_register_kinds(registry: KindRegistry) -> None:
     from dcsim_openstack.model import KINDS, MAC_PREFIX, PLATFORM
+    from dcsim_openstack.network.model import KINDS as NETWORK_KINDS
 
-    registry.add_all(KINDS)
+    # OpenStack's names are not unique (every project has a security group "default").
+    registry.add_all(KINDS | NETWORK_KINDS, unique_names=False)
     registry.add_platform(PLATFORM, mac_prefix=MAC_PREFIX)
 
 
