@@ -20,7 +20,7 @@ from dcsim.cmdb.backend import CiQuery, CmdbBackend
 from dcsim.cmdb.mapping import InventoryGroupRegistry, MappingRegistry, application_source_id
 from dcsim.cmdb.model import Ci, CiSpec, CiStatus, Relationship, RelationshipSpec
 from dcsim.convert import to_json
-from dcsim.drivers import load_driver
+from dcsim.drivers import driver_class, load_driver
 from dcsim.errors import Conflict, InvalidInput, Unavailable
 from dcsim.etag import check_if_match
 from dcsim.model import Event, utcnow
@@ -378,6 +378,8 @@ class Cmdb:
         _, cis = await self.backend.list_cis(CiQuery(limit=10**9))
         groups: dict[str, set[str]] = {}
         hostvars: dict[str, dict[str, Any]] = {}
+        # How Ansible reaches the nodes is the node backend's to say (SSH unless it names more).
+        backend_vars = driver_class("dcsim.nodes", self.settings.node_backend).ansible_host_vars(self.settings)
 
         def add(group: str, host: str) -> None:
             groups.setdefault(_group_name(group), set()).add(host)
@@ -391,6 +393,7 @@ class Cmdb:
                 "ansible_host": attributes["ansible_host"],
                 "ansible_port": attributes["ansible_port"],
                 "ansible_user": attributes["ansible_user"],
+                **backend_vars,
                 "dcsim_ci_id": ci.id,
                 "dcsim_ci_type": ci.type,
                 "dcsim_name": ci.name,

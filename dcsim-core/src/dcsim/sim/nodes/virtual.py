@@ -217,7 +217,7 @@ class VirtualNodes(NodeBackend):
     def ansible_host_vars(cls, settings: Settings) -> dict[str, str]:
         """Virtual nodes have no sshd: dcsim-ansible's ``dcsim_virtual`` connection plugin
         runs modules against the node's tree, found in ``dcsim_nodes_dir``."""
-        return {"ansible_connection": "dcsim_virtual", "dcsim_nodes_dir": str(settings.data_dir / "nodes")}
+        return {"ansible_connection": "dcsim_virtual", "dcsim_nodes_dir": str((settings.data_dir / "nodes").resolve())}
 
     async def list_nodes(self) -> list[str]:
         """Names of the node directories that hold a state file."""
