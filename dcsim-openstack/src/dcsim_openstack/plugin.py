@@ -1,11 +1,12 @@
 """Hook implementations of the `openstack` plugin, and nothing else.
 
-This module is what the entry point `openstack` in the group `dcsim` names. Today it adds
-OpenStack's own kinds (keypairs, routers, security groups) to the simulation, the seed's
-router and security group, the instances' ``sim.os.*`` node labels and the CMDB's
-availability zones; the Keystone, Nova, Neutron, Cinder and Glance APIs come with
-issue #13. Heavy vendor libraries are to be imported lazily, inside hook
-implementations, never at module level.
+This module is what the entry point `openstack` in the group `dcsim` names. Installing
+dcsim-openstack adds OpenStack's own kinds (Keystone's users, roles and role assignments;
+keypairs, routers, security groups) to the simulation, the seed's router and security
+group, the instances' ``sim.os.*`` node labels and the CMDB's availability zones, and
+serves Keystone, Nova, Neutron, Cinder and Glance under ``/identity``, ``/compute``,
+``/network``, ``/volume`` and ``/image`` (see :mod:`dcsim_openstack.service`). Heavy
+vendor libraries are imported lazily, inside hook implementations, never at module level.
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from dcsim import hookimpl
+from dcsim_openstack.settings import SECRET_SETTINGS as SECRET_SETTINGS
 
 if TYPE_CHECKING:
+    from dcsim.app import DcSim
     from dcsim.cmdb.mapping import MappingRegistry
+    from dcsim.registry import RouteRegistry, ServiceRegistry
     from dcsim.settings import Settings
     from dcsim.sim.kinds import KindRegistry
     from dcsim.sim.labels import NodeLabelRegistry
@@ -23,12 +27,45 @@ if TYPE_CHECKING:
 
 
 @hookimpl
-def dcsim_sim_register_kinds(registry: KindRegistry) -> None:
-    from dcsim_openstack.model import KINDS, MAC_PREFIX, PLATFORM
-    from dcsim_openstack.network.model import KINDS as NETWORK_KINDS
+def dcsim_register_services(registry: ServiceRegistry, settings: Settings) -> None:
+    from dcsim_openstack.identity.keystone import Keystone
+    from dcsim_openstack.settings import load_openstack_settings
 
-    # OpenStack's names are not unique (every project has a security group "default").
-    registry.add_all(KINDS | NETWORK_KINDS, unique_names=False)
+    registry.add("openstack.keystone", Keystone(load_openstack_settings(settings.plugin("openstack"))))
+
+
+@hookimpl
+async def dcsim_startup(dcsim: DcSim) -> None:
+    from dcsim_openstack.identity.keystone import Keystone
+
+    await dcsim.services.get(Keystone).start(dcsim)
+
+
+@hookimpl
+def dcsim_register_routes(registry: RouteRegistry) -> None:
+    from importlib import import_module
+
+    from dcsim_openstack.service import SERVICES, mount
+
+    # Each service's route modules (each has HANDLERS, paths under the version root).
+    modules: dict[str, list[str]] = {
+        "identity": ["dcsim_openstack.identity.routes_auth"],
+        "compute": [],
+        "network": [],
+        "volume": [],
+        "image": [],
+    }
+    for name, service in SERVICES.items():
+        mount(registry, service, [h for module in modules[name] for h in import_module(module).HANDLERS])
+
+
+@hookimpl
+def dcsim_sim_register_kinds(registry: KindRegistry) -> None:
+    from dcsim_openstack.identity.model import IDENTITY_KINDS
+    from dcsim_openstack.model import KINDS, MAC_PREFIX, PLATFORM
+
+    registry.add_all(KINDS)
+    registry.add_all(IDENTITY_KINDS)
     registry.add_platform(PLATFORM, mac_prefix=MAC_PREFIX)
 
 

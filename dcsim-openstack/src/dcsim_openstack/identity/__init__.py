@@ -1,0 +1,1 @@
+"""Keystone v3: users, roles, role assignments, application credentials and tokens."""
