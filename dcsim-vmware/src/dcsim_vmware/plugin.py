@@ -13,15 +13,28 @@ from typing import TYPE_CHECKING
 from dcsim import hookimpl
 
 if TYPE_CHECKING:
+    from dcsim.settings import Settings
     from dcsim.sim.kinds import KindRegistry
     from dcsim.sim.labels import NodeLabelRegistry
+    from dcsim.sim.topology import Topology
 
 
 @hookimpl
 def dcsim_sim_register_kinds(registry: KindRegistry) -> None:
-    from dcsim_vmware.views import MAC_PREFIX, PLATFORM
+    from dcsim_vmware.model import KINDS, MAC_PREFIX, PLATFORM
 
+    registry.add_all(KINDS)
     registry.add_platform(PLATFORM, mac_prefix=MAC_PREFIX)
+
+
+@hookimpl
+def dcsim_sim_seed_topology(topology: Topology, settings: Settings) -> None:
+    from dcsim_vmware.sim_seed import seed_default, seed_vsphere
+
+    if settings.sim_topology == "default":
+        seed_default(topology)
+    elif settings.sim_topology == "generated":
+        seed_vsphere(topology)
 
 
 @hookimpl
