@@ -63,8 +63,10 @@ def dcsim_register_routes(registry: RouteRegistry) -> None:
 def dcsim_sim_register_kinds(registry: KindRegistry) -> None:
     from dcsim_openstack.identity.model import IDENTITY_KINDS
     from dcsim_openstack.model import KINDS, MAC_PREFIX, PLATFORM
+    from dcsim_openstack.network.model import KINDS as NETWORK_KINDS
 
-    registry.add_all(KINDS)
+    # OpenStack's names are not unique (every project has a security group "default").
+    registry.add_all(KINDS | NETWORK_KINDS, unique_names=False)
     registry.add_all(IDENTITY_KINDS)
     registry.add_platform(PLATFORM, mac_prefix=MAC_PREFIX)
 
