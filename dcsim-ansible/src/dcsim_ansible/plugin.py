@@ -1,7 +1,72 @@
 """Hook implementations of the `ansible` plugin, and nothing else.
 
-This module is what the entry point `ansible` in the group `dcsim` names. It implements no
-hooks yet: the plugin registers and is listed by `dcsim plugins`, and its routes, events
-and services come with a later issue of its own (not filed yet). Heavy vendor libraries are to be imported lazily,
-inside hook implementations, never at module level.
+This module is what the entry point `ansible` in the group `dcsim` names. Installing
+dcsim-ansible adds the automation runner (SPEC-013): the `/ansible` API, run workers on
+the bus (one in-process with `dcsim serve` unless `[plugins.ansible] worker = false`),
+event triggers and facts back to the CMDB. ansible-runner and ansible-core are imported
+lazily, only when a run executes.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from dcsim import hookimpl
+from dcsim_ansible.settings import SECRET_SETTINGS as SECRET_SETTINGS
+
+if TYPE_CHECKING:
+    from dcsim.app import DcSim
+    from dcsim.model import Event
+    from dcsim.registry import EventTypeRegistry, RouteRegistry, ServiceRegistry, SubscriberRegistry
+    from dcsim.settings import Settings
+
+
+@hookimpl
+def dcsim_register_services(registry: ServiceRegistry, settings: Settings) -> None:
+    from dcsim_ansible.service import AnsibleRunner
+    from dcsim_ansible.settings import load_ansible_settings
+
+    registry.add("ansible", AnsibleRunner(load_ansible_settings(settings.plugin("ansible"))))
+
+
+@hookimpl
+async def dcsim_startup(dcsim: DcSim) -> None:
+    runner = dcsim.services["ansible"]
+    await runner.start(dcsim, worker=runner.settings.worker)
+
+
+@hookimpl
+async def dcsim_shutdown(dcsim: DcSim) -> None:
+    await dcsim.services["ansible"].close()
+
+
+@hookimpl
+def dcsim_register_routes(registry: RouteRegistry) -> None:
+    from dcsim_ansible.routes import AnsibleController
+
+    registry.add(AnsibleController)
+
+
+@hookimpl
+def dcsim_register_event_types(registry: EventTypeRegistry) -> None:
+    from dcsim_ansible.events import EVENT_TYPES
+
+    registry.add_catalogue(EVENT_TYPES)
+
+
+@hookimpl
+def dcsim_register_subscribers(registry: SubscriberRegistry) -> None:
+    from dcsim_ansible.triggers import EVENT_TYPES as TRIGGER_EVENTS
+
+    async def trigger(dcsim: DcSim, event: Event) -> None:
+        triggers = dcsim.services["ansible"].triggers
+        if triggers is not None:
+            await triggers.handle(event)
+
+    async def facts(dcsim: DcSim, event: Event) -> None:
+        from dcsim_ansible.facts import record_facts
+
+        await record_facts(dcsim, event)
+
+    registry.add("ansible-triggers", trigger, types=TRIGGER_EVENTS)
+    registry.add("ansible-facts", facts, types=("ansible.facts_collected",))

@@ -1,0 +1,70 @@
+"""The /ansible API with the in-process worker: runs, events, stdout, playbooks, roles, strict input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conftest import wait_run
+
+
+def _client(make_client: Any, ansible_settings: dict[str, Any], role: str = "admin") -> Any:
+    return make_client(role=role, plugins={"ansible": ansible_settings})
+
+
+def test_a_run_of_a_project_playbook_completes_with_events_stats_and_stdout(make_client, ansible_settings):
+    client = _client(make_client, ansible_settings)
+    answer = client.post("/ansible/run", json={"playbook": "local-echo", "extra_vars": {"message": "howdy"}})
+    assert answer.status_code == 202, answer.text
+    run = wait_run(client, answer.json()["id"])
+    assert run["status"] == "successful" and run["rc"] == 0
+    assert run["stats"] == {
+        "localhost": {"ok": 2, "changed": 1, "failures": 0, "unreachable": 0, "skipped": 0, "rescued": 0, "ignored": 0}
+    }
+    assert [t["task"] for t in run["changed_tasks"]] == ["Say it"]
+    assert run["started_at"] and run["finished_at"] and run["trigger"] == "api"
+    events = client.get(f"/ansible/runs/{run['id']}/events?limit=3").json()
+    assert events["total"] == run["event_count"] >= 8
+    assert [e["seq"] for e in events["items"]] == [1, 2, 3]
+    assert events["items"][0]["event"] == "playbook_on_start"
+    rest = client.get(f"/ansible/runs/{run['id']}/events?offset=3&limit=1000").json()["items"]
+    assert rest[-1]["event"] == "playbook_on_stats"
+    stdout = client.get(f"/ansible/runs/{run['id']}/stdout").json()["stdout"]
+    assert "PLAY RECAP" in stdout and "howdy" in stdout
+    listed = client.get("/ansible/runs?status=successful&playbook=local-echo").json()
+    assert [r["id"] for r in listed["items"]] == [run["id"]]
+    assert client.get("/ansible/runs?status=failed").json()["total"] == 0
+    assert client.get("/ansible/runs?trigger=drift.detected").json()["total"] == 0
+
+
+def test_tags_check_mode_and_limit_reach_ansible(make_client, ansible_settings):
+    client = _client(make_client, ansible_settings)
+    answer = client.post("/ansible/run", json={"playbook": "local-echo", "tags": ["nothing-has-this"]})
+    run = wait_run(client, answer.json()["id"])
+    assert run["status"] == "successful"
+    assert run["stats"] == {} or all(s["changed"] == 0 for s in run["stats"].values())
+    checked = wait_run(client, client.post("/ansible/run", json={"playbook": "local-echo", "check": True}).json()["id"])
+    # command is skipped in check mode: nothing changed, and ansible says so
+    assert checked["stats"]["localhost"]["changed"] == 0 and checked["stats"]["localhost"]["skipped"] == 1
+
+
+def test_playbooks_list_headers_and_unknown_playbook_is_404(make_client, ansible_settings):
+    client = _client(make_client, ansible_settings)
+    books = {b["name"]: b for b in client.get("/ansible/playbooks?limit=1000").json()["items"]}
+    echo = books["local-echo"]
+    assert echo["source"] == "project" and echo["tags"] == ["test"] and echo["hosts"] == "localhost"
+    assert {v["name"]: v["secret"] for v in echo["variables"]} == {"message": False, "secret_word": True}
+    assert books["no-header"]["header_error"]
+    answer = client.post("/ansible/run", json={"playbook": "no-such-book"})
+    assert answer.status_code == 404 and answer.headers["content-type"].startswith("application/problem+json")
+
+
+def test_input_is_strict_and_viewers_cannot_run(make_client, ansible_settings):
+    client = _client(make_client, ansible_settings)
+    bad = client.post("/ansible/run", json={"playbook": "local-echo", "forks": "5", "colour": "red"})
+    assert bad.status_code == 422
+    assert {e["field"] for e in bad.json()["errors"]} >= {"forks", "colour"}
+    assert client.get("/ansible/runs?status=sleeping").status_code == 400
+    viewer = _client(make_client, ansible_settings, role="viewer")
+    assert viewer.post("/ansible/run", json={"playbook": "local-echo"}).status_code == 403
+    assert viewer.get("/ansible/runs").status_code == 200
+    assert viewer.get("/ansible/runs/nope").status_code == 404
