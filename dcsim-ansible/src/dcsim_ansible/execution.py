@@ -123,8 +123,8 @@ class Execution:
         self.on_event = on_event
         self.on_facts = on_facts
         self.should_cancel = should_cancel
-        secrets = [decrypt(vault_password, c) for c in [*request.secret_vars.values(), *request.vault_vars.values()]]
-        self.redactor = Redactor(secrets) if vault_password else Redactor([])
+        ciphertexts = [*request.secret_vars.values(), *request.vault_vars.values()]
+        self.redactor = Redactor([decrypt(vault_password, c) for c in ciphertexts] if vault_password else [])
         self.seq = 0
         self.stats: dict[str, HostStats] = {}
         self.changed: list[ChangedTask] = []
@@ -168,7 +168,7 @@ class Execution:
 
     def run(self, playbook: Path) -> Outcome:
         """Execute the playbook; never raises for an ansible failure (the outcome says it)."""
-        import ansible_runner
+        import ansible_runner  # type: ignore[import-untyped]
 
         run = self.run_record
         work = Path(tempfile.mkdtemp(prefix="dcsim-ansible-"))

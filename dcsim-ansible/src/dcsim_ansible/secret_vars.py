@@ -18,8 +18,8 @@ MIN_SECRET_LENGTH = 4
 
 
 def _vault(password: str) -> Any:
-    from ansible.constants import DEFAULT_VAULT_ID_MATCH
-    from ansible.parsing.vault import VaultLib, VaultSecret
+    from ansible.constants import DEFAULT_VAULT_ID_MATCH  # type: ignore[import-untyped]
+    from ansible.parsing.vault import VaultLib, VaultSecret  # type: ignore[import-untyped]
 
     return VaultLib([(DEFAULT_VAULT_ID_MATCH, VaultSecret(password.encode()))])
 
@@ -31,7 +31,7 @@ def encrypt(password: str, plaintext: str) -> str:
 
 def decrypt(password: str, ciphertext: str) -> str:
     """The plaintext of Vault ciphertext; InvalidInput when it is not, or the password is wrong."""
-    from ansible.errors import AnsibleError
+    from ansible.errors import AnsibleError  # type: ignore[import-untyped]
 
     try:
         return str(_vault(password).decrypt(ciphertext.strip().encode()).decode())

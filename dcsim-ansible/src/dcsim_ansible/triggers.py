@@ -130,8 +130,9 @@ class Triggers:
         nodes = [await self._node_of(str(t)) or str(t) for t in targets] if isinstance(targets, list) else []
         os_name = str(data.get("os", "")).lower()
         playbook = str(data.get("playbook") or ("patch-rhel" if "rhel" in os_name else "patch-ubuntu"))
-        extra = data.get("extra_vars") if isinstance(data.get("extra_vars"), dict) else {}
-        create = RunCreate(playbook=playbook, limit=",".join(nodes) or None, extra_vars=dict(extra))
+        given = data.get("extra_vars")
+        extra: dict[str, Any] = dict(given) if isinstance(given, dict) else {}
+        create = RunCreate(playbook=playbook, limit=",".join(nodes) or None, extra_vars=extra)
         correlation_id = str(data.get("correlation_id") or event.id)
         await self.runner.request(
             create, actor="trigger:patch-runs", trigger=event.type, correlation_id=correlation_id, cause=event.id

@@ -148,8 +148,12 @@ class Worker:
             return msgspec.structs.replace(current, status="running", worker=self.name, started_at=utcnow())
 
         def started(current: Run) -> list[Event]:
-            data = {"run_id": run_id, "playbook": current.playbook, "worker": self.name}
-            data["correlation_id"] = current.correlation_id
+            data = {
+                "run_id": run_id,
+                "playbook": current.playbook,
+                "worker": self.name,
+                "correlation_id": current.correlation_id,
+            }
             return [self.dcsim.event("ansible.run.started", data, source=SOURCE, subject=f"ansible/runs/{run_id}")]
 
         claimed = self.runbook.try_update(run_id, claim, started)
@@ -235,7 +239,7 @@ class Worker:
         def change(current: Run) -> Run:
             return msgspec.structs.replace(
                 current,
-                status=outcome.status,  # type: ignore[arg-type]
+                status=outcome.status,
                 rc=outcome.rc,
                 reason=outcome.reason,
                 stats=outcome.stats,
@@ -280,8 +284,12 @@ class Worker:
             if run.status == "running":
                 self._fail_if_abandoned(run)
             elif (now - run.created_at).total_seconds() > self.settings.requeue_seconds:
-                data = {"run_id": run.id, "playbook": run.playbook, "trigger": run.trigger}
-                data["correlation_id"] = run.correlation_id
+                data = {
+                    "run_id": run.id,
+                    "playbook": run.playbook,
+                    "trigger": run.trigger,
+                    "correlation_id": run.correlation_id,
+                }
                 self.dcsim.store.add_event(
                     self.dcsim.event("ansible.run.requested", data, source=SOURCE, subject=f"ansible/runs/{run.id}")
                 )
