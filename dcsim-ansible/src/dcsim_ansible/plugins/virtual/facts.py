@@ -36,6 +36,21 @@ def kernel_release(node: VirtualNode) -> str:
     return f"{'.'.join(parts[:3])}-{parts[3] if len(parts) > 3 else '0'}-generic"
 
 
+def host_key(node: VirtualNode) -> str:
+    """The base64 blob of the node's ed25519 host key: its ``.pub`` file, else one derived
+    from the node's name (stable, so its fingerprint is a fact that does not drift)."""
+    text = node.read_text("/etc/ssh/ssh_host_ed25519_key.pub")
+    if text and len(text.split()) >= 2:
+        return text.split()[1]
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    seed = hashlib.sha256(f"dcsim-host-key:{node.name}".encode()).digest()
+    public = Ed25519PrivateKey.from_private_bytes(seed).public_key()
+    line = public.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode()
+    return line.split()[1]
+
+
 def gather(node: VirtualNode) -> dict[str, Any]:
     """The ``ansible_facts`` of ``node`` (names with the ``ansible_`` prefix, as setup returns them)."""
     release = os_release(node)
@@ -82,6 +97,8 @@ def gather(node: VirtualNode) -> dict[str, Any]:
             "iso8601": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
             "date": time.strftime("%Y-%m-%d", time.gmtime(now)),
         },
+        "ssh_host_key_ed25519_public": host_key(node),
+        "ssh_host_key_ed25519_public_keytype": "ssh-ed25519",
         "dcsim_ssh_port": ssh_port,
         "dcsim_power_state": state.get("power_state"),
     }

@@ -68,8 +68,12 @@ def parse_payload(data: bytes) -> ModuleCall:
 
 
 def short_name(fqn: str) -> str:
-    """``ansible.modules.copy`` and ``ansible.legacy.copy`` are ``copy``; others keep their full name."""
+    """``ansible.modules.copy`` is ``copy``; a collection's module keeps its collection
+    (``ansible_collections.ansible.posix.plugins.modules.sysctl`` is ``ansible.posix.sysctl``)."""
     for prefix in ("ansible.modules.", "ansible.legacy.", "ansible.builtin."):
         if fqn.startswith(prefix):
             return fqn[len(prefix) :]
+    parts = fqn.split(".")
+    if len(parts) == 6 and parts[0] == "ansible_collections" and parts[3:5] == ["plugins", "modules"]:
+        return ".".join((parts[1], parts[2], parts[5]))
     return fqn

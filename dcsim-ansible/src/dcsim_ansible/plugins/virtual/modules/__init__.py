@@ -36,6 +36,7 @@ MODULES: dict[str, Module] = {
     "lineinfile": edits.lineinfile,
     "blockinfile": edits.blockinfile,
     "sysctl": edits.sysctl,
+    "ansible.posix.sysctl": edits.sysctl,
     "user": accounts.user,
     "group": accounts.group,
     "package": packages.package,

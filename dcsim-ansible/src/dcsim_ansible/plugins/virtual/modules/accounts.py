@@ -30,6 +30,9 @@ def _groups_with_root(node: VirtualNode) -> list[list[str]]:
         rows = [["root", "x", "0", ""]]
         admin = "wheel" if node.is_rhel else "sudo"
         rows.append([admin, "x", "10" if node.is_rhel else "27", ""])
+        for user in _table(node, PASSWD):
+            if len(user) > 3 and not any(row[2] == user[3] for row in rows):
+                rows.append([user[0], "x", user[3], ""])
     return rows
 
 
