@@ -51,7 +51,7 @@ def dcsim_register_routes(registry: RouteRegistry) -> None:
     modules: dict[str, list[str]] = {
         "identity": ["dcsim_openstack.identity.routes_auth"],
         "compute": [],
-        "network": [],
+        "network": ["dcsim_openstack.network.routes"],
         "volume": [],
         "image": [],
     }

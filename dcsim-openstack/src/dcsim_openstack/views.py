@@ -30,6 +30,9 @@ def seed_default(topology: Topology) -> None:
                     "remote_ip_prefix": "0.0.0.0/0"}],
         )
     )  # fmt: skip
+    from dcsim_openstack.network.seed import seed_networks
+
+    seed_networks(topology)
 
 
 def instance_labels(world: World, owner: Any) -> dict[str, str]:

@@ -15,8 +15,10 @@ from typing import Any
 from dcsim.model import new_id, utcnow
 from dcsim.sim.events import Change
 from dcsim.sim.world import World
+from dcsim_openstack.auth import Credentials
 from dcsim_openstack.errors import OpenStackError
 from dcsim_openstack.model import SecurityGroup
+from dcsim_openstack.network.access import changes, sees, text
 from dcsim_openstack.network.model import Port
 
 DEFAULT = "default"
@@ -242,8 +244,42 @@ def remove_rule(change: Change, group: SecurityGroup, rule_id: str) -> None:
     change.save(group)
 
 
+GROUP_FIELDS = ("name", "description", "project_id", "tenant_id", "stateful", "shared")
+RULE_FIELDS = (
+    "security_group_id", "direction", "ethertype", "protocol", "port_range_min", "port_range_max",
+    "remote_ip_prefix", "remote_group_id", "remote_address_group_id", "description", "project_id", "tenant_id",
+)  # fmt: skip
+
+
+def visible_groups(world: World, creds: Credentials) -> list[SecurityGroup]:
+    """Every group ``creds`` may see."""
+    return [g for g in world.all(SecurityGroup) if sees(creds, g.project_id)]
+
+
+def visible_group(world: World, creds: Credentials, ref: str) -> SecurityGroup:
+    """A group ``creds`` may see, by id; 404 ``SecurityGroupNotFound``."""
+    group = find_group(world, ref)
+    if not sees(creds, group.project_id):
+        raise OpenStackError(404, f"Security group {ref} does not exist", title="SecurityGroupNotFound")
+    return group
+
+
+def update_group(world: World, change: Change, creds: Credentials, group: SecurityGroup, body: dict[str, Any]) -> None:
+    """Change a group's name or description (``default`` keeps its name)."""
+    changes(creds, group.project_id)
+    name = text(body, "name", group.name)
+    if group.name == DEFAULT and name != DEFAULT:
+        raise OpenStackError(
+            400, "Updating default security group not allowed.", title="SecurityGroupCannotUpdateDefault"
+        )
+    group.name, group.description = name, text(body, "description", group.description)
+    change.save(group)
+
+
 __all__ = [
     "DEFAULT",
+    "GROUP_FIELDS",
+    "RULE_FIELDS",
     "add_rule",
     "create_group",
     "default_group",
@@ -256,4 +292,7 @@ __all__ = [
     "remove_rule",
     "rule",
     "rules_of",
+    "update_group",
+    "visible_group",
+    "visible_groups",
 ]
