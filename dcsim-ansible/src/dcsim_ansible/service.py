@@ -65,22 +65,19 @@ class AnsibleRunner:
             self.worker = None
 
     async def inventory(self) -> dict[str, Any]:
-        """The CMDB's Ansible inventory with the host vars the node backend needs (SPEC-013)."""
+        """The CMDB's Ansible inventory (which carries the node backend's connection vars),
+        plus the data directory's SSH key for hosts reached over SSH (SPEC-013)."""
         from dcsim.cmdb.service import Cmdb
 
         cmdb = self.dcsim.services.find(Cmdb)
         if cmdb is None:
             return {"_meta": {"hostvars": {}}, "all": {"children": ["ungrouped"]}}
         inventory = await cmdb.inventory()
-        settings = self.dcsim.settings
         for hostvars in inventory.get("_meta", {}).get("hostvars", {}).values():
-            if settings.node_backend == "virtual":
-                hostvars["ansible_connection"] = "dcsim_virtual"
-                hostvars["dcsim_nodes_dir"] = str((settings.data_dir / "nodes").resolve())
-            else:
+            if hostvars.get("ansible_connection", "ssh") == "ssh":
                 from dcsim.sim.nodes.docker import ssh_key_path
 
-                hostvars["ansible_ssh_private_key_file"] = str(ssh_key_path(settings).resolve())
+                hostvars["ansible_ssh_private_key_file"] = str(ssh_key_path(self.dcsim.settings).resolve())
         return inventory
 
     async def request(
