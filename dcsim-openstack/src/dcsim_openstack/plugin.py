@@ -50,9 +50,13 @@ def dcsim_register_routes(registry: RouteRegistry) -> None:
     # Each service's route modules (each has HANDLERS, paths under the version root).
     modules: dict[str, list[str]] = {
         "identity": ["dcsim_openstack.identity.routes_auth"],
-        "compute": [],
+        "compute": [
+            "dcsim_openstack.compute.routes",
+            "dcsim_openstack.compute.resources",
+            "dcsim_openstack.compute.attachments",
+        ],
         "network": ["dcsim_openstack.network.routes"],
-        "volume": [],
+        "volume": ["dcsim_openstack.volume.routes"],
         "image": [],
     }
     for name, service in SERVICES.items():
@@ -61,12 +65,14 @@ def dcsim_register_routes(registry: RouteRegistry) -> None:
 
 @hookimpl
 def dcsim_sim_register_kinds(registry: KindRegistry) -> None:
+    from dcsim_openstack.compute.model import KINDS as COMPUTE_KINDS
     from dcsim_openstack.identity.model import IDENTITY_KINDS
     from dcsim_openstack.model import KINDS, MAC_PREFIX, PLATFORM
     from dcsim_openstack.network.model import KINDS as NETWORK_KINDS
+    from dcsim_openstack.volume.model import KINDS as VOLUME_KINDS
 
     # OpenStack's names are not unique (every project has a security group "default").
-    registry.add_all(KINDS | NETWORK_KINDS, unique_names=False)
+    registry.add_all(KINDS | NETWORK_KINDS | COMPUTE_KINDS | VOLUME_KINDS, unique_names=False)
     registry.add_all(IDENTITY_KINDS)
     registry.add_platform(PLATFORM, mac_prefix=MAC_PREFIX)
 
@@ -74,9 +80,11 @@ def dcsim_sim_register_kinds(registry: KindRegistry) -> None:
 @hookimpl
 def dcsim_sim_seed_topology(topology: Topology, settings: Settings) -> None:
     from dcsim_openstack.views import seed_default
+    from dcsim_openstack.volume.seed import seed_volume_types
 
     if settings.sim_topology == "default":
         seed_default(topology)
+    seed_volume_types(topology)
 
 
 @hookimpl
