@@ -30,7 +30,9 @@ def test_no_such_route_and_wrong_method_in_the_services_format(os_client, servic
 
 def test_bodies_by_service():
     missing = OpenStackError(404, "Server x could not be found.")
-    assert keystone_body(missing) == {"error": {"code": 404, "title": "Not Found", "message": "Server x could not be found."}}
+    assert keystone_body(missing) == {
+        "error": {"code": 404, "title": "Not Found", "message": "Server x could not be found."}
+    }
     assert nova_body(missing) == {"itemNotFound": {"code": 404, "message": "Server x could not be found."}}
     assert cinder_body(OpenStackError(409, "busy")) == {"conflictingRequest": {"code": 409, "message": "busy"}}
     assert nova_body(OpenStackError(500, "boom")) == {"computeFault": {"code": 500, "message": "boom"}}

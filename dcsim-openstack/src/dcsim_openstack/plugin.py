@@ -49,7 +49,7 @@ def dcsim_register_routes(registry: RouteRegistry) -> None:
 
     # Each service's route modules (each has HANDLERS, paths under the version root).
     modules: dict[str, list[str]] = {
-        "identity": ["dcsim_openstack.identity.routes_auth"],
+        "identity": ["dcsim_openstack.identity.routes_auth", "dcsim_openstack.identity.routes"],
         "compute": [
             "dcsim_openstack.compute.routes",
             "dcsim_openstack.compute.resources",
