@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from dcsim import hookimpl
 
 if TYPE_CHECKING:
+    from dcsim.registry import RouteRegistry
     from dcsim.settings import Settings
     from dcsim.sim.kinds import KindRegistry
     from dcsim.sim.labels import NodeLabelRegistry
@@ -42,3 +43,11 @@ def dcsim_sim_register_node_labels(registry: NodeLabelRegistry) -> None:
     from dcsim_vmware.views import register_labels
 
     register_labels(registry)
+
+
+@hookimpl
+def dcsim_register_routes(registry: RouteRegistry) -> None:
+    from dcsim_vmware.rest import HANDLERS
+
+    for handler in HANDLERS:
+        registry.add(handler)
