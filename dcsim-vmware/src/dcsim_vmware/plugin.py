@@ -11,9 +11,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from dcsim import hookimpl
+from dcsim_vmware.settings import SECRET_SETTINGS as SECRET_SETTINGS
 
 if TYPE_CHECKING:
-    from dcsim.registry import RouteRegistry
+    from dcsim.app import DcSim
+    from dcsim.model import Check, Event
+    from dcsim.registry import RouteRegistry, ServiceRegistry, SubscriberRegistry
     from dcsim.settings import Settings
     from dcsim.sim.kinds import KindRegistry
     from dcsim.sim.labels import NodeLabelRegistry
@@ -51,3 +54,37 @@ def dcsim_register_routes(registry: RouteRegistry) -> None:
 
     for handler in HANDLERS:
         registry.add(handler)
+
+
+@hookimpl
+def dcsim_register_services(registry: ServiceRegistry, settings: Settings) -> None:
+    from dcsim_vmware.service import VmwareService
+    from dcsim_vmware.settings import load_vmware_settings
+
+    registry.add("vmware", VmwareService(load_vmware_settings(settings.plugin("vmware")), settings.data_dir))
+
+
+@hookimpl
+async def dcsim_startup(dcsim: DcSim) -> None:
+    await dcsim.services["vmware"].start(dcsim)
+
+
+@hookimpl
+async def dcsim_shutdown(dcsim: DcSim) -> None:
+    await dcsim.services["vmware"].stop()
+
+
+@hookimpl
+async def dcsim_readiness(dcsim: DcSim) -> list[Check]:
+    return [dcsim.services["vmware"].readiness()]
+
+
+@hookimpl
+def dcsim_register_subscribers(registry: SubscriberRegistry) -> None:
+    from dcsim_vmware.service import SYNC_EVENTS
+
+    async def mirror(dcsim: DcSim, event: Event) -> None:
+        await dcsim.services["vmware"].on_event(event)
+
+    # Changes made through dc-sim (/sim, faults, other adapters) reach vCenter.
+    registry.add("vmware-vcenter", mirror, types=SYNC_EVENTS)
