@@ -11,7 +11,6 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from dcsim.errors import Conflict
 from dcsim.model import new_id
 from dcsim.sim.events import Change
 from dcsim.sim.model import Datacenter, Network, Project, Subnet
@@ -97,15 +96,34 @@ def _mtu(body: dict[str, Any], default: int) -> int:
     return value
 
 
+def _core_name(world: World, cls: type, name: str, object_id: str) -> str:
+    """The name of a core network or subnet: Neutron's name when no other has it (core's
+    names are unique, Neutron's are not; Neutron's own record keeps the name it shows)."""
+    found = world.find(cls, name) if name else None
+    if name and (found is None or found.id == object_id):
+        return name
+    return f"{name or cls.__name__.lower()}-{object_id[:8]}"
+
+
+def _rename(world: World, obj: Network | Subnet, name: str) -> None:
+    world.remove(obj)
+    obj.name = _core_name(world, type(obj), name, obj.id)
+    world.add(obj)
+
+
 def create_network(world: World, change: Change, creds: Credentials, body: dict[str, Any]) -> Network:
     """Make a network (``router:external`` and ``shared`` need an admin)."""
     project_id = owner(creds, body)
     external, shared = flag(body, "router:external", False), flag(body, "shared", False)
     if (external or shared) and not creds.is_admin:
         raise OpenStackError(403, "Only an admin may make a shared or external network.")
-    name = text(body, "name")
+    name, network_id = text(body, "name"), new_id()
     network = Network(
-        id=new_id(), name=name, datacenter_id=_site(world, project_id), platform=PLATFORM, vlan=_vlan(body)
+        id=network_id,
+        name=_core_name(world, Network, name, network_id),
+        datacenter_id=_site(world, project_id),
+        platform=PLATFORM,
+        vlan=_vlan(body),
     )
     record = NeutronNetwork(
         id=network.id, name=name, project_id=project_id, external=external, shared=shared,
@@ -130,16 +148,7 @@ def update_network(world: World, change: Change, creds: Credentials, network: Ne
         world.add(record)
     if "name" in body:
         record.name = text(body, "name")
-        if record.name != network.name:
-            # Core's networks have unique names: re-index under the new one (a clash is a 409).
-            world.remove(network)
-            old, network.name = network.name, record.name
-            try:
-                world.add(network)
-            except Conflict:
-                network.name = old
-                world.add(network)
-                raise
+        _rename(world, network, record.name)
     record.description = text(body, "description", record.description)
     record.admin_state_up = flag(body, "admin_state_up", record.admin_state_up)
     record.mtu = _mtu(body, record.mtu)
@@ -250,9 +259,16 @@ def create_subnet(world: World, change: Change, creds: Credentials, body: dict[s
     if pools is None:
         pools = default_pools(cidr, gateway or None)
     check_pools(cidr, gateway or None, pools)
-    subnet = Subnet(id=new_id(), name=text(body, "name"), network_id=network.id, cidr=cidr, gateway_ip=gateway)
+    name, subnet_id = text(body, "name"), new_id()
+    subnet = Subnet(
+        id=subnet_id,
+        name=_core_name(world, Subnet, name, subnet_id),
+        network_id=network.id,
+        cidr=cidr,
+        gateway_ip=gateway,
+    )
     record = NeutronSubnet(
-        id=subnet.id, name=subnet.name, project_id=project_id, ip_version=version,
+        id=subnet.id, name=name, project_id=project_id, ip_version=version,
         enable_dhcp=flag(body, "enable_dhcp", True), allocation_pools=pools,
         dns_nameservers=_nameservers(body, []), description=text(body, "description"),
     )  # fmt: skip
@@ -281,7 +297,9 @@ def update_subnet(world: World, change: Change, creds: Credentials, subnet: Subn
     pools = _pools(body) or record.allocation_pools
     check_pools(subnet.cidr, gateway or None, pools)
     subnet.gateway_ip, record.allocation_pools = gateway, pools
-    record.name = subnet.name = text(body, "name", record.name)
+    if "name" in body:
+        record.name = text(body, "name")
+        _rename(world, subnet, record.name)
     record.description = text(body, "description", record.description)
     record.enable_dhcp = flag(body, "enable_dhcp", record.enable_dhcp)
     record.dns_nameservers = _nameservers(body, record.dns_nameservers)

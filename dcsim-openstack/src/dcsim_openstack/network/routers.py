@@ -161,13 +161,15 @@ def add_interface(world: World, change: Change, creds: Credentials, router: Rout
         subnet = visible_subnet(world, creds, str(subnet_id))
         if not subnet.gateway_ip:
             raise OpenStackError(400, f"Bad router request: Subnet {subnet.id} does not have a gateway IP.")
-        if any(ip.ip_address == subnet.gateway_ip for p in all_ports(world) for ip in p.fixed_ips):
-            raise OpenStackError(
-                409, f"IP address {subnet.gateway_ip} already allocated in subnet {subnet.id}",
-                title="IpAddressAlreadyAllocated",
-            )  # fmt: skip
     if subnet.id in router.subnet_ids:
         raise OpenStackError(400, f"Bad router request: Router already has a port on subnet {subnet.id}.")
+    taken = {ip.ip_address for p in all_ports(world) for ip in p.fixed_ips if ip.subnet_id == subnet.id}
+    if port is None and subnet.gateway_ip in taken:
+        raise OpenStackError(
+            409,
+            f"IP address {subnet.gateway_ip} already allocated in subnet {subnet.id}",
+            title="IpAddressAlreadyAllocated",
+        )
     if port is None:
         new = new_id()
         port = Port(

@@ -21,7 +21,7 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from dcsim.sim.events import Change
 from dcsim.sim.world import World
 from dcsim_openstack.auth import Credentials
-from dcsim_openstack.network import addresses, floating_ips, networks, ports, render, routers, security
+from dcsim_openstack.network import addresses, floating_ips, networks, port_requests, render, routers, security
 from dcsim_openstack.network.access import body_of, changes, owner, text
 from dcsim_openstack.network.query import apply, one
 from dcsim_openstack.service import base_url, read_json
@@ -67,7 +67,7 @@ def _create_group(world: World, change: Change, creds: Credentials, body: dict[s
 
 def _delete_group(world: World, change: Change, creds: Credentials, group: Any) -> None:
     changes(creds, group.project_id)
-    security.delete_group(world, change, group)
+    security.delete_group(world, change, group, admin=creds.is_admin)
 
 
 def _visible_rules(world: World, creds: Credentials) -> list[tuple[Any, dict[str, Any]]]:
@@ -111,8 +111,9 @@ COLLECTIONS = (
         remove=networks.delete_subnet, render=render.subnet_view,
     ),
     Collection(
-        path="ports", resource="port", fields=ports.PORT_FIELDS, visible=ports.visible_ports, find=ports.visible_port,
-        create=ports.create_port, update=ports.update_port, remove=ports.delete_port, render=render.port_view,
+        path="ports", resource="port", fields=port_requests.PORT_FIELDS, visible=port_requests.visible_ports,
+        find=port_requests.visible_port, create=port_requests.create_port, update=port_requests.update_port,
+        remove=port_requests.delete_port, render=render.port_view,
     ),
     Collection(
         path="routers", resource="router", fields=routers.ROUTER_FIELDS, visible=routers.visible_routers,

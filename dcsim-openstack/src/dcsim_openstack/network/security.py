@@ -19,7 +19,6 @@ from dcsim_openstack.auth import Credentials
 from dcsim_openstack.errors import OpenStackError
 from dcsim_openstack.model import SecurityGroup
 from dcsim_openstack.network.access import changes, sees, text
-from dcsim_openstack.network.model import Port
 
 DEFAULT = "default"
 #: IP protocols by the names Neutron accepts for them.
@@ -116,17 +115,15 @@ def create_group(world: World, change: Change, *, project_id: str, name: str, de
     return group
 
 
-def delete_group(world: World, change: Change, group: SecurityGroup) -> None:
-    """Delete a group; 409 for a ``default`` group or one a port uses."""
+def delete_group(world: World, change: Change, group: SecurityGroup, *, admin: bool = False) -> None:
+    """Delete a group; 409 for one a port uses, or a ``default`` group unless ``admin``."""
     from dcsim_openstack.network.ports import all_ports
 
-    if group.name == DEFAULT:
+    if group.name == DEFAULT and not admin:
         raise OpenStackError(
             409, "Insufficient rights for removing default security group.", title="SecurityGroupCannotRemoveDefault"
         )
-    if any(group.id in p.security_group_ids for p in all_ports(world)) or any(
-        group.id in p.security_group_ids for p in world.all(Port)
-    ):
+    if any(group.id in p.security_group_ids for p in all_ports(world)):
         raise OpenStackError(409, f"Security Group {group.id} in use.", title="SecurityGroupInUse")
     world.remove(group)
     change.remove(group)
