@@ -49,7 +49,9 @@ def admin(server: ServerProcess) -> openstack.connection.Connection:
     return connect(server, "admin")
 
 
-def raw(server: ServerProcess, conn: openstack.connection.Connection, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+def raw(
+    server: ServerProcess, conn: openstack.connection.Connection, method: str, path: str, body: Any = None
+) -> tuple[int, Any]:
     """A request with the connection's token: status and decoded body."""
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(f"{server.url}{path}", data=data, method=method)
@@ -141,9 +143,13 @@ def test_subnet_cidr_gateway_and_pools_are_checked(server, conn):
             status, body = raw(server, conn, "POST", f"{NET}/subnets", {"subnet": {"network_id": network.id, **extra}})
             assert status == 400, (extra, body)
             assert set(body["NeutronError"]) == {"type", "message", "detail"}
-        ok = conn.network.create_subnet(network_id=network.id, ip_version=4, cidr="10.9.0.0/24", gateway_ip="10.9.0.254")
+        ok = conn.network.create_subnet(
+            network_id=network.id, ip_version=4, cidr="10.9.0.0/24", gateway_ip="10.9.0.254"
+        )
         assert ok.allocation_pools == [{"start": "10.9.0.1", "end": "10.9.0.253"}]
-        status, body = raw(server, conn, "POST", f"{NET}/subnets", {"subnet": {"network_id": network.id, "cidr": "10.9.0.128/25"}})
+        status, body = raw(
+            server, conn, "POST", f"{NET}/subnets", {"subnet": {"network_id": network.id, "cidr": "10.9.0.128/25"}}
+        )
         assert status == 400 and "overlaps" in body["NeutronError"]["message"]
         status, body = raw(server, conn, "POST", f"{NET}/subnets", {"subnet": {"network_id": network.id, "cidr": "10.10.0.0/24",
                                                                                  "bogus": 1}})  # fmt: skip
@@ -183,12 +189,20 @@ def test_router_with_an_interface_and_a_gateway(conn):
 
 def test_security_group_with_rules(conn):
     group = conn.network.create_security_group(name="neutron-web", description="web servers")
-    assert {(r["direction"], r["ethertype"]) for r in group.security_group_rules} == {("egress", "IPv4"), ("egress", "IPv6")}
+    assert {(r["direction"], r["ethertype"]) for r in group.security_group_rules} == {
+        ("egress", "IPv4"),
+        ("egress", "IPv6"),
+    }
     rule = conn.network.create_security_group_rule(
         security_group_id=group.id, direction="ingress", protocol="tcp", port_range_min=443, port_range_max=443,
         remote_ip_prefix="192.0.2.0/24", ethertype="IPv4",
     )  # fmt: skip
-    assert (rule.protocol, rule.port_range_min, rule.port_range_max, rule.remote_ip_prefix) == ("tcp", 443, 443, "192.0.2.0/24")
+    assert (rule.protocol, rule.port_range_min, rule.port_range_max, rule.remote_ip_prefix) == (
+        "tcp",
+        443,
+        443,
+        "192.0.2.0/24",
+    )
     assert rule.id in {r["id"] for r in conn.network.get_security_group(group.id).security_group_rules}
     with pytest.raises(openstack.exceptions.ConflictException, match="already exists"):
         conn.network.create_security_group_rule(
@@ -199,7 +213,9 @@ def test_security_group_with_rules(conn):
                 {"direction": "ingress", "port_range_min": 22}, {"direction": "ingress", "remote_ip_prefix": "::/0"}):  # fmt: skip
         with pytest.raises(openstack.exceptions.BadRequestException):
             conn.network.create_security_group_rule(security_group_id=group.id, **bad)
-    assert [r.id for r in conn.network.security_group_rules(security_group_id=group.id, direction="ingress")] == [rule.id]
+    assert [r.id for r in conn.network.security_group_rules(security_group_id=group.id, direction="ingress")] == [
+        rule.id
+    ]
     conn.network.delete_security_group_rule(rule)
     with pytest.raises(openstack.exceptions.NotFoundException):
         conn.network.get_security_group_rule(rule.id)

@@ -99,7 +99,7 @@ def _mtu(body: dict[str, Any], default: int) -> int:
 def _core_name(world: World, cls: type, name: str, object_id: str) -> str:
     """The name of a core network or subnet: Neutron's name when no other has it (core's
     names are unique, Neutron's are not; Neutron's own record keeps the name it shows)."""
-    found = world.find(cls, name) if name else None
+    found: Any = world.find(cls, name) if name else None
     if name and (found is None or found.id == object_id):
         return name
     return f"{name or cls.__name__.lower()}-{object_id[:8]}"

@@ -1,0 +1,90 @@
+"""Ports as Nova sees them (``dcsim_openstack.network.ports``): a server's NICs are its
+ports, one truth for addresses; allocate, claim and release through the engine."""
+
+from __future__ import annotations
+
+import pytest
+
+from dcsim.sim.model import Network, Project
+from dcsim_openstack.errors import OpenStackError
+from dcsim_openstack.network.ports import allocate_port, auto_network, claim_port, release_ports
+
+NET = "/network/v2.0"
+
+
+def _neutron(client, token):
+    def call(method: str, path: str, body=None):
+        answer = client.request(method, NET + path, json=body, headers={"X-Auth-Token": token})
+        return answer.status_code, answer.json() if answer.content else None
+
+    return call
+
+
+def test_nova_allocates_claims_and_releases_ports(os_client, keystone_token):
+    neutron = _neutron(os_client, keystone_token("demo"))
+    sim = os_client.sim.sim
+    private, project = sim.world.get(Network, "private-net"), sim.world.get(Project, "demo")
+    assert auto_network(sim.world, project.id).id == private.id
+    status, created = neutron("POST", "/ports", {"port": {"network_id": private.id, "name": "handed-to-nova"}})
+    assert status == 201
+    handed = created["port"]
+
+    async def boot():
+        async with sim.transaction() as change:
+            made = allocate_port(
+                sim.world, change, network=private.id, project_id=project.id, server_id="srv-1", zone="nova"
+            )
+            claimed = claim_port(
+                sim.world, change, port=handed["id"], project_id=project.id, server_id="srv-1", zone="nova"
+            )
+        return made, claimed
+
+    made, claimed = os_client.call(boot)
+    assert made.mac.startswith("fa:16:3e:") and made.network_id == private.id and made.ip.startswith("10.0.0.")
+    assert (claimed.mac, claimed.ip) == (handed["mac_address"], handed["fixed_ips"][0]["ip_address"])
+    _, body = neutron("GET", "/ports?device_id=srv-1")
+    ports = {p["mac_address"]: p for p in body["ports"]}
+    assert set(ports) == {made.mac, claimed.mac}
+    assert {p["device_owner"] for p in ports.values()} == {"compute:nova"}
+    assert ports[made.mac]["fixed_ips"][0]["ip_address"] == made.ip
+    [default] = neutron("GET", "/security-groups?name=default")[1]["security_groups"]
+    assert ports[made.mac]["security_groups"] == [default["id"]]
+
+    async def claim_again():
+        async with sim.transaction() as change:
+            claim_port(sim.world, change, port=handed["id"], project_id=project.id, server_id="srv-2", zone="nova")
+
+    with pytest.raises(OpenStackError) as refused:
+        os_client.call(claim_again)
+    assert (refused.value.status, refused.value.title) == (409, "PortInUse")
+
+    async def delete_server():
+        async with sim.transaction() as change:
+            release_ports(sim.world, change, "srv-1")
+
+    os_client.call(delete_server)
+    assert neutron("GET", f"/ports/{ports[made.mac]['id']}")[0] == 404  # made for the server: gone
+    status, kept = neutron("GET", f"/ports/{handed['id']}")
+    assert status == 200 and (kept["port"]["device_id"], kept["port"]["status"]) == ("", "DOWN")
+
+
+def test_a_vm_made_through_sim_is_a_port_and_deleting_the_port_takes_its_nic(os_client, keystone_token):
+    neutron = _neutron(os_client, keystone_token("admin"))
+    created = os_client.post(
+        "/sim/vms", json={"name": "neutron-sim-vm", "cluster": "nova", "network": "private-net"},
+        headers=os_client.auth_headers("admin"),
+    )  # fmt: skip
+    assert created.status_code == 201, created.text
+    vm = created.json()
+    [nic] = vm["nics"]
+    _, body = neutron("GET", f"/ports?device_id={vm['id']}")
+    [port] = body["ports"]
+    assert (port["mac_address"], port["fixed_ips"][0]["ip_address"]) == (nic["mac"], nic["ip"])
+    # Its address is in use for Neutron too: asking for it is a conflict.
+    status, answer = neutron(
+        "POST", "/ports", {"port": {"network_id": nic["network_id"], "fixed_ips": [{"ip_address": nic["ip"]}]}}
+    )
+    assert (status, answer["NeutronError"]["type"]) == (409, "IpAddressAlreadyAllocated")
+    assert neutron("DELETE", f"/ports/{port['id']}")[0] == 204
+    after = os_client.get(f"/sim/vms/{vm['id']}", headers=os_client.auth_headers("admin")).json()
+    assert after["nics"] == []
