@@ -57,7 +57,7 @@ def dcsim_register_routes(registry: RouteRegistry) -> None:
         ],
         "network": ["dcsim_openstack.network.routes"],
         "volume": ["dcsim_openstack.volume.routes"],
-        "image": [],
+        "image": ["dcsim_openstack.image.routes"],
     }
     for name, service in SERVICES.items():
         mount(registry, service, [h for module in modules[name] for h in import_module(module).HANDLERS])
@@ -67,12 +67,13 @@ def dcsim_register_routes(registry: RouteRegistry) -> None:
 def dcsim_sim_register_kinds(registry: KindRegistry) -> None:
     from dcsim_openstack.compute.model import KINDS as COMPUTE_KINDS
     from dcsim_openstack.identity.model import IDENTITY_KINDS
+    from dcsim_openstack.image.model import IMAGE_KINDS
     from dcsim_openstack.model import KINDS, MAC_PREFIX, PLATFORM
     from dcsim_openstack.network.model import KINDS as NETWORK_KINDS
     from dcsim_openstack.volume.model import KINDS as VOLUME_KINDS
 
     # OpenStack's names are not unique (every project has a security group "default").
-    registry.add_all(KINDS | NETWORK_KINDS | COMPUTE_KINDS | VOLUME_KINDS, unique_names=False)
+    registry.add_all(KINDS | NETWORK_KINDS | COMPUTE_KINDS | VOLUME_KINDS | IMAGE_KINDS, unique_names=False)
     registry.add_all(IDENTITY_KINDS)
     registry.add_platform(PLATFORM, mac_prefix=MAC_PREFIX)
 
