@@ -14,6 +14,7 @@ import shutil
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -83,15 +84,39 @@ def _vault_file(variables: dict[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def kill_processes_under(directory: Path) -> int:
-    """Kill every process whose command line names ``directory``; return how many."""
+def _sessions_under(directory: Path) -> set[int]:
+    """Session ids of the processes whose command line names ``directory``."""
     mark = str(directory)
-    victims = []
+    sessions = set()
     for process in psutil.process_iter(["pid", "cmdline"]):
         try:
             if process.pid != os.getpid() and any(mark in part for part in process.info["cmdline"] or ()):
+                sessions.add(os.getsid(process.pid))
+        except (psutil.NoSuchProcess, psutil.AccessDenied, ProcessLookupError):
+            continue
+    sessions.discard(os.getsid(0))
+    return sessions
+
+
+def kill_processes(directory: Path, sessions: set[int], spare_children: bool = False) -> int:
+    """Kill every process whose command line names ``directory`` or that belongs to one of
+    ``sessions`` (ansible-playbook runs in a session of its own: its forks and the module
+    processes they start stay in it even once their parent is gone); return how many.
+
+    ``spare_children``: leave this process's own children (ansible-playbook itself,
+    which ansible-runner stops and reaps) alone."""
+    mark = str(directory)
+    own = os.getsid(0)
+    victims = []
+    for process in psutil.process_iter(["pid", "cmdline"]):
+        try:
+            if process.pid == os.getpid() or (spare_children and process.ppid() == os.getpid()):
+                continue
+            session = os.getsid(process.pid)
+            named = any(mark in part for part in process.info["cmdline"] or ())
+            if (session in sessions and session != own) or named:
                 victims.append(process)
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
+        except (psutil.NoSuchProcess, psutil.AccessDenied, ProcessLookupError):
             continue
     for process in victims:
         with contextlib.suppress(psutil.NoSuchProcess):
@@ -129,6 +154,11 @@ class Execution:
         self.stats: dict[str, HostStats] = {}
         self.changed: list[ChangedTask] = []
         self.canceled = threading.Event()
+        self.sessions: set[int] = set()
+        self.timed_out = threading.Event()
+        self._started = time.monotonic()
+        self._looked_for_session = 0.0
+        self.work = Path(tempfile.mkdtemp(prefix="dcsim-ansible-"))
 
     def _handle(self, raw: dict[str, Any]) -> bool:
         data = self.redactor.value(raw.get("event_data") or {})
@@ -161,8 +191,18 @@ class Execution:
         return False
 
     def _cancel(self) -> bool:
-        if self.should_cancel():
-            self.canceled.set()
+        now = time.monotonic()
+        if not self.sessions and now - self._looked_for_session > 0.5:
+            self._looked_for_session = now
+            self.sessions = _sessions_under(self.work)
+        if now - self._started > self.run_record.timeout:
+            self.timed_out.set()
+        if self.timed_out.is_set() or self.should_cancel():
+            # Before ansible-runner stops ansible-playbook: its forks must not outlive it.
+            self.sessions |= _sessions_under(self.work)
+            kill_processes(self.work, self.sessions, spare_children=True)
+            if not self.timed_out.is_set():
+                self.canceled.set()
             return True
         return False
 
@@ -171,7 +211,8 @@ class Execution:
         import ansible_runner  # type: ignore[import-untyped]
 
         run = self.run_record
-        work = Path(tempfile.mkdtemp(prefix="dcsim-ansible-"))
+        work = self.work
+        self._started = time.monotonic()
         try:
             cmdline = []
             env_dir = work / "env"
@@ -213,14 +254,17 @@ class Execution:
                 forks=run.forks,
                 cmdline=" ".join(_quote(c) for c in cmdline) or None,
                 envvars=envvars,
-                timeout=run.timeout,
                 event_handler=self._handle,
                 cancel_callback=self._cancel,
                 quiet=True,
                 suppress_env_files=True,
             )
             stdout = self.redactor.text(_read(runner))
-            status = "canceled" if self.canceled.is_set() else str(runner.status)
+            status = str(runner.status)
+            if self.timed_out.is_set():
+                status = "timeout"
+            elif self.canceled.is_set():
+                status = "canceled"
             if status not in ("successful", "failed", "canceled", "timeout"):
                 status = "failed"
             reason = None
@@ -232,7 +276,7 @@ class Execution:
                 reason = "canceled on request"
             return Outcome(status, runner.rc, self.stats, self.changed, stdout, reason, self.seq)
         finally:
-            kill_processes_under(work)
+            kill_processes(work, self.sessions)
             shutil.rmtree(work, ignore_errors=True)
 
 
