@@ -1,5 +1,6 @@
 """OpenStack as core's other views see it: the seed's router and security group, node
-labels (``sim.type=instance``, ``sim.os.project``, ``.flavor``, ``.az``) and the CMDB's
+labels (``sim.type=instance``, ``sim.os.project``, ``.flavor``, ``.az``, ``.network``,
+``.image``, ``.keypair``) and the CMDB's
 reading of a cloud cluster as an availability zone."""
 
 from __future__ import annotations
@@ -9,9 +10,10 @@ from typing import Any
 from dcsim.cmdb.mapping import MappingRegistry
 from dcsim.cmdb.model import CiSpec, RelationshipSpec
 from dcsim.sim.labels import NodeLabelRegistry
-from dcsim.sim.model import Cluster, Host, Project, Subnet, Vm
+from dcsim.sim.model import Cluster, Host, Network, Project, Subnet, Vm
 from dcsim.sim.topology import Topology
 from dcsim.sim.world import World
+from dcsim_openstack.compute.model import ServerRecord
 from dcsim_openstack.model import PLATFORM, Router, SecurityGroup
 
 
@@ -41,11 +43,16 @@ def instance_labels(world: World, owner: Any) -> dict[str, str]:
         return {}
     cluster = world.get(Cluster, world.get(Host, owner.host_id).cluster_id)
     project = world.find(Project, owner.project_id or "")
+    network = world.find(Network, owner.nics[0].network_id) if owner.nics else None
+    record = world.find(ServerRecord, owner.id)
     return {
         "sim.type": "instance",
         "sim.os.project": project.name if project else "",
         "sim.os.flavor": owner.flavor or "",
         "sim.os.az": cluster.name,
+        "sim.os.network": network.name if network else "",
+        "sim.os.image": owner.image or "",
+        "sim.os.keypair": (record.key_name or "") if record else "",
     }
 
 
