@@ -311,7 +311,7 @@ class InventoryGroupRegistry:
 def group_name(prefix: str, value: str) -> str:
     """The inventory group ``<prefix>_<value>`` in Ansible's alphabet, without doubling a
     prefix the value already has: cluster ``cluster-01`` joins ``cluster_01``, cluster
-    ``nova`` joins ``cluster_nova`` (the rule every plugin's prefixed groups follow)."""
+    ``zone-a`` joins ``cluster_zone_a`` (the rule every plugin's prefixed groups follow)."""
     name = re.sub(r"[^a-z0-9_]", "_", str(value).lower())
     return name if name.startswith(f"{prefix}_") else f"{prefix}_{name}"
 
