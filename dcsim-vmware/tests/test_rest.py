@@ -271,3 +271,12 @@ def test_openapi_documents_every_vcenter_operation(client):
     create = schema["paths"]["/vcenter/vm"]["post"]
     assert {"409", "413", "415", "422"} <= set(create["responses"])
     assert any(p["name"] == "Idempotency-Key" for p in create.get("parameters", []))
+
+
+def test_a_retried_create_with_an_idempotency_key_creates_one_vm(client):
+    body = {"name": "app-11", "placement": {"cluster": "cluster-01"}}
+    headers = {"Idempotency-Key": "create-app-11"}
+    first = ok(client.post(f"{API}/vm", json=body, headers=headers), 201)
+    again = ok(client.post(f"{API}/vm", json=body, headers=headers), 201)
+    assert again == first
+    assert names(ok(client.get(f"{API}/vm"))).count("app-11") == 1
