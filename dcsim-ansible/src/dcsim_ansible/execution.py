@@ -177,7 +177,11 @@ class Execution:
             changed=changed,
             stdout=self.redactor.text(str(raw.get("stdout") or "")),
             created=str(raw.get("created")) if raw.get("created") else None,
-            data={k: v for k, v in data.items() if k in ("play", "task_action", "res", "duration", "start", "end")},
+            data={
+                k: v
+                for k, v in data.items()
+                if k in ("play", "task_action", "res", "duration", "start", "end", "artifact_data")
+            },
         )
         if name == "playbook_on_stats":
             self.stats = _stats(data)
