@@ -3,6 +3,8 @@ ports, one truth for addresses; allocate, claim and release through the engine."
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from dcsim.sim.model import Network, Project
@@ -88,3 +90,21 @@ def test_a_vm_made_through_sim_is_a_port_and_deleting_the_port_takes_its_nic(os_
     assert neutron("DELETE", f"/ports/{port['id']}")[0] == 204
     after = os_client.get(f"/sim/vms/{vm['id']}", headers=os_client.auth_headers("admin")).json()
     assert after["nics"] == []
+
+
+def test_ports_of_a_vm_destroyed_through_sim_are_released(os_client, keystone_token):
+    neutron = _neutron(os_client, keystone_token("admin"))
+    admin = os_client.auth_headers("admin")
+    vm = os_client.post("/sim/vms", json={"name": "neutron-gone-vm", "cluster": "nova"}, headers=admin).json()
+    private = os_client.sim.sim.world.get(Network, "private-net")
+    status, body = neutron(
+        "POST", "/ports", {"port": {"network_id": private.id, "device_id": vm["id"], "device_owner": "compute:nova"}}
+    )
+    assert status == 201
+    port_id = body["port"]["id"]
+    assert os_client.delete(f"/sim/vms/{vm['id']}", headers=admin).status_code in (200, 204)
+    deadline = time.monotonic() + 15
+    while neutron("GET", f"/ports/{port_id}")[1]["port"]["device_id"] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    port = neutron("GET", f"/ports/{port_id}")[1]["port"]
+    assert (port["device_id"], port["device_owner"]) == ("", "")

@@ -19,7 +19,7 @@ from dcsim_openstack.settings import SECRET_SETTINGS as SECRET_SETTINGS
 if TYPE_CHECKING:
     from dcsim.app import DcSim
     from dcsim.cmdb.mapping import MappingRegistry
-    from dcsim.registry import RouteRegistry, ServiceRegistry
+    from dcsim.registry import RouteRegistry, ServiceRegistry, SubscriberRegistry
     from dcsim.settings import Settings
     from dcsim.sim.kinds import KindRegistry
     from dcsim.sim.labels import NodeLabelRegistry
@@ -61,6 +61,14 @@ def dcsim_register_routes(registry: RouteRegistry) -> None:
     }
     for name, service in SERVICES.items():
         mount(registry, service, [h for module in modules[name] for h in import_module(module).HANDLERS])
+
+
+@hookimpl
+def dcsim_register_subscribers(registry: SubscriberRegistry) -> None:
+    from dcsim_openstack.network.ports import on_vm_destroyed
+
+    # However a server goes (Nova, /sim), the ports made for it go too.
+    registry.add("openstack-port-cleanup", on_vm_destroyed, types=("vm.destroyed",))
 
 
 @hookimpl

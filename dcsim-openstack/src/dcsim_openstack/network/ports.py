@@ -22,10 +22,11 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import uuid
+from typing import TYPE_CHECKING
 
 import attrs
 
-from dcsim.model import new_id
+from dcsim.model import Event, new_id
 from dcsim.sim.events import Change
 from dcsim.sim.model import Cluster, Host, Network, Nic, Vm
 from dcsim.sim.world import World
@@ -33,6 +34,9 @@ from dcsim_openstack.errors import OpenStackError
 from dcsim_openstack.model import MAC_PREFIX, PLATFORM
 from dcsim_openstack.network.addresses import allocate, network_record, subnets_of
 from dcsim_openstack.network.model import FixedIp, FloatingIp, Port
+
+if TYPE_CHECKING:
+    from dcsim.app import DcSim
 
 #: Derives the stable ids of ports made from NICs.
 _NIC_PORT_NAMESPACE = uuid.UUID("6f1b3c1e-2f53-4a0e-9c55-7d2b8a1e0c42")
@@ -229,6 +233,17 @@ def auto_network(world: World, project_id: str) -> Network:
     raise OpenStackError(409, "No network is available to the project.", title="NetworkNotFound")
 
 
+async def on_vm_destroyed(dcsim: DcSim, event: Event) -> None:
+    """Bus subscriber of ``vm.destroyed``: however a server went (Nova, ``/sim``), the
+    ports made for it go and those handed to it are unbound (nothing to do when Nova's
+    delete released them already)."""
+    server_id = str(event.data.get("vm", {}).get("id", ""))
+    sim = dcsim.sim
+    if server_id and any(p.device_id == server_id for p in sim.world.all(Port)):
+        async with sim.transaction() as change:
+            release_ports(sim.world, change, server_id)
+
+
 __all__ = [
     "COMPUTE_OWNER",
     "all_ports",
@@ -240,6 +255,7 @@ __all__ = [
     "mac_address",
     "nic_of",
     "nic_port",
+    "on_vm_destroyed",
     "release_ports",
     "server_ports",
 ]
