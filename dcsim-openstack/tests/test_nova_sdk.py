@@ -118,8 +118,17 @@ def test_boot_power_and_delete(conn, server):
         "sdk-vm", booted.project_id, "m1.tiny", "ubuntu-22.04",
     )  # fmt: skip
 
+    snapshot = conn.compute.create_server_image(booted, name="sdk-vm-image")
+    assert conn.image.get_image(snapshot.id).name == "sdk-vm-image"
+    assert "sdk-vm-image" in [i.name for i in conn.image.images()]
+
     conn.compute.delete_server(booted)
     conn.compute.wait_for_delete(booted, wait=10)
+    _, _, body = raw(server, connect(server, "admin"), "GET", "/compute/v2.1/servers/detail?deleted=true")
+    gone = next(s for s in body["servers"] if s["id"] == booted.id)
+    assert (gone["status"], gone["OS-EXT-STS:vm_state"], gone["name"]) == ("DELETED", "deleted", "sdk-vm")
+    _, _, body = raw(server, conn, "GET", "/compute/v2.1/servers/detail?deleted=true")  # not an admin: ignored
+    assert booted.id not in [s["id"] for s in body["servers"]] and body["servers"]
     conn.compute.delete_keypair("boot-key")
     assert conn.compute.find_keypair("boot-key") is None
 

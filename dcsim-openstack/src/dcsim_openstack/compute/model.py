@@ -40,6 +40,9 @@ class ServerRecord:
     created_at: datetime = attrs.field(factory=utcnow)
     updated_at: datetime = attrs.field(factory=utcnow)
     launched_at: datetime | None = None
+    #: Set when the server was deleted: the record stays, as Nova's soft-deleted row
+    #: does, for ``GET /servers/detail?deleted=true`` (admin), which shows it DELETED.
+    deleted_at: datetime | None = None
 
 
 #: Nova's kinds by the names core's world, store and API use.

@@ -166,6 +166,31 @@ def server_view(
     return view
 
 
+def deleted_view(record: ServerRecord, base: str, version: Microversion) -> dict[str, Any]:
+    """A deleted server as an admin's ``GET /servers/detail?deleted=true`` shows it."""
+    view: dict[str, Any] = {
+        "id": record.id,
+        "name": record.name,
+        "status": "DELETED",
+        "tenant_id": record.project_id,
+        "user_id": record.user_id,
+        "metadata": dict(record.metadata),
+        "created": iso(record.created_at),
+        "updated": iso(record.updated_at),
+        "addresses": {},
+        "links": links(base, "servers", record.id),
+        "key_name": record.key_name,
+        "OS-SRV-USG:launched_at": iso(record.launched_at),
+        "OS-SRV-USG:terminated_at": iso(record.deleted_at),
+        "OS-EXT-STS:task_state": None,
+        "OS-EXT-STS:vm_state": "deleted",
+        "OS-EXT-STS:power_state": 0,
+    }
+    if version.at_least("2.19"):
+        view["description"] = record.description
+    return view
+
+
 def fingerprint(public_key: str) -> str:
     """The MD5 fingerprint of an OpenSSH public key, as Nova shows it (``aa:bb:...``)."""
     import base64
@@ -231,6 +256,7 @@ def hypervisor_view(world: World, host: Host, *, detail: bool) -> dict[str, Any]
 
 __all__ = [
     "addresses",
+    "deleted_view",
     "fingerprint",
     "flavor_view",
     "host_id",

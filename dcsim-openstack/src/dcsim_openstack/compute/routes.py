@@ -10,6 +10,7 @@ plugin mounts.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 from litestar import Request, Response, delete, get, post, put
@@ -21,7 +22,7 @@ from dcsim_openstack.auth import Credentials, require_role
 from dcsim_openstack.compute import actions, servers
 from dcsim_openstack.compute.microversions import Microversion, answer, negotiate
 from dcsim_openstack.compute.model import ServerRecord
-from dcsim_openstack.compute.render import addresses, links, server_view
+from dcsim_openstack.compute.render import addresses, deleted_view, links, server_view
 from dcsim_openstack.compute.states import server_state
 from dcsim_openstack.errors import OpenStackError
 from dcsim_openstack.model import PLATFORM, SecurityGroup
@@ -68,13 +69,28 @@ def _matches(world: World, vm: Vm, record: ServerRecord | None, query: dict[str,
     return True
 
 
-def _listed(request: Req, creds: Credentials) -> list[tuple[Vm, ServerRecord | None]]:
+def _deleted(request: Req, creds: Credentials, query: dict[str, str]) -> list[tuple[Vm | None, ServerRecord | None]]:
+    """Deleted servers (``deleted=true``, admin only, as Nova lists soft-deleted rows)."""
+    all_projects = query.get("all_tenants", "").lower() not in ("", "0", "false")
+    result: list[tuple[Vm | None, ServerRecord | None]] = []
+    for record in dcsim_of(request).sim.world.all(ServerRecord):
+        if record.deleted_at is None or (not all_projects and record.project_id != creds.project_id):
+            continue
+        if "name" in query and not re.search(query["name"], record.name):
+            continue
+        result.append((None, record))
+    return result
+
+
+def _listed(request: Req, creds: Credentials) -> list[tuple[Vm | None, ServerRecord | None]]:
     world = dcsim_of(request).sim.world
     query = {k: v for k, v in request.query_params.items() if v is not None}
     all_projects = creds.is_admin and query.get("all_tenants", "").lower() not in ("", "0", "false")
     project = query.get("project_id") or query.get("tenant_id")
-    result = []
-    for vm in world.all(Vm):
+    # Only an admin's ``deleted`` filter counts (Nova drops it for others).
+    deleted = creds.is_admin and query.get("deleted", "").lower() in ("true", "1", "yes")
+    result: list[tuple[Vm | None, ServerRecord | None]] = _deleted(request, creds, query) if deleted else []
+    for vm in [] if deleted else world.all(Vm):
         if vm.platform != PLATFORM:
             continue
         if all_projects:
@@ -85,10 +101,10 @@ def _listed(request: Req, creds: Credentials) -> list[tuple[Vm, ServerRecord | N
         record = world.find(ServerRecord, vm.id)
         if _matches(world, vm, record, query):
             result.append((vm, record))
-    result.sort(key=lambda pair: (pair[1].created_at if pair[1] else pair[0].created_at, pair[0].id), reverse=True)
+    result.sort(key=lambda pair: (_created(*pair), _ident(*pair)[0]), reverse=True)
     marker = query.get("marker")
     if marker:
-        ids = [vm.id for vm, _ in result]
+        ids = [_ident(*pair)[0] for pair in result]
         if marker not in ids:
             raise OpenStackError(400, f"marker [{marker}] not found")
         result = result[ids.index(marker) + 1 :]
@@ -103,13 +119,28 @@ def _listed(request: Req, creds: Credentials) -> list[tuple[Vm, ServerRecord | N
     return result
 
 
+def _ident(vm: Vm | None, record: ServerRecord | None) -> tuple[str, str]:
+    """(id, name) of a listed server, live or deleted."""
+    found = vm or record
+    assert found is not None
+    return found.id, found.name
+
+
+def _created(vm: Vm | None, record: ServerRecord | None) -> datetime:
+    if record is not None:
+        return record.created_at
+    assert vm is not None
+    return vm.created_at
+
+
 @get("/servers", sync_to_thread=False)
 def list_servers(request: Req, creds: Credentials) -> Response[Any]:
     """``GET /servers``: id, name and links of each server."""
     version, base = version_of(request), base_url(request)
-    items = [
-        {"id": vm.id, "name": vm.name, "links": links(base, "servers", vm.id)} for vm, _ in _listed(request, creds)
-    ]
+    items = []
+    for pair in _listed(request, creds):
+        server_id, name = _ident(*pair)
+        items.append({"id": server_id, "name": name, "links": links(base, "servers", server_id)})
     return answer({"servers": items}, version)
 
 
@@ -118,7 +149,12 @@ def list_servers_detail(request: Req, creds: Credentials) -> Response[Any]:
     """``GET /servers/detail``: every server as ``GET /servers/{id}`` shows it."""
     version, base = version_of(request), base_url(request)
     world = dcsim_of(request).sim.world
-    items = [server_view(world, vm, rec, base, version, admin=creds.is_admin) for vm, rec in _listed(request, creds)]
+    items = []
+    for vm, rec in _listed(request, creds):
+        if vm is not None:
+            items.append(server_view(world, vm, rec, base, version, admin=creds.is_admin))
+        elif rec is not None:
+            items.append(deleted_view(rec, base, version))
     return answer({"servers": items}, version)
 
 

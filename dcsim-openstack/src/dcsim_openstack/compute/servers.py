@@ -271,21 +271,21 @@ async def _boot(dcsim: DcSim, vm_id: str) -> None:
 
 
 async def delete_server(dcsim: DcSim, creds: Credentials, server_id: str) -> None:
-    """Delete a server: its VM, record and ports go, its volumes are detached, its node removed."""
+    """Delete a server: its VM and ports go, its volumes are detached, its node removed;
+    its record stays, marked deleted."""
     sim = dcsim.sim
     async with sim.transaction() as change:
         vm = find_server(sim.world, creds, server_id)
-        record = sim.world.find(ServerRecord, vm.id)
         release_ports(sim.world, change, vm.id)
         for volume in sim.world.all(Volume):
             if volume.attached_to == vm.id:
                 volume.attached_to = None
                 change.save(volume)
+        record = ensure_record(sim.world, change, vm)
+        record.vm_state, record.task_state = "deleted", None
+        record.deleted_at = record.updated_at = utcnow()
         sim.world.remove(vm)
         change.remove(vm)
-        if record is not None:
-            sim.world.remove(record)
-            change.remove(record)
         change.event("vm.destroyed", {"vm": _vm_json(vm)}, vm)
     if vm.node is not None:
         await sim.nodes.remove(vm.node.name)
