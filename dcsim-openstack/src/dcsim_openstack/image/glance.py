@@ -122,13 +122,17 @@ class Glance:
         image, meta = self._owned(creds, image_id)
         changes: dict[str, Any] = {}
         removed: list[str] = []
+        tags = list(meta.tags)
         for op in operations:
             if not isinstance(op, dict) or op.get("op") not in ("add", "replace", "remove"):
                 raise OpenStackError(400, f"Unable to apply the patch operation {op}.")
             path = str(op.get("path", "")).lstrip("/")
             if not path or path in READ_ONLY:
                 raise OpenStackError(403, f"Attribute '{path}' is read-only.")
-            if op["op"] == "remove":
+            if path.startswith("tags/"):
+                # A JSON pointer into the tag list (openstacksdk diffs lists item by item).
+                changes["tags"] = tags = _patch_list(tags, op["op"], path.removeprefix("tags/"), op.get("value"))
+            elif op["op"] == "remove":
                 if path in BASE or path not in meta.properties:
                     raise OpenStackError(409 if path in BASE else 404, f"Cannot remove attribute '{path}'.")
                 removed.append(path)
@@ -258,6 +262,23 @@ def _apply(meta: GlanceImage, values: dict[str, Any], current_min_disk: int = 0)
             _check(isinstance(value, str) and len(key) <= 255, key)
             meta.properties[key] = value
     return min_disk
+
+
+def _patch_list(items: list[Any], op: str, index: str, value: Any) -> list[Any]:
+    """``items`` after one JSON-patch operation at ``index`` (a position, or ``-``: the end)."""
+    items = list(items)
+    if index == "-" and op == "add":
+        return [*items, value]
+    if not index.isdigit() or int(index) > len(items) or (op != "add" and int(index) == len(items)):
+        raise OpenStackError(400, f"Unable to apply the patch operation at tags/{index}.")
+    position = int(index)
+    if op == "add":
+        items.insert(position, value)
+    elif op == "replace":
+        items[position] = value
+    else:
+        del items[position]
+    return items
 
 
 def _check(ok: bool, key: str) -> None:
