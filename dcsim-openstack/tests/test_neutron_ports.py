@@ -108,3 +108,29 @@ def test_ports_of_a_vm_destroyed_through_sim_are_released(os_client, keystone_to
         time.sleep(0.2)
     port = neutron("GET", f"/ports/{port_id}")[1]["port"]
     assert (port["device_id"], port["device_owner"]) == ("", "")
+
+
+def test_neutrons_objects_survive_a_restart(make_client):
+    from conftest import password_auth
+
+    def neutron_of(client):
+        answer = client.post("/identity/v3/auth/tokens", json=password_auth("demo"))
+        return _neutron(client, answer.headers["X-Subject-Token"])
+
+    first = make_client(role=None)
+    neutron = neutron_of(first)
+    network = neutron("POST", "/networks", {"network": {"name": "kept-net"}})[1]["network"]
+    subnet = neutron("POST", "/subnets", {"subnet": {"network_id": network["id"], "cidr": "192.168.99.0/24",
+                                                     "allocation_pools": [{"start": "192.168.99.5", "end": "192.168.99.9"}]}})[1]["subnet"]  # fmt: skip
+    port = neutron("POST", "/ports", {"port": {"network_id": network["id"], "name": "kept"}})[1]["port"]
+    group = neutron("POST", "/security-groups", {"security_group": {"name": "kept-sg"}})[1]["security_group"]
+    public = neutron("GET", "/networks?name=public")[1]["networks"][0]
+    floating = neutron("POST", "/floatingips", {"floatingip": {"floating_network_id": public["id"]}})[1]["floatingip"]
+
+    # A second instance on the same data directory loads the world from the store.
+    again = neutron_of(make_client(role=None))
+    assert again("GET", f"/networks/{network['id']}")[1]["network"]["subnets"] == [subnet["id"]]
+    assert again("GET", f"/subnets/{subnet['id']}")[1]["subnet"]["allocation_pools"] == subnet["allocation_pools"]
+    assert again("GET", f"/ports/{port['id']}")[1]["port"] == port
+    assert again("GET", f"/security-groups/{group['id']}")[1]["security_group"] == group
+    assert again("GET", f"/floatingips/{floating['id']}")[1]["floatingip"] == floating
