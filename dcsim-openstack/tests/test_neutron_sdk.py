@@ -319,3 +319,27 @@ def test_members_see_their_project_and_shared_or_external_networks(admin, conn):
         admin.network.delete_security_group(default)  # an admin may
     finally:
         admin.identity.delete_project(project)
+
+
+def test_a_server_booted_through_nova_gets_its_ports_from_neutron(conn):
+    private = conn.network.find_network("private-net")
+    handed = conn.network.create_port(network_id=private.id, name="neutron-handed")
+    image, flavor = conn.image.find_image("ubuntu-22.04"), conn.compute.find_flavor("m1.tiny")
+    server = conn.compute.create_server(
+        name="neutron-booted", image_id=image.id, flavor_id=flavor.id,
+        networks=[{"uuid": private.id}, {"port": handed.id}],
+    )  # fmt: skip
+    server = conn.compute.wait_for_server(server, wait=60)
+    ports = {p.id: p for p in conn.network.ports(device_id=server.id)}
+    assert handed.id in ports and len(ports) == 2
+    assert {p.device_owner for p in ports.values()} == {"compute:nova"}
+    addresses = {a["addr"] for a in server.addresses["private-net"]}
+    assert addresses == {p.fixed_ips[0]["ip_address"] for p in ports.values()}
+    [made] = [p for p in ports.values() if p.id != handed.id]
+    conn.compute.delete_server(server)
+    conn.compute.wait_for_delete(server, wait=60)
+    with pytest.raises(openstack.exceptions.NotFoundException):
+        conn.network.get_port(made.id)
+    kept = conn.network.get_port(handed.id)
+    assert (kept.device_id, kept.status) == ("", "DOWN")
+    conn.network.delete_port(kept)
