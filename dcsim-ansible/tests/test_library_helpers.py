@@ -44,9 +44,15 @@ class PlaybookRun:
 
 
 def run_playbook(
-    work: Path, name: str, inventory: dict[str, Any], extravars: dict[str, Any] | None = None, limit: str | None = None
+    work: Path,
+    name: str | Path,
+    inventory: dict[str, Any],
+    extravars: dict[str, Any] | None = None,
+    limit: str | None = None,
+    check: bool = False,
 ) -> PlaybookRun:
-    """Run library playbook ``name`` in private data directory ``work`` (made fresh)."""
+    """Run library playbook ``name`` (or the playbook file at a path) in private data
+    directory ``work`` (made fresh)."""
     work.mkdir(parents=True, exist_ok=False)
     # The CMDB's inventory is dynamic-inventory JSON (groups list their hosts), which
     # Ansible reads from an inventory script, not from a static inventory file.
@@ -63,7 +69,8 @@ def run_playbook(
     }
     runner = ansible_runner.run(
         private_data_dir=str(work),
-        playbook=str(playbook_path(name)),
+        playbook=str(name if isinstance(name, Path) else playbook_path(name)),
+        cmdline="--check" if check else None,
         inventory=str(script),
         extravars=extravars or {},
         limit=limit,
