@@ -64,3 +64,8 @@ def test_a_server_on_a_down_host_is_error(world, breaks):
 
 def test_task_state_is_the_records(world):
     assert server_state(world, _vm(world, PowerState.OFF), _record("building", "spawning")).task_state == "spawning"
+
+
+def test_a_failed_boot_is_error(world):
+    state = server_state(world, _vm(world, PowerState.ON), _record("error"))
+    assert (state.status, state.vm_state, state.host_status) == ("ERROR", "error", "UP")

@@ -191,3 +191,25 @@ class _Quiet:
 
     async def node_power_observed(self, node: str, power_state: Any) -> None:
         return None
+
+
+@pytest.mark.docker
+def test_a_boot_that_cannot_make_its_node_is_error(tmp_path):
+    data_dir = tmp_path / "server"
+    asyncio.run(_without_seed_nodes(data_dir))
+    # No node image under this prefix: the docker backend cannot make the node.
+    env = {"DCSIM_NODE_BACKEND": "docker", "DCSIM_INSTANCE": f"o2nova{uuid.uuid4().hex[:8]}",
+           "DCSIM_NODE_IMAGE_PREFIX": "dcsim-no-such-image"}  # fmt: skip
+    with run_server(data_dir, env=env) as server:
+        conn = openstack.connect(
+            auth_url=f"{server.url}/identity/v3", username="demo", password="password", project_name="demo",
+            user_domain_name="Default", project_domain_name="Default", region_name="RegionOne",
+        )  # fmt: skip
+        image = next(i for i in conn.image.images() if i.name == "rhel-9")
+        network = next(n for n in conn.network.networks() if n.name == "private-net")
+        created = conn.compute.create_server(name="doomed", image_id=image.id, networks=[{"uuid": network.id}],
+                                             flavor_id=conn.compute.find_flavor("m1.tiny").id)  # fmt: skip
+        failed = conn.compute.wait_for_server(created, status="ERROR", failures=["ACTIVE"], wait=30)
+        assert (failed.vm_state, failed.fault["message"]) == ("error", "Build of instance failed.")
+        conn.compute.delete_server(failed)
+        conn.compute.wait_for_delete(failed, wait=30)

@@ -134,11 +134,9 @@ def server_view(
     if state.status in ("ACTIVE", "BUILD"):
         view["progress"] = 100 if state.status == "ACTIVE" else 0
     if state.status == "ERROR":
-        view["fault"] = {
-            "code": 500,
-            "message": f"Compute host {host.name if host else vm.host_id} is down.",
-            "created": iso(created),
-        }
+        down = state.host_status != "UP"
+        message = f"Compute host {host.name if host else vm.host_id} is down." if down else "Build of instance failed."
+        view["fault"] = {"code": 500, "message": message, "created": iso(created)}
     if admin:
         view["OS-EXT-SRV-ATTR:host"] = host.name if host else None
         view["OS-EXT-SRV-ATTR:hypervisor_hostname"] = host.name if host else None

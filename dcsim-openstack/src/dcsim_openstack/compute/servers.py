@@ -250,24 +250,34 @@ async def _boot(dcsim: DcSim, vm_id: str) -> None:
     its host went down meanwhile)."""
     sim = dcsim.sim
     try:
+        # The node is made first, powered off: if that fails the server is still BUILD
+        # until the handler below marks it ERROR (it never shows ACTIVE without a node).
+        async with sim.transaction() as change:
+            vm, record = sim.world.find(Vm, vm_id), sim.world.find(ServerRecord, vm_id)
+            if vm is None or record is None or record.vm_state != "building":
+                return
+            change.drive(vm)
         async with sim.transaction() as change:
             vm, record = sim.world.find(Vm, vm_id), sim.world.find(ServerRecord, vm_id)
             if vm is None or record is None or record.vm_state != "building":
                 return
             host = sim.world.get(Host, vm.host_id)
             record.task_state, record.updated_at = None, utcnow()
+            change.save(record)
             if host.status is HealthStatus.FAILED or host.power_state is not PowerState.ON:
                 record.vm_state = "error"
-                change.save(record)
                 return
             record.vm_state, record.launched_at = "active", utcnow()
-            change.save(record)
-            # Driving makes the node in the power state the VM has when the change commits
-            # (on); the power step that follows finds it on already.
-            change.drive(vm)
             sim.set_vm_power(vm, PowerState.ON, "boot", change)
     except Exception:
+        # The node could not be made or started (no node image, a port taken): the
+        # server is ERROR, as a failed spawn is in Nova.
         log.exception("openstack.boot_failed", server=vm_id)
+        async with sim.transaction() as change:
+            record = sim.world.find(ServerRecord, vm_id)
+            if record is not None:
+                record.vm_state, record.task_state = "error", None
+                change.save(record)
 
 
 async def delete_server(dcsim: DcSim, creds: Credentials, server_id: str) -> None:

@@ -7,7 +7,7 @@ deleted), ``OS-EXT-STS:power_state`` (0 NOSTATE, 1 RUNNING, 3 PAUSED, 4 SHUTDOWN
 
 Core's VM power is the truth: a VM powered off through ``/sim`` is SHUTOFF here; a VM
 whose compute host failed is ERROR (Nova cannot reach it; the VM is down with its host)
-until the host is back.
+until the host is back; so is a server whose boot failed (its node could not be made).
 """
 
 from __future__ import annotations
@@ -51,6 +51,8 @@ def server_state(world: World, vm: Vm, record: ServerRecord | None) -> ServerSta
     task = record.task_state if record is not None else None
     if up == "DOWN":
         return ServerState("ERROR", "error", power if vm.power_state is PowerState.ON else SHUTDOWN, task, up)
+    if record is not None and record.vm_state == "error":
+        return ServerState("ERROR", "error", power, task, up)
     if record is not None and record.vm_state == "building":
         return ServerState("BUILD", "building", NOSTATE, task, up)
     if vm.power_state is PowerState.ON:
