@@ -197,3 +197,28 @@ def test_imported_keypair_hypervisors_zones_limits(conn, server):
     assert [z.name for z in conn.compute.availability_zones()] == ["nova"]
     limits = conn.compute.get_limits()
     assert limits.absolute.instances >= limits.absolute.instances_used >= 3
+
+
+def test_another_project_sees_none_of_demos_servers_or_volumes(conn, server):
+    admin = connect(server, "admin")
+    project = admin.identity.create_project(name="other", domain_id="default")
+    user = admin.identity.create_user(name="olga", password="secret", domain_id="default",
+                                      default_project_id=project.id)  # fmt: skip
+    admin.identity.assign_project_role_to_user(project, user, admin.identity.find_role("member"))
+    olga = openstack.connect(
+        auth_url=f"{server.url}/identity/v3", username="olga", password="secret", project_name="other",
+        user_domain_name="Default", project_domain_name="Default", region_name="RegionOne",
+    )  # fmt: skip
+    demo_server = next(s for s in conn.compute.servers() if s.name == "instance-001")
+    volume = conn.block_storage.create_volume(size=1, name="demo-only")
+    assert list(olga.compute.servers()) == []
+    assert list(olga.block_storage.volumes()) == []
+    with pytest.raises(openstack.exceptions.NotFoundException):
+        olga.compute.get_server(demo_server.id)
+    with pytest.raises(openstack.exceptions.NotFoundException):
+        olga.block_storage.get_volume(volume.id)
+    with pytest.raises(openstack.exceptions.NotFoundException):
+        olga.compute.stop_server(demo_server.id)
+    # An admin sees every project's with all_tenants.
+    assert demo_server.id in [s.id for s in admin.compute.servers(all_projects=True)]
+    conn.block_storage.delete_volume(volume)
