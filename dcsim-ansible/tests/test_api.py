@@ -68,3 +68,43 @@ def test_input_is_strict_and_viewers_cannot_run(make_client, ansible_settings):
     assert viewer.post("/ansible/run", json={"playbook": "local-echo"}).status_code == 403
     assert viewer.get("/ansible/runs").status_code == 200
     assert viewer.get("/ansible/runs/nope").status_code == 404
+
+
+PROBLEM = "application/problem+json"
+
+
+def test_every_ansible_operation_is_typed_and_documents_its_problems(make_client, ansible_settings):
+    client = _client(make_client, ansible_settings)
+    document = client.get("/schema/openapi.json").json()
+    operations = [
+        (path, method, op)
+        for path, item in document["paths"].items()
+        if path.startswith("/ansible")
+        for method, op in item.items()
+    ]
+    assert len(operations) == 10
+    for path, method, operation in operations:
+        statuses = set(operation["responses"])
+        expected = {"400", "401", "403", "429"} | ({"413", "415", "422"} if "requestBody" in operation else set())
+        assert expected <= statuses, (method, path, statuses)
+        for status, response in operation["responses"].items():
+            if int(status) >= 400:
+                assert set(response["content"]) == {PROBLEM}, (method, path, status)
+        if "requestBody" in operation:
+            ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+            model = document["components"]["schemas"][ref.rsplit("/", 1)[1]]
+            assert model["additionalProperties"] is False, (method, path)
+    run = document["paths"]["/ansible/run"]["post"]
+    assert "Idempotency-Key" in {p["name"] for p in run.get("parameters", [])}
+    page = document["paths"]["/ansible/runs"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert "Page" in page["$ref"]
+
+
+def test_a_retried_run_request_with_the_same_idempotency_key_queues_one_run(make_client, ansible_settings):
+    client = _client(make_client, ansible_settings | {"worker": False})
+    headers = {"Idempotency-Key": "run-once-1234"}
+    first = client.post("/ansible/run", json={"playbook": "local-echo"}, headers=headers)
+    again = client.post("/ansible/run", json={"playbook": "local-echo"}, headers=headers)
+    assert first.status_code == again.status_code == 202
+    assert first.json()["id"] == again.json()["id"]
+    assert client.get("/ansible/runs").json()["total"] == 1

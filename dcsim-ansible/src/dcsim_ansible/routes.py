@@ -18,6 +18,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 from dcsim.app import DcSim
 from dcsim.model import Token
 from dcsim.web.contracts import LimitQuery, OffsetQuery, Page, page, responses
+from dcsim.web.idempotency import IdempotentOperation, idempotent
 from dcsim_ansible.records import Playbook, Run, RunCreate, RunEvent, RunOutput, RunStatus, Trigger, TriggerChange
 from dcsim_ansible.service import AnsibleRunner
 
@@ -49,6 +50,8 @@ class AnsibleController(Controller):
         status_code=HTTP_202_ACCEPTED,
         summary="Run a playbook (queued for a worker)",
         responses=responses(404, body=True),
+        middleware=[idempotent],
+        operation_class=IdempotentOperation,
     )
     async def run(self, dcsim: NamedDependency[DcSim], request: Request[Any, Any, Any], data: RunCreate) -> Run:
         return await _runner(dcsim).request(data, actor=_actor(request))
