@@ -65,7 +65,10 @@ def run_playbook(
         "ANSIBLE_HOST_KEY_CHECKING": "False",
         "ANSIBLE_NOCOLOR": "True",
         "ANSIBLE_RETRY_FILES_ENABLED": "False",
-        "ANSIBLE_SSH_ARGS": "-o ControlMaster=no -o UserKnownHostsFile=/dev/null",
+        # One SSH connection per host for the whole run, modules piped through it.
+        "ANSIBLE_SSH_ARGS": "-o ControlMaster=auto -o ControlPersist=30s -o UserKnownHostsFile=/dev/null",
+        "ANSIBLE_SSH_CONTROL_PATH_DIR": str(work / "cp"),
+        "ANSIBLE_PIPELINING": "True",
     }
     runner = ansible_runner.run(
         private_data_dir=str(work),
