@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from dcsim.sim.model import Network, Project
+from dcsim.sim.model import Network, Project, Vm
 from dcsim_openstack.errors import OpenStackError
-from dcsim_openstack.network.ports import allocate_port, auto_network, claim_port, release_ports
+from dcsim_openstack.network.ports import allocate_port, auto_network, claim_port, release_ports, server_addresses
 
 NET = "/network/v2.0"
 
@@ -134,3 +134,26 @@ def test_neutrons_objects_survive_a_restart(make_client):
     assert again("GET", f"/ports/{port['id']}")[1]["port"] == port
     assert again("GET", f"/security-groups/{group['id']}")[1]["security_group"] == group
     assert again("GET", f"/floatingips/{floating['id']}")[1]["floatingip"] == floating
+
+
+def test_server_addresses_show_a_floating_ip_of_its_port(os_client, keystone_token):
+    neutron = _neutron(os_client, keystone_token("demo"))
+    world = os_client.sim.sim.world
+    vm = world.get(Vm, "instance-001")
+    [port] = neutron("GET", f"/ports?device_id={vm.id}")[1]["ports"]
+    public = neutron("GET", "/networks?router:external=true")[1]["networks"][0]
+    status, body = neutron(
+        "POST", "/floatingips", {"floatingip": {"floating_network_id": public["id"], "port_id": port["id"]}}
+    )
+    assert status == 201, body
+    floating = body["floatingip"]
+    [nic] = vm.nics
+    assert server_addresses(world, vm) == {
+        "private-net": [
+            {"version": 4, "addr": nic.ip, "OS-EXT-IPS:type": "fixed", "OS-EXT-IPS-MAC:mac_addr": nic.mac},
+            {"version": 4, "addr": floating["floating_ip_address"], "OS-EXT-IPS:type": "floating",
+             "OS-EXT-IPS-MAC:mac_addr": nic.mac},
+        ]
+    }  # fmt: skip
+    neutron("PUT", f"/floatingips/{floating['id']}", {"floatingip": {"port_id": None}})
+    assert [a["OS-EXT-IPS:type"] for a in server_addresses(world, vm)["private-net"]] == ["fixed"]

@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -233,6 +233,34 @@ def auto_network(world: World, project_id: str) -> Network:
     raise OpenStackError(409, "No network is available to the project.", title="NetworkNotFound")
 
 
+def server_addresses(world: World, vm: Vm) -> dict[str, list[dict[str, Any]]]:
+    """Nova's ``addresses`` of server ``vm``: by Neutron's network name, each NIC's fixed
+    address then the floating IPs associated with its port (``OS-EXT-IPS:type``
+    ``fixed`` / ``floating``), as Nova's network info cache shows them.
+
+    Nova's server views call it, so a floating IP associated through Neutron shows on
+    the server (openstacksdk's ``auto_ip`` waits for exactly that).
+    """
+    ports = {p.mac_address: p for p in server_ports(world, vm)}
+    result: dict[str, list[dict[str, Any]]] = {}
+    for nic in vm.nics:
+        network = world.find(Network, nic.network_id)
+        name = network_record(world, network).name if network is not None else nic.network_id
+        entries = result.setdefault(name, [])
+        if not nic.ip:
+            continue
+        entries.append(_address(nic.ip, "fixed", nic.mac))
+        port = ports.get(nic.mac)
+        for floating in world.all(FloatingIp):
+            if port is not None and floating.port_id == port.id and floating.fixed_ip_address == nic.ip:
+                entries.append(_address(floating.floating_ip_address, "floating", nic.mac))
+    return result
+
+
+def _address(ip: str, kind: str, mac: str) -> dict[str, Any]:
+    return {"version": 6 if ":" in ip else 4, "addr": ip, "OS-EXT-IPS:type": kind, "OS-EXT-IPS-MAC:mac_addr": mac}
+
+
 async def on_vm_destroyed(dcsim: DcSim, event: Event) -> None:
     """Bus subscriber of ``vm.destroyed``: however a server went (Nova, ``/sim``), the
     ports made for it go and those handed to it are unbound (nothing to do when Nova's
@@ -257,5 +285,6 @@ __all__ = [
     "nic_port",
     "on_vm_destroyed",
     "release_ports",
+    "server_addresses",
     "server_ports",
 ]
