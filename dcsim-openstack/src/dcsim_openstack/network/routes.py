@@ -21,10 +21,11 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from dcsim.sim.events import Change
 from dcsim.sim.world import World
 from dcsim_openstack.auth import Credentials
+from dcsim_openstack.errors import OpenStackError
 from dcsim_openstack.network import addresses, floating_ips, networks, port_requests, render, routers, security
 from dcsim_openstack.network.access import body_of, changes, owner, text
 from dcsim_openstack.network.query import apply, one
-from dcsim_openstack.service import base_url, read_json
+from dcsim_openstack.service import read_json
 
 #: The extensions this Neutron has, as ``GET /v2.0/extensions`` lists them.
 EXTENSIONS = (
@@ -87,8 +88,6 @@ def _create_rule(world: World, change: Change, creds: Credentials, body: dict[st
 
 
 def _no_rule_update(world: World, change: Change, creds: Credentials, item: Any, body: dict[str, Any]) -> None:
-    from dcsim_openstack.errors import OpenStackError
-
     raise OpenStackError(405, "Security group rules cannot be updated.", title="HTTPMethodNotAllowed")
 
 
@@ -228,8 +227,6 @@ async def list_extensions(creds: Credentials) -> dict[str, Any]:
 @get("/extensions/{alias:str}", name="neutron-extension")
 async def show_extension(creds: Credentials, alias: str) -> dict[str, Any]:
     """One extension; 404 for one this Neutron lacks."""
-    from dcsim_openstack.errors import OpenStackError
-
     for entry in EXTENSIONS:
         if entry[0] == alias:
             return {"extension": _extension(*entry)}
@@ -245,4 +242,4 @@ HANDLERS: list[Any] = [
     show_extension,
 ]
 
-__all__ = ["COLLECTIONS", "EXTENSIONS", "HANDLERS", "Collection", "base_url", "collection_handlers"]
+__all__ = ["COLLECTIONS", "EXTENSIONS", "HANDLERS", "Collection", "collection_handlers"]
