@@ -105,6 +105,7 @@ class Run(msgspec.Struct, kw_only=True):
     event_count: int = 0
     cancel_requested: bool = False
     created_at: datetime
+    requeued_at: datetime | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
 

@@ -16,6 +16,7 @@ import os
 import socket
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -120,6 +121,8 @@ class Worker:
                 await asyncio.sleep(backoff)
 
     async def _handle(self, delivery: Delivery) -> None:
+        if self._stopping.is_set():
+            return  # left pending: the bus hands it to another worker
         event = delivery.event
         run_id = event.data.get("run_id") if event.type == "ansible.run.requested" else None
         if isinstance(run_id, str):
@@ -283,13 +286,22 @@ class Worker:
                 continue
             if run.status == "running":
                 self._fail_if_abandoned(run)
-            elif (now - run.created_at).total_seconds() > self.settings.requeue_seconds:
-                data = {
-                    "run_id": run.id,
-                    "playbook": run.playbook,
-                    "trigger": run.trigger,
-                    "correlation_id": run.correlation_id,
-                }
-                self.dcsim.store.add_event(
-                    self.dcsim.event("ansible.run.requested", data, source=SOURCE, subject=f"ansible/runs/{run.id}")
-                )
+            elif self._due(run, now):
+                self.runbook.try_update(run.id, lambda current: self._requeued(current, now), self._requested)
+
+    def _due(self, run: Run, now: datetime) -> bool:
+        asked = run.requeued_at or run.created_at
+        return run.status == "queued" and (now - asked).total_seconds() > self.settings.requeue_seconds
+
+    def _requeued(self, current: Run, now: datetime) -> Run | None:
+        # One sweeper wins the versioned write, so a waiting run is asked for once per period.
+        return msgspec.structs.replace(current, requeued_at=now) if self._due(current, now) else None
+
+    def _requested(self, run: Run) -> list[Event]:
+        data = {
+            "run_id": run.id,
+            "playbook": run.playbook,
+            "trigger": run.trigger,
+            "correlation_id": run.correlation_id,
+        }
+        return [self.dcsim.event("ansible.run.requested", data, source=SOURCE, subject=f"ansible/runs/{run.id}")]
