@@ -157,3 +157,23 @@ def test_server_addresses_show_a_floating_ip_of_its_port(os_client, keystone_tok
     }  # fmt: skip
     neutron("PUT", f"/floatingips/{floating['id']}", {"floatingip": {"port_id": None}})
     assert [a["OS-EXT-IPS:type"] for a in server_addresses(world, vm)["private-net"]] == ["fixed"]
+
+
+def test_networks_made_and_deleted_through_neutron_follow_in_the_cmdb(os_client, keystone_token):
+    neutron = _neutron(os_client, keystone_token("demo"))
+    admin = os_client.auth_headers("admin")
+
+    def cmdb_networks() -> dict[str, str]:
+        items = os_client.get("/cmdb/cis?type=network&status=all&limit=500", headers=admin).json()["items"]
+        return {ci["name"]: ci["status"] for ci in items}
+
+    def wait_for(predicate) -> dict[str, str]:
+        deadline = time.monotonic() + 15
+        while not predicate(found := cmdb_networks()) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return found
+
+    network = neutron("POST", "/networks", {"network": {"name": "cmdb-net"}})[1]["network"]
+    assert wait_for(lambda found: "cmdb-net" in found)["cmdb-net"] == "active"
+    assert neutron("DELETE", f"/networks/{network['id']}")[0] == 204
+    assert wait_for(lambda found: found.get("cmdb-net") == "decommissioned")["cmdb-net"] == "decommissioned"
