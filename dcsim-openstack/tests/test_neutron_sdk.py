@@ -154,6 +154,11 @@ def test_subnet_cidr_gateway_and_pools_are_checked(server, conn):
         status, body = raw(server, conn, "POST", f"{NET}/subnets", {"subnet": {"network_id": network.id, "cidr": "10.10.0.0/24",
                                                                                  "bogus": 1}})  # fmt: skip
         assert status == 400 and "Unrecognized attribute(s) 'bogus'" in body["NeutronError"]["message"]
+        v6 = conn.network.create_subnet(network_id=network.id, ip_version=6, cidr="fd00:9::/64")
+        assert (v6.gateway_ip, v6.allocation_pools[0]["start"]) == ("fd00:9::1", "fd00:9::2")
+        port = conn.network.create_port(network_id=network.id, fixed_ips=[{"subnet_id": v6.id}])
+        assert port.fixed_ips == [{"subnet_id": v6.id, "ip_address": "fd00:9::2"}]
+        conn.network.delete_port(port)
     finally:
         conn.network.delete_network(network)
 

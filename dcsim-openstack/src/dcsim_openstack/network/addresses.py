@@ -124,7 +124,7 @@ def _pool_addresses(pools: list[AllocationPool]) -> Iterator[str]:
 
 def allocate(world: World, network: Network, subnet_id: str | None = None, ip_address: str | None = None) -> FixedIp:
     """An address for a new port on ``network``: ``ip_address`` if given and free, else the
-    first free one of the subnet's pools (of the first IPv4 subnet with one free).
+    first free one of the subnets' pools (the first subnet, in creation order, with one free).
 
     Raises:
         OpenStackError: 400 for an address outside the subnet, 409 ``IpAddressAlreadyAllocated``
