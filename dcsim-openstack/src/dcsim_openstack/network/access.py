@@ -54,8 +54,8 @@ def owner(creds: Credentials, body: dict[str, Any]) -> str:
 
 
 def changes(creds: Credentials, project_id: str) -> None:
-    """Refuse a change of an object of ``project_id``: 403 for the reader role, 404 for
-    another project's (call after the object was found visible)."""
+    """Refuse a change of an object of ``project_id``: 403 for the reader role, and for
+    another project's object (one a member sees because it is shared or external)."""
     require_role(creds)
     if not creds.is_admin and creds.project_id != project_id:
         raise OpenStackError(403, "You are not authorized to change an object of another project.")
