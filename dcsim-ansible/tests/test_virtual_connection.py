@@ -199,3 +199,59 @@ def test_the_spec_lists_the_supported_modules():
     section = SPEC.read_text().split("## Virtual connection", 1)[1].split("\n## ", 1)[0]
     for name in MODULES:
         assert f"`{name}`" in section, f"spec 013 'Virtual connection' does not list {name}"
+
+
+def test_edits_follow_the_real_modules_rules(tmp_path, inventory, nodes):
+    play = _play(
+        tmp_path,
+        [
+            {
+                "name": "Absent from a missing file",
+                "ansible.builtin.lineinfile": {"path": "/etc/none", "line": "x", "state": "absent"},
+            },
+            {
+                "name": "Missing file",
+                "ansible.builtin.lineinfile": {"path": "/etc/none", "line": "x"},
+                "ignore_errors": True,
+            },
+            {
+                "name": "Backrefs",
+                "ansible.builtin.lineinfile": {
+                    "path": "/etc/ssh/sshd_config",
+                    "regexp": "^(ClientAliveInterval) \\d+",
+                    "line": "\\1 120",
+                    "backrefs": True,
+                },
+            },
+            {
+                "name": "Insert after",
+                "ansible.builtin.lineinfile": {
+                    "path": "/etc/hosts",
+                    "insertafter": "^127\\.0\\.0\\.1",
+                    "line": "10.0.0.9 repo",
+                },
+            },
+            {
+                "name": "Block",
+                "ansible.builtin.blockinfile": {"path": "/etc/hosts", "block": "10.0.0.10 a\n10.0.0.11 b"},
+            },
+            {
+                "name": "Sysctl",
+                "ansible.posix.sysctl": {"name": "vm.swappiness", "value": "10", "sysctl_set": False, "reload": False},
+            },
+            {"name": "Raw", "ansible.builtin.raw": "echo hello"},
+        ],
+    )
+    run = run_playbook(tmp_path / "run", play, inventory)
+    assert run.status == "successful", run.stdout
+    assert _task(run, "Absent from a missing file", "runner_on_ok")["changed"] is False
+    assert _task(run, "Missing file", "runner_on_failed")["rc"] == 257
+    assert "ClientAliveInterval 120" in asyncio.run(nodes.read_file(NODE, "/etc/ssh/sshd_config"))
+    hosts = asyncio.run(nodes.read_file(NODE, "/etc/hosts")).splitlines()
+    assert hosts[1] == "10.0.0.9 repo"
+    assert hosts[-4:] == ["# BEGIN ANSIBLE MANAGED BLOCK", "10.0.0.10 a", "10.0.0.11 b", "# END ANSIBLE MANAGED BLOCK"]
+    sysctl = asyncio.run(nodes.read_file(NODE, "/etc/sysctl.conf"))
+    assert "vm.swappiness=10" in sysctl and "vm.swappiness = 30" not in sysctl
+    assert _task(run, "Raw", "runner_on_ok")["stdout"].strip() == "hello"
+    again = run_playbook(tmp_path / "again", play, inventory)
+    assert again.changed(NODE) == 1  # raw always reports a change, like the real one

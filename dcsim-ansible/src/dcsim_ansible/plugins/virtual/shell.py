@@ -15,6 +15,7 @@ import shlex
 import time
 from collections.abc import Callable
 
+from dcsim_ansible.plugins.virtual.facts import kernel_release
 from dcsim_ansible.plugins.virtual.node import NodeError, VirtualNode
 
 #: The root user's home: where ``~`` leads in a node.
@@ -74,7 +75,7 @@ def read_only_command(node: VirtualNode, argv: list[str]) -> Result:
         return (
             127,
             "",
-            f"dc-sim virtual node: command {' '.join(argv)!r} is not supported (read-only commands: {known})\n",
+            f"dc-sim virtual node: command {' '.join(argv)!r} is not supported (commands a virtual node answers: {known})\n",
         )
     try:
         return answer(node, argv[1:])
@@ -126,8 +127,6 @@ def _hostname(node: VirtualNode, args: list[str]) -> Result:
 
 
 def _uname(node: VirtualNode, args: list[str]) -> Result:
-    from dcsim_ansible.plugins.virtual.facts import kernel_release
-
     release = kernel_release(node)
     host = (node.read_text("/etc/hostname") or node.name).strip()
     if args in ([], ["-s"]):
@@ -157,6 +156,10 @@ def _date(node: VirtualNode, args: list[str]) -> Result:
     return 0, time.strftime("%a %b %d %H:%M:%S UTC %Y", time.gmtime()) + "\n", ""
 
 
+def _echo(node: VirtualNode, args: list[str]) -> Result:
+    return 0, " ".join(args) + "\n", ""
+
+
 def _true(node: VirtualNode, args: list[str]) -> Result:
     return 0, "", ""
 
@@ -173,6 +176,7 @@ def _test(node: VirtualNode, args: list[str]) -> Result:
 COMMANDS: dict[str, Callable[[VirtualNode, list[str]], Result]] = {
     "cat": _cat,
     "date": _date,
+    "echo": _echo,
     "hostname": _hostname,
     "id": _id,
     "test": _test,

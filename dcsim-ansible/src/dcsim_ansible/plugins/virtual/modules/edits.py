@@ -56,7 +56,9 @@ def lineinfile(node: VirtualNode, call: ModuleCall) -> dict[str, Any]:
     params = call.params()
     path = params.get("path") or params.get("dest") or params["name"]
     before = node.read_text(path)
-    if before is None and not params.get("create") and params.get("state", "present") == "present":
+    if before is None and params.get("state", "present") == "absent":
+        return {"changed": False, "found": 0, "msg": "file not present"}
+    if before is None and not params.get("create"):
         return _missing(path)
     lines = (before or "").splitlines()
     match = _matcher(params)
@@ -103,6 +105,8 @@ def blockinfile(node: VirtualNode, call: ModuleCall) -> dict[str, Any]:
     begin = marker.replace("{mark}", params.get("marker_begin") or "BEGIN")
     end = marker.replace("{mark}", params.get("marker_end") or "END")
     before = node.read_text(path)
+    if before is None and params.get("state", "present") == "absent":
+        return {"changed": False, "msg": "file not present"}
     if before is None and not params.get("create"):
         return _missing(path)
     lines = (before or "").splitlines()
