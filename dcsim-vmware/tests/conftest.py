@@ -112,9 +112,11 @@ class VCenter:
         return [e for e in self.recorder.events if e.type == event_type and name in (None, e.data.get("name"))]
 
     def sim_vm(self, name: str) -> dict[str, Any]:
+        """``GET /sim/vms/{name}``, with its host's name added as ``host``."""
         response = self.client.get(f"/sim/vms/{name}")
         assert response.status_code == 200, response.text
-        return dict(response.json())
+        hosts = {h["id"]: h["name"] for h in self.client.get("/sim/hosts").json()["items"]}
+        return dict(response.json()) | {"host": hosts[response.json()["host_id"]]}
 
 
 @pytest.fixture

@@ -74,6 +74,54 @@ def datastore_names(world: World) -> dict[str, str]:
     return names
 
 
+def read_vm(world: World, vm: Vm) -> VmSpec | None:
+    """One VM as vCenter should show it (None for a VM of another platform)."""
+    host = world.find(Host, vm.host_id)
+    cluster = world.find(Cluster, host.cluster_id) if host else None
+    if host is None or cluster is None or cluster.platform != PLATFORM:
+        return None
+    dc_names = {d.id: d.name for d in world.all(Datacenter) if d.id == cluster.datacenter_id}
+    networks = {n.id: n for n in world.all(Network) if n.datacenter_id in dc_names}
+    pool_of = {v: p.name for p in _kind(world, "resource_pool") for v in getattr(p, "vm_ids", []) if v == vm.id}
+    return _vm_spec(
+        world, vm, {host.id: host}, {cluster.id: cluster}, dc_names, datastore_names(world), networks, pool_of
+    )
+
+
+def _vm_spec(
+    world: World,
+    vm: Vm,
+    hosts: dict[str, Host],
+    clusters: dict[str, Cluster],
+    dc_names: dict[str, str],
+    ds_names: dict[str, str],
+    networks: dict[str, Network],
+    pool_of: dict[str, str],
+) -> VmSpec | None:
+    if vm.host_id not in hosts:
+        return None
+    host = hosts[vm.host_id]
+    dc = clusters[host.cluster_id].datacenter_id
+    disk_ds = next((d.datastore_id for d in vm.disks if d.datastore_id in ds_names), None)
+    in_dc = [ds_names[d.id] for d in world.all(Datastore) if d.datacenter_id == dc and d.id in ds_names]
+    datastore = ds_names[disk_ds] if disk_ds else (in_dc[0] if in_dc else "")
+    os_name = vm.node.guest_os.value if vm.node else vm.tags.get("os", "rhel9")
+    return VmSpec(
+        id=vm.id,
+        name=vm.name,
+        host=host.name,
+        cpu=vm.cpu,
+        memory_mb=vm.memory_mb,
+        power=POWER[vm.power_state],
+        guest_id=GUEST_IDS.get(os_name, "otherLinux64Guest"),
+        datastore=datastore,
+        nics=tuple((n.mac, networks[n.network_id].name, n.ip) for n in vm.nics if n.network_id in networks),
+        disk_gb=sum(d.size_gb for d in vm.disks) or 1,
+        snapshots=tuple(s.name for s in vm.snapshots),
+        pool=pool_of.get(vm.id),
+    )
+
+
 def read_inventory(world: World) -> Inventory:
     """The vSphere inventory the world describes."""
     clusters = {c.id: c for c in world.all(Cluster) if c.platform == PLATFORM}
@@ -96,27 +144,9 @@ def read_inventory(world: World) -> Inventory:
             dvswitches[switch.name] = (dc_names[switch.datacenter_id], groups)
     vms = {}
     for vm in world.all(Vm):
-        if vm.host_id not in hosts:
-            continue
-        host = hosts[vm.host_id]
-        dc = clusters[host.cluster_id].datacenter_id
-        disk_ds = next((d.datastore_id for d in vm.disks if d.datastore_id in ds_names), None)
-        datastore = ds_names[disk_ds] if disk_ds else next((n for n, d in datastores.items() if d == dc_names[dc]), "")
-        os_name = vm.node.guest_os.value if vm.node else vm.tags.get("os", "rhel9")
-        vms[vm.id] = VmSpec(
-            id=vm.id,
-            name=vm.name,
-            host=host.name,
-            cpu=vm.cpu,
-            memory_mb=vm.memory_mb,
-            power=POWER[vm.power_state],
-            guest_id=GUEST_IDS.get(os_name, "otherLinux64Guest"),
-            datastore=datastore,
-            nics=tuple((n.mac, networks[n.network_id].name, n.ip) for n in vm.nics if n.network_id in networks),
-            disk_gb=sum(d.size_gb for d in vm.disks) or 1,
-            snapshots=tuple(s.name for s in vm.snapshots),
-            pool=pool_of.get(vm.id),
-        )
+        spec = _vm_spec(world, vm, hosts, clusters, dc_names, ds_names, networks, pool_of)
+        if spec is not None:
+            vms[vm.id] = spec
     return Inventory(
         datacenters=tuple(sorted(set(dc_names.values()))),
         clusters={c.name: (dc_names[c.datacenter_id], c.ha_enabled, drs.get(c.id, True)) for c in clusters.values()},
@@ -135,4 +165,4 @@ def read_inventory(world: World) -> Inventory:
     )
 
 
-__all__ = ["GUEST_IDS", "POWER", "Inventory", "VmSpec", "datastore_names", "read_inventory"]
+__all__ = ["GUEST_IDS", "POWER", "Inventory", "VmSpec", "datastore_names", "read_inventory", "read_vm"]

@@ -9,20 +9,25 @@ changes made here carry the reason ``vcenter``, so the other direction skips the
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+import attrs
 import structlog
 
 from dcsim.app import DcSim
 from dcsim.errors import DcsimError
 from dcsim.sim.model import GuestOs, Host, PowerState, Vm
 from dcsim.sim.vms import VmRequest
+from dcsim_vmware.desired import VmSpec, read_vm
 from dcsim_vmware.vcenter import Echoes
 
 log = structlog.get_logger(__name__)
 
 #: The reason dc-sim gives changes that came from vCenter.
 ORIGIN = "vcenter"
+#: How long a reset's own power off and on may take to be seen.
+RESET_SECONDS = 5.0
 POWER_ACTIONS = {"poweredOn": "on", "poweredOff": "off", "suspended": "suspend"}
 SIM_POWER = {"poweredOn": PowerState.ON, "poweredOff": PowerState.OFF, "suspended": PowerState.SUSPENDED}
 
@@ -30,13 +35,22 @@ SIM_POWER = {"poweredOn": PowerState.ON, "poweredOff": PowerState.OFF, "suspende
 class Follower:
     """Applies vCenter's VM states to the simulation."""
 
-    def __init__(self, dcsim: DcSim, ids: dict[str, str], echoes: Echoes) -> None:
+    def __init__(
+        self, dcsim: DcSim, ids: dict[str, str], last: dict[str, VmSpec], echoes: Echoes, adopting: set[str]
+    ) -> None:
         self.dcsim = dcsim
         #: sim VM id -> vCenter VM id (shared with the reconciler)
         self.ids = ids
+        #: the reconciler's record of what it last wrote, shared: an adopted VM starts there
+        self.last = last
         self.echoes = echoes
-        self._resets: dict[str, int] = {}
-        self._current: dict[str, str | None] = {}
+        #: names of VMs vCenter made that the simulation is being given: not the reconciler's to create
+        self.adopting = adopting
+        self._counts: dict[tuple[str, str], int] = {}
+        #: vCenter VM id -> (phase of a reset: "off" or "on" awaited, until when)
+        self._resetting: dict[str, tuple[str, float]] = {}
+        #: vCenter VM id -> (CPU, memory, until when) a revert gave it in the simulation
+        self._pinned: dict[str, tuple[int, int, float]] = {}
 
     def sim_id(self, moid: str) -> str | None:
         """The simulation's id of vCenter's VM ``moid``."""
@@ -51,6 +65,24 @@ class Follower:
             log.warning("vmware.not_followed", vm=moid, error=exc.detail)
 
     async def _apply(self, moid: str, state: dict[str, Any] | None) -> None:
+        await self._follow(moid, state)
+        sim_id = self.sim_id(moid)
+        vm = self.dcsim.sim.world.find(Vm, sim_id) if sim_id else None
+        spec = read_vm(self.dcsim.sim.world, vm) if vm is not None and state is not None else None
+        if spec is not None and state is not None and {"name", "power", "host", "cpu", "memory_mb"} <= set(state):
+            # What vCenter shows now: the reconciler writes what the simulation has that differs
+            # from it later on (a revert's size, say), never vCenter's own news back.
+            self.last[spec.id] = attrs.evolve(
+                spec,
+                name=state["name"],
+                power=state["power"],
+                host=state["host"],
+                cpu=state["cpu"],
+                memory_mb=state["memory_mb"],
+                snapshots=tuple(state.get("snapshots", [])),
+            )
+
+    async def _follow(self, moid: str, state: dict[str, Any] | None) -> None:
         sim = self.dcsim.sim
         sim_id = self.sim_id(moid)
         if state is None:
@@ -69,20 +101,26 @@ class Follower:
             if sim_id is None:
                 return
         vm = sim.world.get(Vm, sim_id)
+        if self._counted(moid, state, "reset"):
+            # A reset is a power off and on inside one vCenter task: one reset here.
+            self._resetting[moid] = ("off", time.monotonic() + RESET_SECONDS)
+            if vm.power_state is PowerState.ON:
+                await sim.power(vm.id, "reset", reason=ORIGIN)
         await self._rename(moid, vm, state["name"])
         power = state["power"]
         if power != "poweredOn":
             await self._power(moid, vm, power)
         await self._place(moid, vm, state["host"])
         await self._size(moid, vm, state["cpu"], state["memory_mb"])
-        await self._snapshots(moid, vm, state.get("snapshots", []), state.get("current_snapshot"))
+        await self._snapshots(moid, vm, state.get("snapshots", []))
+        current = state.get("current_snapshot")
+        if self._counted(moid, state, "revert") and current in {s.name for s in vm.snapshots}:
+            await sim.revert_snapshot(vm.id, current)
+            # The simulator's revert leaves the VM's size as it was; the reconciler writes
+            # the reverted size, and until vCenter shows it, its old size is not news.
+            self._pinned[moid] = (vm.cpu, vm.memory_mb, time.monotonic() + RESET_SECONDS)
         if power == "poweredOn":
             await self._power(moid, vm, power)
-        seen = self._resets.setdefault(moid, state["reset"])
-        if state["reset"] > seen:
-            self._resets[moid] = state["reset"]
-            if vm.power_state is PowerState.ON:
-                await sim.power(vm.id, "reset", reason=ORIGIN)
 
     async def _adopt(self, moid: str, state: dict[str, Any]) -> str | None:
         """Map a VM vCenter has and the mapping lacks: the simulation's VM of that name
@@ -103,16 +141,20 @@ class Follower:
             host=state["host"],
             power_on=state["power"] == "poweredOn",
         )
-        vm = await sim.create_vm(request)
-        self.ids[vm.id] = moid
+        self.adopting.add(request.name)
+        try:
+            vm = await sim.create_vm(request)
+            self.ids[vm.id] = moid
+        finally:
+            self.adopting.discard(request.name)
         for name in state.get("snapshots", []):
             await sim.create_snapshot(vm.id, name)
-        self._current[moid] = state.get("current_snapshot")
         log.info("vmware.vm_adopted", vm=vm.name, moid=moid)
         return vm.id
 
     async def _rename(self, moid: str, vm: Vm, name: str) -> None:
-        if vm.name == name or self.echoes.consume(moid, "name", name):
+        echo = self.echoes.consume(moid, "name", name)  # consumed even when already equal
+        if vm.name == name or echo:
             return
         sim = self.dcsim.sim
         async with sim.transaction() as change:
@@ -124,38 +166,56 @@ class Follower:
             change.event("vm.reconfigured", {"id": vm.id, "name": name, "changes": {"name": [old, name]}}, vm)
 
     async def _power(self, moid: str, vm: Vm, power: str) -> None:
-        if vm.power_state is SIM_POWER[power] or self.echoes.consume(moid, "power", power):
+        phase, until = self._resetting.get(moid, ("", 0.0))
+        if phase and time.monotonic() < until:
+            # The reset's own power off, then its power on (which ends it).
+            if power == "poweredOff":
+                self._resetting[moid] = ("on", until)
+            elif phase == "on":
+                del self._resetting[moid]
+            return
+        echo = self.echoes.consume(moid, "power", power)
+        if vm.power_state is SIM_POWER[power] or echo:
             return
         await self.dcsim.sim.power(vm.id, POWER_ACTIONS[power], reason=ORIGIN)
 
     async def _place(self, moid: str, vm: Vm, host: str | None) -> None:
         current = self.dcsim.sim.world.get(Host, vm.host_id).name
-        if host is None or current == host or self.echoes.consume(moid, "host", host):
+        echo = self.echoes.consume(moid, "host", host)
+        if host is None or current == host or echo:
             return
         await self.dcsim.sim.migrate(vm.id, host, reason=ORIGIN)
 
     async def _size(self, moid: str, vm: Vm, cpu: int, memory_mb: int) -> None:
-        if (vm.cpu, vm.memory_mb) == (cpu, memory_mb) or self.echoes.consume(moid, "size", (cpu, memory_mb)):
+        pinned = self._pinned.get(moid)
+        if pinned is not None and time.monotonic() < pinned[2]:
+            if (cpu, memory_mb) == pinned[:2]:
+                del self._pinned[moid]
+            return
+        echo = self.echoes.consume(moid, "size", (cpu, memory_mb))
+        if (vm.cpu, vm.memory_mb) == (cpu, memory_mb) or echo:
             return
         await self.dcsim.sim.reconfigure(
             vm.id, cpu=cpu if cpu != vm.cpu else None, memory_mb=memory_mb if memory_mb != vm.memory_mb else None
         )
 
-    async def _snapshots(self, moid: str, vm: Vm, names: list[str], current: str | None) -> None:
+    def _counted(self, moid: str, state: dict[str, Any], counter: str) -> bool:
+        """Whether ``counter`` (tasks of a kind) grew since the last state of ``moid``."""
+        seen = self._counts.setdefault((moid, counter), state[counter])
+        self._counts[(moid, counter)] = state[counter]
+        return bool(state[counter] > seen)
+
+    async def _snapshots(self, moid: str, vm: Vm, names: list[str]) -> None:
         sim = self.dcsim.sim
         have = [s.name for s in vm.snapshots]
         for name in names:
-            if name not in have and not self.echoes.consume(moid, "snapshot", name):
+            echo = self.echoes.consume(moid, "snapshot", name)
+            if name not in have and not echo:
                 await sim.create_snapshot(vm.id, name)
-        for name in have:
-            if name not in names and not self.echoes.consume(moid, "snapshot-", name):
+        for name in set(have) | set(names):
+            echo = name not in names and self.echoes.consume(moid, "snapshot-", name)
+            if name in have and name not in names and not echo:
                 await sim.delete_snapshot(vm.id, name)
-        before = self._current.get(moid, current)
-        self._current[moid] = current
-        # The current snapshot moves on create and remove too; only with the same set of
-        # snapshots does it mean a revert.
-        if current is not None and current != before and sorted(names) == sorted(have):
-            await sim.revert_snapshot(vm.id, current)
 
 
 __all__ = ["ORIGIN", "Follower"]

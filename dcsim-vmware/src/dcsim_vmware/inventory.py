@@ -45,13 +45,26 @@ def snapshot_tree(info: vim.vm.SnapshotInfo | None) -> dict[str, vim.vm.Snapshot
 class Reconciler:
     """Applies :class:`Inventory` to one vCenter connection."""
 
-    def __init__(self, si: vim.ServiceInstance, echoes: Echoes, ids: dict[str, str], datastore_dir: Path) -> None:
+    def __init__(
+        self,
+        si: vim.ServiceInstance,
+        echoes: Echoes,
+        ids: dict[str, str],
+        last: dict[str, VmSpec],
+        datastore_dir: Path,
+        adopting: frozenset[str] | set[str] = frozenset(),
+    ) -> None:
         self.si = si
         self.content = si.RetrieveContent()
         self.echoes = echoes
         #: sim VM id -> vCenter VM id (shared with the watcher)
         self.ids = ids
+        #: sim VM id -> the VM as last written: only what the simulation changed since is
+        #: written, so a client's change the watcher has not applied yet is not undone
+        self.last = last
         self.datastore_dir = datastore_dir
+        #: names of VMs vCenter made that the watcher is giving the simulation right now
+        self.adopting = adopting
         self.actions: list[str] = []
 
     # Containers -------------------------------------------------------------------------
@@ -201,10 +214,14 @@ class Reconciler:
             if moid not in current and spec.name in by_name and by_name[spec.name] not in known:
                 moid = self.ids[sim_id] = by_name[spec.name]  # seeded earlier, before the ids were known
             if moid not in current:
-                self._create(spec, inventory, dcs, clusters, hosts)
+                if spec.name not in self.adopting and sim_id not in self.ids:
+                    self._create(spec, inventory, dcs, clusters, hosts)
                 continue
             vm, props = current[moid]
-            self._update(vm, props, spec, hosts)
+            last = self.last.get(sim_id)
+            self._update(vm, props, spec, last, hosts)
+            if self.last.get(sim_id) is last:  # unless the watcher saw newer news meanwhile
+                self.last[sim_id] = spec
         wanted = set(inventory.vms)
         for sim_id, moid in list(self.ids.items()):
             if sim_id not in wanted and moid in current:
@@ -215,6 +232,7 @@ class Reconciler:
                 self.echoes.expect(moid, "destroyed", True)
                 wait(vm.Destroy_Task())
                 del self.ids[sim_id]
+                self.last.pop(sim_id, None)
                 self.actions.append(f"vm {props['name']} destroyed")
 
     def _create(
@@ -255,42 +273,51 @@ class Reconciler:
             self.echoes.expect(vm._moId, "snapshot", name)
             wait(vm.CreateSnapshot_Task(name=name, description="", memory=False, quiesce=False))
         self._power(vm, "poweredOff", spec.power)
+        self.last[spec.id] = spec
         self.actions.append(f"vm {spec.name} created on {spec.host}")
 
-    def _update(self, vm: vim.VirtualMachine, props: dict[str, Any], spec: VmSpec, hosts: dict[str, Any]) -> None:
+    def _update(
+        self, vm: vim.VirtualMachine, props: dict[str, Any], spec: VmSpec, last: VmSpec | None, hosts: dict[str, Any]
+    ) -> None:
+        def changed(*fields: str) -> bool:
+            return last is None or any(getattr(last, f) != getattr(spec, f) for f in fields)
+
         moid = vm._moId
-        if props["name"] != spec.name:
+        if changed("name") and props["name"] != spec.name:
             self.echoes.expect(moid, "name", spec.name)
             wait(vm.Rename_Task(newName=spec.name))
             self.actions.append(f"vm {props['name']} renamed {spec.name}")
         power = props["runtime.powerState"]
-        if props["runtime.host"].name != spec.host:
+        if changed("host") and props["runtime.host"].name != spec.host:
             source = props["runtime.host"]
             if power != "poweredOff":
                 self._power(vm, power, "poweredOff")
                 power = "poweredOff"
             self.echoes.expect(moid, "host", spec.host)
             target = hosts[spec.host]
-            wait(vm.MigrateVM_Task(host=target, priority="defaultPriority"))
+            wait(vm.RelocateVM_Task(spec=vim.vm.RelocateSpec(host=target, pool=vm.resourcePool)))
             self.actions.append(f"vm {spec.name} moved to {spec.host}")
             if source.runtime.connectionState != "connected":
                 self._restart_event(vm, source, target)
-        if (props["config.hardware.numCPU"], props["config.hardware.memoryMB"]) != (spec.cpu, spec.memory_mb):
+        size = (props["config.hardware.numCPU"], props["config.hardware.memoryMB"])
+        if changed("cpu", "memory_mb") and size != (spec.cpu, spec.memory_mb):
             self.echoes.expect(moid, "size", (spec.cpu, spec.memory_mb))
             wait(vm.ReconfigVM_Task(spec=vim.vm.ConfigSpec(numCPUs=spec.cpu, memoryMB=spec.memory_mb)))
             self.actions.append(f"vm {spec.name} now {spec.cpu} CPU {spec.memory_mb} MB")
         snapshots = snapshot_names(vm)
+        known = set(last.snapshots) if last is not None else None
         for name in spec.snapshots:
-            if name not in snapshots:
+            if name not in snapshots and (known is None or name not in known):
                 self.echoes.expect(moid, "snapshot", name)
                 wait(vm.CreateSnapshot_Task(name=name, description="", memory=False, quiesce=False))
                 self.actions.append(f"vm {spec.name} snapshot {name}")
         for name, snapshot in snapshots.items():
-            if name not in spec.snapshots:
+            if name not in spec.snapshots and (known is None or name in known):
                 self.echoes.expect(moid, "snapshot-", name)
                 wait(snapshot.RemoveSnapshot_Task(removeChildren=False))
                 self.actions.append(f"vm {spec.name} snapshot {name} removed")
-        self._power(vm, power, spec.power)
+        if changed("power") or power != props["runtime.powerState"]:
+            self._power(vm, power, spec.power)
 
     def _power(self, vm: vim.VirtualMachine, current: str, target: str) -> None:
         if current == target:

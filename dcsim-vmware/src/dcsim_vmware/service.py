@@ -23,7 +23,7 @@ import structlog
 from dcsim.app import DcSim
 from dcsim.errors import ConfigError, ServiceUnavailable
 from dcsim.model import Check, Event
-from dcsim_vmware.desired import read_inventory
+from dcsim_vmware.desired import VmSpec, read_inventory
 from dcsim_vmware.follow import ORIGIN, Follower
 from dcsim_vmware.inventory import Reconciler
 from dcsim_vmware.settings import VmwareSettings
@@ -47,6 +47,8 @@ class VmwareService:
         self.echoes = Echoes()
         #: sim VM id -> vCenter VM id, shared by the reconciler and the follower
         self.ids: dict[str, str] = {}
+        self.last: dict[str, VmSpec] = {}
+        self.adopting: set[str] = set()
         self.watcher: Watcher | None = None
         self._si: Any = None
         self._dcsim: DcSim | None = None
@@ -100,10 +102,11 @@ class VmwareService:
         self._seeding = True
         try:
             self.ids.clear()
+            self.last.clear()
             started = time.monotonic()
             self._si = await anyio.to_thread.run_sync(connect, self.url, self.settings.username, self.settings.password)
             await self._sync_now()
-            follower = Follower(self._dcsim, self.ids, self.echoes)
+            follower = Follower(self._dcsim, self.ids, self.last, self.echoes, self.adopting)
             self.watcher = Watcher(
                 self.url, self.settings.username, self.settings.password, asyncio.get_running_loop(), follower.apply
             )
@@ -151,7 +154,9 @@ class VmwareService:
                 if self._si is None:
                     return  # vCenter is away: the re-seed brings the world as it is then
                 inventory = read_inventory(self._dcsim.sim.world)
-                reconciler = Reconciler(self._si, self.echoes, self.ids, self.data_dir / "vmware" / "datastores")
+                reconciler = Reconciler(
+                    self._si, self.echoes, self.ids, self.last, self.data_dir / "vmware" / "datastores", self.adopting
+                )
                 try:
                     actions = await anyio.to_thread.run_sync(reconciler.apply, inventory)
                 except Exception as exc:

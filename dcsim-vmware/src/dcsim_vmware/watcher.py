@@ -4,7 +4,7 @@ view of every VM (no per-object polling), in a thread of its own.
 The thread turns each update into a plain description of the VM as vCenter now shows
 it (names, not managed object references) and hands it to the event loop, where
 :mod:`dcsim_vmware.follow` makes the simulation match. A reset is seen through the VM's
-recent tasks (vCenter's power state goes off and on within one task).
+recent tasks, and so is a revert (:data:`TASK_COUNTERS`).
 """
 
 from __future__ import annotations
@@ -29,9 +29,20 @@ PATHS = [
     "config.hardware.numCPU",
     "config.hardware.memoryMB",
     "config.guestId",
+    "config.changeVersion",
     "snapshot",
+    "rootSnapshot",
+    "snapshot.currentSnapshot",
     "recentTask",
 ]
+
+#: Tasks counted in a VM's state: a reset is a power off and on within one task, and a
+#: revert changes nothing the simulator announces when the snapshot was the current one.
+TASK_COUNTERS = {
+    "VirtualMachine.reset": "reset",
+    "VirtualMachine.revertToSnapshot": "revert",
+    "VirtualMachine.revertSnapshot": "revert",
+}
 
 #: What the loop receives: (vCenter VM id, its state, or None when it is gone).
 Apply = Callable[[str, dict[str, Any] | None], Coroutine[Any, Any, None]]
@@ -117,7 +128,7 @@ class Watcher:
             self._send(moid, None)
             return
         entered = moid not in self._state
-        state = self._state.setdefault(moid, {"reset": 0})
+        state = self._state.setdefault(moid, {"reset": 0, "revert": 0})
         for prop in change.changeSet:
             value = prop.val if prop.op != "remove" else None
             if prop.name == "name":
@@ -130,30 +141,53 @@ class Watcher:
                 state["cpu"] = value
             elif prop.name == "config.hardware.memoryMB":
                 state["memory_mb"] = value
+            elif prop.name == "config.changeVersion":
+                # The simulator announces a reconfigure by its change version only: read the size.
+                hardware = self._hardware(change.obj)
+                if hardware is not None:
+                    state["cpu"], state["memory_mb"] = hardware
             elif prop.name == "config.guestId":
                 state["guest_id"] = value
-            elif prop.name == "snapshot":
+            elif prop.name in ("snapshot", "rootSnapshot", "snapshot.currentSnapshot"):
+                # The simulator announces snapshot changes by sub-path: read the whole tree.
+                value = self._snapshot(change.obj) if prop.name != "snapshot" else value
                 tree = snapshot_tree(value)
                 state["snapshots"] = sorted(tree)
                 current = value.currentSnapshot._moId if value is not None and value.currentSnapshot else None
                 state["current_snapshot"] = next((n for n, s in tree.items() if s._moId == current), None)
             elif prop.name == "recentTask":
-                resets = self._resets(value or [])
-                state["reset"] += 0 if entered else resets
+                for kind in self._new_tasks(value or []):
+                    if not entered and kind in TASK_COUNTERS:
+                        state[TASK_COUNTERS[kind]] += 1
         self._send(moid, dict(state))
 
-    def _resets(self, tasks: list[vim.Task]) -> int:
-        count = 0
+    @staticmethod
+    def _snapshot(vm: vim.VirtualMachine) -> vim.vm.SnapshotInfo | None:
+        try:
+            return vm.snapshot
+        except vmodl.fault.ManagedObjectNotFound:
+            return None
+
+    @staticmethod
+    def _hardware(vm: vim.VirtualMachine) -> tuple[int, int] | None:
+        try:
+            hardware = vm.config.hardware
+        except vmodl.fault.ManagedObjectNotFound:
+            return None
+        return int(hardware.numCPU), int(hardware.memoryMB)
+
+    def _new_tasks(self, tasks: list[vim.Task]) -> list[str]:
+        """The kinds (``descriptionId``) of the tasks not seen before, oldest first."""
+        kinds = []
         for task in tasks:
             if task._moId in self._seen_tasks:
                 continue
             self._seen_tasks.add(task._moId)
             try:
-                if task.info.descriptionId == "VirtualMachine.reset":
-                    count += 1
+                kinds.append(str(task.info.descriptionId))
             except vmodl.fault.ManagedObjectNotFound:
                 continue
-        return count
+        return kinds
 
     def _send(self, moid: str, state: dict[str, Any] | None) -> None:
         future = asyncio.run_coroutine_threadsafe(self.apply(moid, state), self.loop)
