@@ -57,15 +57,17 @@ async def change_out_of_band(drift: DriftService, change: dict[str, Any]) -> Tru
         raise NotFound(f"no node {node!r}")
     kind = sim.world.kind_of(owner)
     if change.get("kind") == "file":
-        path, content = str(change.get("path", "")), str(change.get("content", ""))
-        item = TruthItem(object_id=owner.id, name=owner.name, kind=kind, field=path, source="out-of-band:file",
+        path, content = change.get("path"), change.get("content")
+        if not path or content is None:
+            raise InvalidInput("a file change needs 'path' and 'content'")
+        item = TruthItem(object_id=owner.id, name=owner.name, kind=kind, field=str(path), source="out-of-band:file",
                          detail={"node": node})  # fmt: skip
         await record(drift, item)
-        await sim.nodes.write_file(node, path, content)
+        await sim.nodes.write_file(node, str(path), str(content))
         return item
     if change.get("kind") == "power":
         try:
-            state = PowerState(str(change.get("state", "")))
+            state = PowerState(str(change.get("state")))
         except ValueError:
             raise InvalidInput(f"power state is one of {', '.join(s.value for s in PowerState)}") from None
         item = TruthItem(object_id=owner.id, name=owner.name, kind=kind, field="power_state",

@@ -123,12 +123,17 @@ async def sweep_power(drift: DriftService) -> list[Observation]:
 
 
 async def observe_health(drift: DriftService, event: Event) -> list[Observation]:
-    """``host.degraded`` / ``host.recovered`` of any kind: health against ``ok``."""
+    """``host.degraded`` / ``host.recovered`` of any kind, ``network.changed``: health against ``ok``."""
     data = event.data
     object_id, kind = str(data.get("id", "")), str(data.get("kind", ""))
     if not object_id:
         return []
-    actual = "ok" if event.type == "host.recovered" else str(data.get("status", "degraded"))
+    if event.type == "network.changed":
+        actual = "ok" if data.get("change") == "healed" else str(data.get("change", "changed"))
+    elif event.type == "host.recovered":
+        actual = "ok"
+    else:
+        actual = str(data.get("status", "degraded"))
     return [Observation(object_id=object_id, kind=kind, field="health", desired="ok", actual=actual,
                         name=str(data.get("name", "")))]  # fmt: skip
 
@@ -189,6 +194,6 @@ def register_core_sources(registry: DriftSourceRegistry) -> None:
     registry.add("files", ("node.file_changed",), observe_file, fields=WATCHED_FILES, sweep=sweep_files,
                  recheck=recheck_file)  # fmt: skip
     registry.add("power", ("*.power_changed",), observe_power, fields=("power_state",), sweep=sweep_power)
-    registry.add("health", ("host.degraded", "host.recovered"), observe_health, fields=("health",))
+    registry.add("health", ("host.degraded", "host.recovered", "network.changed"), observe_health, fields=("health",))
     registry.add("packages", ("ansible.facts_collected",), observe_packages, fields=("packages.*",))
     registry.add("network", ("vm.reconfigured", "vm.nic_*"), observe_network, fields=("networks",))

@@ -1,0 +1,119 @@
+"""State drift: power changed behind the CMDB's back, health from injected faults, package
+sets from collected facts, and the reconcile sweep; escalation when remediation fails."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from test_drift_files import events, first_node, wait
+
+from dcsim import hookimpl
+from dcsim.sim.model import PowerState, Vm
+
+
+class FactsReporter:
+    """Declares ``ansible.facts_collected`` and ``ansible.run.completed`` as the runner does,
+    so that core's drift rules can be driven without the runner installed."""
+
+    @hookimpl
+    def dcsim_register_event_types(self, registry: Any) -> None:
+        registry.add_catalogue({
+            "ansible.facts_collected": ("facts of a host", {"ci_id": "", "host": "", "facts": "", "run_id": ""}),
+            "ansible.run.completed": ("a run ended", {"run_id": "", "status": "", "correlation_id": ""}),
+        })  # fmt: skip
+
+
+def test_a_vm_powered_off_behind_the_cmdbs_back_is_state_drift_and_an_authorised_power_on_resolves_it(make_client):
+    client = make_client(disable_plugins=("ansible",))
+    vm, node = first_node(client)
+    made = client.post("/drift/truth/changes", json={"kind": "power", "node": node, "state": "off"})
+    assert made.status_code == 201, made.text
+    assert made.json()["field"] == "power_state" and made.json()["source"] == "out-of-band:power"
+    event = wait(lambda: events(client, field="power_state"))[0]
+    assert (event["ci_name"], event["desired"], event["actual"]) == (vm["name"], "on", "off")
+    assert (event["category"], event["policy"], event["state"]) == ("State", "policy-power-state", "open")
+    assert client.get(f"/sim/vms/{vm['id']}").json()["power_state"] == "off"
+
+    on = client.post(f"/sim/vms/{vm['id']}/power", json={"action": "on"})
+    assert on.status_code in (200, 202), on.text
+    resolved = wait(lambda: events(client, field="power_state", state="resolved"))
+    assert resolved[0]["id"] == event["id"]
+
+
+def test_a_power_change_through_dc_sim_is_no_drift(make_client):
+    client = make_client(disable_plugins=("ansible",))
+    vm, _ = first_node(client)
+    assert client.post(f"/sim/vms/{vm['id']}/power", json={"action": "off"}).status_code in (200, 202)
+    wait(lambda: [e for e in client.get("/events?limit=1000").json()["items"] if e["type"] == "vm.power_changed"])
+    time.sleep(0.3)
+    assert events(client, field="power_state") == []
+
+
+def test_an_injected_host_failure_is_health_drift_until_cleared(make_client):
+    client = make_client(disable_plugins=("ansible",))
+    host = client.get("/sim/hosts").json()["items"][-1]["name"]
+    fault = client.post("/sim/inject/host-failure", json={"host": host}).json()
+    event = wait(lambda: events(client, field="health"))[0]
+    assert (event["ci_name"], event["ci_type"], event["desired"], event["actual"]) == (host, "host", "ok", "failed")
+    truth = client.get("/drift/truth").json()["items"]
+    assert [(t["name"], t["source"]) for t in truth] == [(host, "fault:host-failure")]
+    assert client.delete(f"/sim/inject/{fault['id']}").status_code == 200
+    wait(lambda: events(client, field="health", state="resolved"))
+
+
+def test_a_package_removed_from_collected_facts_is_package_drift(make_client):
+    client = make_client(FactsReporter(), disable_plugins=("ansible",))
+    vm, _ = first_node(client)
+    ci = next(c for c in client.get("/cmdb/cis?limit=500").json()["items"] if c["name"] == vm["name"])
+    facts = {"packages": {"openssh-server": ["9.6"], "openssl": ["3.0.13"], "curl": ["8.5"]}}
+    data = {"ci_id": ci["id"], "host": vm["node"]["name"], "facts": facts, "run_id": "r1"}
+    assert client.post("/events", json={"type": "ansible.facts_collected", "data": data}).status_code == 202
+    time.sleep(0.5)
+    assert events(client, category="Package") == []
+    del facts["packages"]["openssl"]
+    client.post("/events", json={"type": "ansible.facts_collected", "data": data | {"run_id": "r2"}})
+    event = wait(lambda: events(client, category="Package"))[0]
+    assert (event["field"], event["desired"], event["actual"]) == ("packages.openssl", "installed", "absent")
+    assert event["ci"] == ci["id"] and event["policy"] == "policy-packages"
+
+
+def test_a_failed_remediation_run_escalates_to_an_incident(make_client):
+    client = make_client(FactsReporter(), disable_plugins=("ansible",))
+    _, node = first_node(client)
+    nodes = client.sim.sim.nodes
+    good = client.call(nodes.read_file, node, "/etc/ssh/sshd_config")
+    client.call(nodes.write_file, node, "/etc/ssh/sshd_config", good + "PasswordAuthentication yes\n")
+    event = wait(lambda: events(client, state="remediating"))[0]
+    done = {"run_id": "run-9", "status": "failed", "correlation_id": event["correlation_id"]}
+    client.post("/events", json={"type": "ansible.run.completed", "data": done})
+    escalated = wait(lambda: events(client, state="escalated"))[0]
+    assert escalated["remediation_run"] == "run-9" and escalated["incident"]
+    incident = client.get(f"/itsm/incidents/{escalated['incident']}").json()
+    assert incident["correlation_id"] == event["correlation_id"] and "not remediated" in incident["title"]
+
+
+def test_a_successful_run_that_left_the_file_drifted_escalates_and_one_that_fixed_it_resolves(make_client):
+    client = make_client(FactsReporter(), disable_plugins=("ansible",))
+    _, node = first_node(client)
+    nodes = client.sim.sim.nodes
+    good = client.call(nodes.read_file, node, "/etc/ssh/sshd_config")
+    client.call(nodes.write_file, node, "/etc/ssh/sshd_config", good + "X11Forwarding yes\n")
+    event = wait(lambda: events(client, state="remediating"))[0]
+    done = {"run_id": "run-1", "status": "successful", "correlation_id": event["correlation_id"]}
+    client.post("/events", json={"type": "ansible.run.completed", "data": done})
+    assert wait(lambda: events(client, state="escalated"))[0]["id"] == event["id"]
+
+
+def test_reconcile_sweeps_what_no_event_told(make_client):
+    client = make_client(disable_plugins=("ansible",))
+    vm, node = first_node(client)
+    client.post("/drift/truth/changes", json={"kind": "power", "node": node, "state": "off"})
+    wait(lambda: events(client, field="power_state"))
+    # Back on without any event: only a sweep can tell.
+    world_vm = client.sim.sim.world.get(Vm, vm["id"])
+    world_vm.power_state = PowerState.ON
+    swept = client.post("/drift/reconcile")
+    assert swept.status_code == 200 and swept.json()["observed"] >= 1
+    assert swept.json()["open_after"] == swept.json()["open_before"] - 1
+    assert events(client, field="power_state", state="resolved")
