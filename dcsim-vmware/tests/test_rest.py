@@ -8,6 +8,9 @@ from typing import Any
 
 import pytest
 
+from dcsim import hookimpl
+from dcsim.sim.model import Datacenter
+
 API = "/vcenter"
 PROBLEM_JSON = "application/problem+json"
 
@@ -280,3 +283,24 @@ def test_a_retried_create_with_an_idempotency_key_creates_one_vm(client):
     again = ok(client.post(f"{API}/vm", json=body, headers=headers), 201)
     assert again == first
     assert names(ok(client.get(f"{API}/vm"))).count("app-11") == 1
+
+
+class SecondCluster:
+    """A second vSphere cluster in dc-west, cluster-02 with host esxi-03."""
+
+    @hookimpl(trylast=True)
+    def dcsim_sim_seed_topology(self, topology):
+        west = topology.world.get(Datacenter, "dc-west")
+        topology.host("esxi-03", topology.cluster("cluster-02", west), cpu_cores=32, memory_mb=262_144)
+
+
+def test_a_placement_whose_parts_disagree_is_refused(make_client):
+    client = make_client(SecondCluster(), role="operator")
+    assert names(ok(client.get(f"{API}/cluster"))) == ["cluster-01", "cluster-02"]
+    body = {"name": "odd-01", "placement": {"host": "esxi-03", "resource_pool": "cluster-01-prod"}}
+    problem(client.post(f"{API}/vm", json=body), 400, "invalid_input", "placement")
+    body = {"name": "odd-02", "placement": {"host": "esxi-01", "cluster": "cluster-02"}}
+    problem(client.post(f"{API}/vm", json=body), 400, "invalid_input", "placement")
+    placed = ok(client.post(f"{API}/vm", json={"name": "ok-03", "placement": {"cluster": "cluster-02"}}), 201)
+    assert placed["host"] == ok(client.get(f"{API}/host?cluster=cluster-02"))["items"][0]["host"]
+    assert ok(client.get(f"{API}/cluster?datacenter=dc-west"))["total"] == 2
