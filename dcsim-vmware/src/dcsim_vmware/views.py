@@ -1,5 +1,5 @@
 """vSphere as core's other views see it: the ``sim.vmw.*`` labels of a VM's node
-(cluster, host, datastore, host switch), and the CMDB's view of vSphere's own kinds.
+(cluster, host, datastore, host switch).
 
 Inventory groups need nothing of vSphere's own: core's general rules give
 ``vmware_rhel`` / ``vmware_ubuntu`` (platform and OS family) and ``cluster_01`` (a
