@@ -47,6 +47,8 @@ class Follower:
         #: names of VMs vCenter made that the simulation is being given: not the reconciler's to create
         self.adopting = adopting
         self._counts: dict[tuple[str, str], int] = {}
+        #: vCenter VM id -> the state last followed
+        self._seen: dict[str, dict[str, Any]] = {}
         #: vCenter VM id -> (phase of a reset: "off" or "on" awaited, until when)
         self._resetting: dict[str, tuple[str, float]] = {}
         #: vCenter VM id -> (CPU, memory, until when) a revert gave it in the simulation
@@ -89,6 +91,7 @@ class Follower:
             if sim_id is None:
                 return
             del self.ids[sim_id]
+            self._seen.pop(moid, None)
             if self.echoes.consume(moid, "destroyed", True):
                 return
             if sim.world.find(Vm, sim_id) is not None:
@@ -101,25 +104,37 @@ class Follower:
             if sim_id is None:
                 return
         vm = sim.world.get(Vm, sim_id)
+        previous = self._seen.get(moid)
+        self._seen[moid] = state
+
+        def news(field: str) -> bool:
+            # Only what changed in vCenter since its last update: a state in the middle
+            # of dc-sim's own writes (off, moved, on) is not a client's change.
+            return previous is None or previous.get(field) != state.get(field)
+
         if self._counted(moid, state, "reset"):
             # A reset is a power off and on inside one vCenter task: one reset here.
             self._resetting[moid] = ("off", time.monotonic() + RESET_SECONDS)
             if vm.power_state is PowerState.ON:
                 await sim.power(vm.id, "reset", reason=ORIGIN)
-        await self._rename(moid, vm, state["name"])
+        if news("name"):
+            await self._rename(moid, vm, state["name"])
         power = state["power"]
-        if power != "poweredOn":
+        if power != "poweredOn" and news("power"):
             await self._power(moid, vm, power)
-        await self._place(moid, vm, state["host"])
-        await self._size(moid, vm, state["cpu"], state["memory_mb"])
-        await self._snapshots(moid, vm, state.get("snapshots", []))
+        if news("host"):
+            await self._place(moid, vm, state["host"])
+        if news("cpu") or news("memory_mb"):
+            await self._size(moid, vm, state["cpu"], state["memory_mb"])
+        if news("snapshots"):
+            await self._snapshots(moid, vm, state.get("snapshots", []))
         current = state.get("current_snapshot")
         if self._counted(moid, state, "revert") and current in {s.name for s in vm.snapshots}:
             await sim.revert_snapshot(vm.id, current)
             # The simulator's revert leaves the VM's size as it was; the reconciler writes
             # the reverted size, and until vCenter shows it, its old size is not news.
             self._pinned[moid] = (vm.cpu, vm.memory_mb, time.monotonic() + RESET_SECONDS)
-        if power == "poweredOn":
+        if power == "poweredOn" and news("power"):
             await self._power(moid, vm, power)
 
     async def _adopt(self, moid: str, state: dict[str, Any]) -> str | None:

@@ -66,6 +66,7 @@ class Reconciler:
         #: names of VMs vCenter made that the watcher is giving the simulation right now
         self.adopting = adopting
         self.actions: list[str] = []
+        self.inventory = Inventory((), {}, {}, {}, {}, {}, {}, {})
 
     # Containers -------------------------------------------------------------------------
 
@@ -75,6 +76,7 @@ class Reconciler:
     def apply(self, inventory: Inventory) -> list[str]:
         """Bring vCenter to ``inventory``; the list of what was done."""
         self.actions = []
+        self.inventory = inventory
         dcs = self._datacenters(inventory)
         clusters = self._clusters(inventory, dcs)
         hosts = self._hosts(inventory, clusters)
@@ -297,7 +299,7 @@ class Reconciler:
             target = hosts[spec.host]
             wait(vm.RelocateVM_Task(spec=vim.vm.RelocateSpec(host=target, pool=vm.resourcePool)))
             self.actions.append(f"vm {spec.name} moved to {spec.host}")
-            if source.runtime.connectionState != "connected":
+            if not self.inventory.hosts.get(source.name, ("", True))[1]:
                 self._restart_event(vm, source, target)
         size = (props["config.hardware.numCPU"], props["config.hardware.memoryMB"])
         if changed("cpu", "memory_mb") and size != (spec.cpu, spec.memory_mb):
