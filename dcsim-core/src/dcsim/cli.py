@@ -1,4 +1,4 @@
-"""The ``dcsim`` command line: serve, plugins, config, db, token, version."""
+"""The ``dcsim`` command line: serve, plugins, config, db, token, seed, drift, drill, version."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import attrs
 import click
 
 import dcsim
+from dcsim.drift.cli import drift, drill
 from dcsim.errors import DcsimError
 from dcsim.hookcalls import HookCalls
 from dcsim.model import Role
@@ -42,6 +43,8 @@ def main(ctx: click.Context, config: Path | None, data_dir: Path | None) -> None
 
 
 main.add_command(nodes)
+main.add_command(drift)
+main.add_command(drill)
 
 
 @main.command()
@@ -116,6 +119,7 @@ def _checked_plugins(settings: Settings) -> PluginHost:
     ``dcsim_register_services`` is listed as failed.
     """
     from dcsim.cmdb.mapping import InventoryGroupRegistry, MappingRegistry
+    from dcsim.drift.registry import DriftSourceRegistry
     from dcsim.itsm.rules import RuleRegistry
     from dcsim.plugins import load_plugins
     from dcsim.registry import (
@@ -142,6 +146,7 @@ def _checked_plugins(settings: Settings) -> PluginHost:
         ("dcsim_cmdb_register_mappings", MappingRegistry),
         ("dcsim_cmdb_register_inventory_groups", InventoryGroupRegistry),
         ("dcsim_itsm_register_rules", RuleRegistry),
+        ("dcsim_drift_register_sources", DriftSourceRegistry),
     ]
     for hook, registry in declarations:
         host.register_each(hook, registry=registry())

@@ -17,6 +17,7 @@ from dcsim_ucs.settings import SECRET_SETTINGS as SECRET_SETTINGS
 if TYPE_CHECKING:
     from dcsim.app import DcSim
     from dcsim.cmdb.mapping import InventoryGroupRegistry, MappingRegistry
+    from dcsim.drift.registry import DriftSourceRegistry
     from dcsim.model import Event
     from dcsim.registry import CmdbTypeRegistry, EventTypeRegistry, RouteRegistry, ServiceRegistry, SubscriberRegistry
     from dcsim.settings import Settings
@@ -118,3 +119,10 @@ def dcsim_cmdb_register_inventory_groups(registry: InventoryGroupRegistry) -> No
     from dcsim_ucs.views import register_groups
 
     register_groups(registry)
+
+
+@hookimpl
+def dcsim_drift_register_sources(registry: DriftSourceRegistry) -> None:
+    from dcsim_ucs.drift import register_firmware_source
+
+    register_firmware_source(registry)
