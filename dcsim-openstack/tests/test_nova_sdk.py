@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -221,4 +222,29 @@ def test_another_project_sees_none_of_demos_servers_or_volumes(conn, server):
         olga.compute.stop_server(demo_server.id)
     # An admin sees every project's with all_tenants.
     assert demo_server.id in [s.id for s in admin.compute.servers(all_projects=True)]
+    conn.block_storage.delete_volume(volume)
+
+
+def test_a_server_destroyed_through_sim_is_deleted_in_nova(conn, server):
+    network = next(n for n in conn.network.networks() if n.name == "private-net")
+    image = next(i for i in conn.image.images() if i.name == "rhel-9")
+    created = conn.compute.create_server(name="sim-destroyed", image_id=image.id, networks=[{"uuid": network.id}],
+                                         flavor_id=conn.compute.find_flavor("m1.tiny").id)  # fmt: skip
+    booted = conn.compute.wait_for_server(created, status="ACTIVE", wait=30)
+    volume = conn.block_storage.create_volume(size=1, name="on-destroyed")
+    conn.compute.create_volume_attachment(booted, volume_id=volume.id)
+    request = urllib.request.Request(f"{server.url}/sim/vms/{booted.id}", method="DELETE",
+                                     headers={"Authorization": f"Bearer {server.token}"})  # fmt: skip
+    urllib.request.urlopen(request, timeout=30).read()
+    with pytest.raises(openstack.exceptions.NotFoundException):
+        conn.compute.get_server(booted.id)
+    conn.block_storage.wait_for_status(volume, status="available", wait=10)
+    admin = connect(server, "admin")
+    deadline = time.monotonic() + 10
+    while True:
+        _, _, body = raw(server, admin, "GET", "/compute/v2.1/servers/detail?deleted=true")
+        if booted.id in [s["id"] for s in body["servers"]] or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert next(s for s in body["servers"] if s["id"] == booted.id)["status"] == "DELETED"
     conn.block_storage.delete_volume(volume)

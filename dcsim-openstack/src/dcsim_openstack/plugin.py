@@ -65,10 +65,13 @@ def dcsim_register_routes(registry: RouteRegistry) -> None:
 
 @hookimpl
 def dcsim_register_subscribers(registry: SubscriberRegistry) -> None:
+    from dcsim_openstack.compute.servers import on_vm_destroyed as server_destroyed
     from dcsim_openstack.network.ports import on_vm_destroyed
 
     # However a server goes (Nova, /sim), the ports made for it go too.
     registry.add("openstack-port-cleanup", on_vm_destroyed, types=("vm.destroyed",))
+    # ... and Nova marks it deleted, its volumes detached.
+    registry.add("openstack-server-cleanup", server_destroyed, types=("vm.destroyed",))
 
 
 @hookimpl

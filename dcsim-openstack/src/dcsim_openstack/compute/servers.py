@@ -43,6 +43,7 @@ from dcsim_openstack.network.ports import allocate_port, auto_network, claim_por
 
 if TYPE_CHECKING:
     from dcsim.app import DcSim
+    from dcsim.model import Event
     from dcsim.sim.events import Change
 
 log = structlog.get_logger(__name__)
@@ -301,6 +302,27 @@ async def delete_server(dcsim: DcSim, creds: Credentials, server_id: str) -> Non
         await sim.nodes.remove(vm.node.name)
 
 
+async def on_vm_destroyed(dcsim: DcSim, event: Event) -> None:
+    """``vm.destroyed`` subscriber: a server destroyed outside Nova (through ``/sim``) is
+    marked deleted and its volumes detached, as Nova's own delete does."""
+    vm_id = str(event.data["vm"]["id"])
+    sim = dcsim.sim
+    record = sim.world.find(ServerRecord, vm_id)
+    attached = [v for v in sim.world.all(Volume) if v.attached_to == vm_id]
+    if (record is None or record.deleted_at is not None) and not attached:
+        return
+    async with sim.transaction() as change:
+        if sim.world.find(Vm, vm_id) is not None:
+            return  # back meanwhile (a restore): nothing went
+        for volume in attached:
+            volume.attached_to = None
+            change.save(volume)
+        if record is not None and record.deleted_at is None:
+            record.vm_state, record.task_state = "deleted", None
+            record.deleted_at = record.updated_at = utcnow()
+            change.save(record)
+
+
 async def update_server(dcsim: DcSim, creds: Credentials, server_id: str, body: Any) -> Vm:
     """``PUT /servers/{id}``: a new name or description."""
     if not isinstance(body, dict) or not isinstance(body.get("server"), dict):
@@ -352,6 +374,7 @@ __all__ = [
     "find_server",
     "free_ssh_port",
     "not_found",
+    "on_vm_destroyed",
     "ref_id",
     "update_server",
     "visible",
