@@ -248,3 +248,13 @@ def test_a_server_destroyed_through_sim_is_deleted_in_nova(conn, server):
         time.sleep(0.2)
     assert next(s for s in body["servers"] if s["id"] == booted.id)["status"] == "DELETED"
     conn.block_storage.delete_volume(volume)
+
+
+def test_inventory_groups_of_the_cloud_instances(server):
+    request = urllib.request.Request(f"{server.url}/cmdb/ansible/inventory",
+                                     headers={"Authorization": f"Bearer {server.token}"})  # fmt: skip
+    inventory = json.loads(urllib.request.urlopen(request, timeout=30).read())
+    assert {"sim-os-instance-001", "sim-os-instance-002", "sim-os-instance-003"} <= set(inventory["openstack"]["hosts"])
+    assert {"sim-os-instance-001", "sim-os-instance-002"} <= set(inventory["openstack_ubuntu"]["hosts"])
+    assert "sim-os-instance-003" in inventory["openstack_rhel"]["hosts"]
+    assert "sim-os-instance-003" not in inventory["openstack_ubuntu"]["hosts"]
