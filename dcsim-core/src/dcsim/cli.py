@@ -28,7 +28,35 @@ def _settings(ctx: click.Context, **overrides: Any) -> Settings:
         raise click.ClickException(exc.detail) from exc
 
 
-@click.group()
+class _WithPluginCommands(click.Group):
+    """The ``dcsim`` group: core's commands, then those plugins add (``dcsim_register_commands``)."""
+
+    def _plugin_commands(self, ctx: click.Context) -> dict[str, click.Command]:
+        cached: dict[str, click.Command] | None = ctx.meta.get("dcsim.plugin_commands")
+        if cached is None:
+            from dcsim.logs import configure_logging
+            from dcsim.plugins import load_plugins
+            from dcsim.registry import CommandRegistry
+
+            configure_logging("WARNING", "console")  # before main() runs, for --help too
+            config = ctx.params.get("config") or (ctx.obj or {}).get("config")
+            try:
+                settings = load_settings(config_file=config)
+            except DcsimError:
+                return {}  # the command that runs reports the bad settings
+            registry = CommandRegistry(reserved=super().list_commands(ctx))
+            load_plugins(settings).register_each("dcsim_register_commands", registry=registry)
+            cached = ctx.meta["dcsim.plugin_commands"] = registry.commands()
+        return cached
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*super().list_commands(ctx), *self._plugin_commands(ctx)]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return super().get_command(ctx, cmd_name) or self._plugin_commands(ctx).get(cmd_name)
+
+
+@click.group(cls=_WithPluginCommands)
 @click.option("--config", type=click.Path(dir_okay=False, path_type=Path), help="TOML settings file.")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Data directory.")
 @click.pass_context
@@ -124,6 +152,7 @@ def _checked_plugins(settings: Settings) -> PluginHost:
     from dcsim.plugins import load_plugins
     from dcsim.registry import (
         CmdbTypeRegistry,
+        CommandRegistry,
         EventTypeRegistry,
         LoadProfileRegistry,
         RouteRegistry,
@@ -136,6 +165,7 @@ def _checked_plugins(settings: Settings) -> PluginHost:
     host = load_plugins(settings)
     declarations: list[tuple[str, Callable[[], object]]] = [
         ("dcsim_register_event_types", EventTypeRegistry),
+        ("dcsim_register_commands", CommandRegistry),
         ("dcsim_register_subscribers", SubscriberRegistry),
         ("dcsim_register_routes", RouteRegistry),
         ("dcsim_sim_register_kinds", KindRegistry),

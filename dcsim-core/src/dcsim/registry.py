@@ -189,6 +189,26 @@ class Subscriber:
         return any(fnmatch.fnmatchcase(event_type, pattern) for pattern in self.types)
 
 
+class CommandRegistry(_Named):
+    """Sub-commands plugins add to the ``dcsim`` command line."""
+
+    kind = "command"
+
+    def __init__(self, reserved: Iterable[str] = ()) -> None:
+        super().__init__()
+        self.reserved = frozenset(reserved)
+
+    def add(self, command: Any) -> None:
+        """Add ``command`` (a ``click.Command`` or ``click.Group``) as ``dcsim <its name>``."""
+        if command.name in self.reserved:
+            raise ConfigError(f"command {command.name!r} is one of core's own")
+        self._add(command.name, command)
+
+    def commands(self) -> dict[str, Any]:
+        """The commands by name, in registration order."""
+        return dict(self._items)
+
+
 class SubscriberRegistry(_Named):
     """Consumer groups and their handlers."""
 

@@ -16,7 +16,7 @@ from dcsim_vmware.settings import SECRET_SETTINGS as SECRET_SETTINGS
 if TYPE_CHECKING:
     from dcsim.app import DcSim
     from dcsim.model import Check, Event
-    from dcsim.registry import RouteRegistry, ServiceRegistry, SubscriberRegistry
+    from dcsim.registry import CommandRegistry, RouteRegistry, ServiceRegistry, SubscriberRegistry
     from dcsim.settings import Settings
     from dcsim.sim.kinds import KindRegistry
     from dcsim.sim.labels import NodeLabelRegistry
@@ -88,3 +88,10 @@ def dcsim_register_subscribers(registry: SubscriberRegistry) -> None:
 
     # Changes made through dc-sim (/sim, faults, other adapters) reach vCenter.
     registry.add("vmware-vcenter", mirror, types=SYNC_EVENTS)
+
+
+@hookimpl
+def dcsim_register_commands(registry: CommandRegistry) -> None:
+    from dcsim_vmware.commands import vmware
+
+    registry.add(vmware)

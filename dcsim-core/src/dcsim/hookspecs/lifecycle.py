@@ -28,7 +28,7 @@ from dcsim.hooks import hookspec
 if TYPE_CHECKING:
     from dcsim.app import DcSim
     from dcsim.model import Check
-    from dcsim.registry import ServiceRegistry
+    from dcsim.registry import CommandRegistry, ServiceRegistry
     from dcsim.settings import Settings
 
 
@@ -107,4 +107,34 @@ async def dcsim_readiness(dcsim: DcSim) -> list[Check] | None:
     Returns: a list of :class:`dcsim.model.Check`, or None for nothing to report.
     Calling rule: every implementation is called and the lists are joined; one that
     raises, or returns something else, becomes a failed check ``plugin:<name>``.
+    """
+
+
+@hookspec
+def dcsim_register_commands(registry: CommandRegistry) -> None:
+    """Add sub-commands to the ``dcsim`` command line.
+
+    When: each time ``dcsim`` runs, before it parses its arguments (with the plugins
+    the settings enable), so keep it light: import heavy things inside the command.
+
+    Args:
+        registry: call ``registry.add(command)`` with a ``click.Command`` or
+            ``click.Group``; it becomes ``dcsim <command.name>``. A name core's own
+            commands use is refused (the plugin fails, as for any registration hook).
+
+    Returns: nothing.
+    Calling rule: collected, one implementation at a time (a plugin that raises fails).
+
+    Example::
+
+        import click
+
+
+        @hookimpl
+        def dcsim_register_commands(registry):
+            @click.group()
+            def pdu():
+                "PDU tools."
+
+            registry.add(pdu)
     """
