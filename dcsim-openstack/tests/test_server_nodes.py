@@ -29,9 +29,13 @@ import pytest
 
 import dcsim
 from dcsim.drivers import driver_class
+from dcsim.model import new_id
 from dcsim.settings import load_settings
+from dcsim.sim.model import GuestOs, Host, Node, PowerState, Project, Vm
 from dcsim.sim.nodes.base import NodeBackend
 from dcsim.testing import ServerProcess, run_server
+from dcsim_openstack.compute.model import ServerRecord
+from dcsim_openstack.compute.servers import free_ssh_port
 
 
 async def _without_seed_nodes(data_dir: Path) -> None:
@@ -213,3 +217,32 @@ def test_a_boot_that_cannot_make_its_node_is_error(tmp_path):
         assert (failed.vm_state, failed.fault["message"]) == ("error", "Build of instance failed.")
         conn.compute.delete_server(failed)
         conn.compute.wait_for_delete(failed, wait=30)
+
+
+def test_a_boot_a_stop_interrupted_finishes_at_the_next_start(tmp_path):
+    data_dir = tmp_path / "server"
+
+    async def stopped_mid_boot() -> str:
+        # What a create leaves when dc-sim stops before its boot task ran: a VM off, a
+        # record building.
+        settings = load_settings(environ={}, data_dir=data_dir, node_backend="virtual")
+        async with dcsim.open(settings=settings) as instance, instance.sim.transaction() as change:
+            world = instance.sim.world
+            node = Node(name="sim-os-half-booted", guest_os=GuestOs.UBUNTU22, ssh_port=free_ssh_port(world))
+            vm = Vm(id=new_id(), name="half-booted", platform="openstack", host_id=world.get(Host, "compute-01").id,
+                    cpu=1, memory_mb=512, node=node, power_state=PowerState.OFF,
+                    project_id=world.get(Project, "demo").id, flavor="m1.tiny", image="ubuntu-22.04")  # fmt: skip
+            record = ServerRecord(id=vm.id, name=vm.name, project_id=vm.project_id or "", user_id="")
+            world.add(vm)
+            world.add(record)
+            change.save(vm, record)
+            return vm.id
+
+    server_id = asyncio.run(stopped_mid_boot())
+    with run_server(data_dir) as server:
+        conn = openstack.connect(
+            auth_url=f"{server.url}/identity/v3", username="demo", password="password", project_name="demo",
+            user_domain_name="Default", project_domain_name="Default", region_name="RegionOne",
+        )  # fmt: skip
+        booted = conn.compute.wait_for_server(conn.compute.get_server(server_id), status="ACTIVE", wait=30)
+        assert (booted.name, booted.vm_state, booted.power_state) == ("half-booted", "active", 1)

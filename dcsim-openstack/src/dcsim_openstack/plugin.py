@@ -36,9 +36,11 @@ def dcsim_register_services(registry: ServiceRegistry, settings: Settings) -> No
 
 @hookimpl
 async def dcsim_startup(dcsim: DcSim) -> None:
+    from dcsim_openstack.compute.servers import resume_boots
     from dcsim_openstack.identity.keystone import Keystone
 
     await dcsim.services.get(Keystone).start(dcsim)
+    resume_boots(dcsim)
 
 
 @hookimpl

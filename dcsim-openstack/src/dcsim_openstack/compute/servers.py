@@ -214,10 +214,22 @@ async def create_server(dcsim: DcSim, creds: Credentials, body: Any) -> tuple[Vm
         world.add(record)
         change.save(vm, record)
         change.event("vm.created", {"vm": _vm_json(vm)}, vm)
+    start_boot(dcsim, vm_id)
+    return vm, record
+
+
+def start_boot(dcsim: DcSim, vm_id: str) -> None:
+    """Finish the boot of server ``vm_id`` in a task of its own."""
     task = asyncio.get_running_loop().create_task(_boot(dcsim, vm_id))
     _BOOTS.add(task)
     task.add_done_callback(_BOOTS.discard)
-    return vm, record
+
+
+def resume_boots(dcsim: DcSim) -> None:
+    """At start-up: finish the boots a stop of dc-sim interrupted (servers still BUILD)."""
+    for record in dcsim.sim.world.all(ServerRecord):
+        if record.vm_state == "building" and dcsim.sim.world.find(Vm, record.id) is not None:
+            start_boot(dcsim, record.id)
 
 
 def _vm_json(vm: Vm) -> Any:
@@ -376,6 +388,8 @@ __all__ = [
     "not_found",
     "on_vm_destroyed",
     "ref_id",
+    "resume_boots",
+    "start_boot",
     "update_server",
     "visible",
 ]
