@@ -79,8 +79,10 @@ def drill() -> None:
 @_server_options
 @click.option("--size", type=click.IntRange(1), default=24, show_default=True, help="Faults and changes to inject.")
 @click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds to wait for detection.")
+@click.option("--settle", type=float, default=0.0, show_default=True,
+              help="Seconds to wait afterwards while remediations run (for the time to remediate).")  # fmt: skip
 @click.pass_context
-def drill_run(ctx: click.Context, url: str | None, token: str | None, size: int, timeout: float) -> None:
+def drill_run(ctx: click.Context, url: str | None, token: str | None, size: int, timeout: float, settle: float) -> None:
     """Inject a mixed series of faults and out-of-band changes, then print the scorecard."""
     import httpx
 
@@ -88,7 +90,7 @@ def drill_run(ctx: click.Context, url: str | None, token: str | None, size: int,
 
     try:
         with _client(ctx, url, token) as http:
-            score = drills.run(http, size=size, timeout=timeout, say=click.echo)
+            score = drills.run(http, size=size, timeout=timeout, say=click.echo, settle=settle)
     except (httpx.HTTPError, RuntimeError) as exc:
         raise click.ClickException(str(exc)) from exc
     if score["recall"] < 1.0 or score["precision"] < 1.0:

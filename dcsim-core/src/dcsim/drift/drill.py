@@ -50,8 +50,11 @@ def plan(http: Http, size: int = 24) -> list[tuple[str, dict[str, Any]]]:
     return steps
 
 
-def run(http: Http, size: int = 24, timeout: float = 30.0, say: Callable[[str], None] = print) -> dict[str, Any]:
-    """Run the drill; wait until every item is detected (or ``timeout``); return the score."""
+def run(
+    http: Http, size: int = 24, timeout: float = 30.0, say: Callable[[str], None] = print, settle: float = 0.0
+) -> dict[str, Any]:
+    """Run the drill; wait until every item is detected (or ``timeout``), then up to
+    ``settle`` seconds while remediations run; return the score."""
     steps = plan(http, size)
     for path, body in steps:
         _ok(http.post(path, json=body))
@@ -60,6 +63,10 @@ def run(http: Http, size: int = 24, timeout: float = 30.0, say: Callable[[str], 
     while score["detected"] < score["injected"] and time.monotonic() < deadline:
         time.sleep(0.2)
         score = _ok(http.get("/drift/score"))
+    deadline = time.monotonic() + settle
+    while time.monotonic() < deadline and _ok(http.get("/drift/events?state=remediating"))["total"]:
+        time.sleep(0.5)
+    score = _ok(http.get("/drift/score"))
     say(scorecard(score))
     return dict(score)
 
