@@ -3,6 +3,7 @@ sets from collected facts, and the reconcile sweep; escalation when remediation 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -117,3 +118,44 @@ def test_reconcile_sweeps_what_no_event_told(make_client):
     assert swept.status_code == 200 and swept.json()["observed"] >= 1
     assert swept.json()["open_after"] == swept.json()["open_before"] - 1
     assert events(client, field="power_state", state="resolved")
+
+
+def test_a_completed_change_makes_the_drifted_value_the_known_good_one(make_client):
+    client = make_client(disable_plugins=("ansible",))
+    _, node = first_node(client)
+    nodes = client.sim.sim.nodes
+    wanted = "net.ipv4.ip_forward = 1\n"
+    client.call(nodes.write_file, node, "/etc/sysctl.conf", wanted)
+    event = wait(lambda: events(client, field="/etc/sysctl.conf"))[0]
+    change = {"number": "CHG0000042", "affected_cis": [event["ci"]], "correlation_id": None}
+    assert client.post("/events", json={"type": "change.completed", "data": {"change": change}}).status_code == 202
+    resolved = wait(lambda: events(client, field="/etc/sysctl.conf", state="resolved"))[0]
+    assert resolved["notes"] == ["accepted by change CHG0000042"]
+    # The changed text is known-good now: writing it again is no drift, the old text is.
+    client.call(nodes.write_file, node, "/etc/sysctl.conf", wanted + "# tidy\n")
+    reopened = wait(lambda: events(client, field="/etc/sysctl.conf", state="open"))[0]
+    assert reopened["desired"] == wanted
+
+
+async def test_drift_events_policies_desired_state_and_truth_survive_a_restart(make_dcsim):
+    from dcsim.drift.answer_key import change_out_of_band
+    from dcsim.drift.service import DriftService
+
+    async with make_dcsim(disable_plugins=("ansible",)) as dc:
+        drift = dc.services.get(DriftService)
+        vm = next(vm for vm in dc.sim.world.all(Vm) if vm.node is not None)
+        await change_out_of_band(drift, {"kind": "power", "node": vm.node.name, "state": "off"})
+        for _ in range(100):
+            if drift.events:
+                break
+            await asyncio.sleep(0.05)
+        before = {e.id: e.state for e in drift.events.values()}
+        drift.policies["policy-health"].severity = "low"
+        await drift.save_policy(drift.policies["policy-health"])
+    assert len(before) == 1
+    async with make_dcsim(disable_plugins=("ansible",)) as again:
+        drift = again.services.get(DriftService)
+        assert {e.id: e.state for e in drift.events.values()} == before
+        assert drift.policies["policy-health"].severity == "low" and len(drift.policies) == 8
+        assert await drift.desired(vm.id, "power_state") == "on"
+        assert [item.field for item in drift.truth] == ["power_state"]

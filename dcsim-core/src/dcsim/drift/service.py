@@ -152,6 +152,8 @@ class DriftService:
             await answer_key.record_fault(self, event)
         if event.type == "ansible.run.completed":
             await self._run_completed(event)
+        if event.type == "change.completed":
+            await self._change_completed(event)
         for source in self.sources:
             if not source.wants(event.type):
                 continue
@@ -266,6 +268,21 @@ class DriftService:
         result = await self.process(observation)
         if result is not None and result.state in LIVE_STATES:
             await self.escalate(result, "still drifted after a successful remediation run")
+
+    async def _change_completed(self, event: Event) -> None:
+        """A completed change authorises what it changed: the live drift of its CIs (or with
+        its correlation id) becomes the new desired state, and the events are resolved."""
+        change = event.data.get("change") or {}
+        cis = {str(ci) for ci in change.get("affected_cis") or []}
+        correlation_id = change.get("correlation_id")
+        async with self.lock:
+            accepted = [
+                e for e in self.events.values()
+                if e.state in LIVE_STATES and (e.ci in cis or (correlation_id and e.correlation_id == correlation_id))
+            ]  # fmt: skip
+            for drift in accepted:
+                await self.remember(drift.object_id, drift.field, drift.actual)
+                await self._resolve(drift, f"accepted by change {change.get('number', '')}".strip())
 
     async def _recheck(self, drift: DriftEvent) -> Observation | None:
         for source in self.sources:
