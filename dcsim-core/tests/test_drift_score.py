@@ -63,7 +63,8 @@ def test_a_drill_of_mixed_faults_and_out_of_band_changes_scores_recall_and_preci
     result = drill.run(client, size=24)
     printed = capsys.readouterr().out
     kinds = {item["source"] for item in client.get("/drift/truth?limit=500").json()["items"]}
-    assert kinds == {"out-of-band:file", "out-of-band:power", "fault:host-failure", "fault:network-partition"}
+    assert kinds == {"out-of-band:file", "out-of-band:power", "out-of-band:network", "fault:host-failure",
+                     "fault:network-partition"}  # fmt: skip
     assert result["injected"] >= 20 and result["detected"] == result["injected"]
     assert result["recall"] == 1.0 and result["precision"] == 1.0, drill.scorecard(result)
     assert len(result["detection_times"]) == result["injected"]

@@ -159,3 +159,24 @@ async def test_drift_events_policies_desired_state_and_truth_survive_a_restart(m
         assert drift.policies["policy-health"].severity == "low" and len(drift.policies) == 8
         assert await drift.desired(vm.id, "power_state") == "on"
         assert [item.field for item in drift.truth] == ["power_state"]
+
+
+def test_a_nic_moved_behind_the_cmdbs_back_is_network_drift_and_moving_it_back_resolves_it(make_client):
+    client = make_client(disable_plugins=("ansible",))
+    vm, node = first_node(client)
+    home = vm["nics"][0]["network_id"]
+    other = next(n for n in client.get("/sim/networks").json()["items"] if n["id"] != home)
+    made = client.post("/drift/truth/changes", json={"kind": "network", "node": node, "network": other["name"]})
+    assert made.status_code == 201, made.text
+    event = wait(lambda: events(client, field="networks"))[0]
+    assert (event["category"], event["policy"], event["ci_name"]) == (
+        "Network",
+        "policy-network-membership",
+        vm["name"],
+    )
+    assert home in event["desired"] and other["id"] in event["actual"]
+    again = client.post("/drift/truth/changes", json={"kind": "network", "node": node, "network": other["name"]})
+    assert again.status_code == 400
+    back = client.post("/drift/truth/changes", json={"kind": "network", "node": node, "network": home})
+    assert back.status_code == 201
+    wait(lambda: events(client, field="networks", state="resolved"))

@@ -46,7 +46,8 @@ async def change_out_of_band(drift: DriftService, change: dict[str, Any]) -> Tru
 
     ``{"kind": "file", "node", "path", "content"}`` writes a file inside a node;
     ``{"kind": "power", "node", "state"}`` changes a node's power as if someone pressed the
-    button (the CMDB is not told).
+    button (the CMDB is not told); ``{"kind": "network", "node", "network"}`` moves the
+    node's VM's first NIC to another network behind the CMDB's back.
     """
     from dcsim.sim.model import PowerState
 
@@ -75,7 +76,33 @@ async def change_out_of_band(drift: DriftService, change: dict[str, Any]) -> Tru
         await record(drift, item)
         await sim.node_power_observed(node, state)
         return item
-    raise InvalidInput("an out-of-band change is of kind 'file' or 'power'")
+    if change.get("kind") == "network":
+        return await _move_network(drift, owner, str(change.get("network") or ""))
+    raise InvalidInput("an out-of-band change is of kind 'file', 'power' or 'network'")
+
+
+async def _move_network(drift: DriftService, vm: Any, network_ref: str) -> TruthItem:
+    """Move ``vm``'s first NIC to another network, as someone with the hypervisor's console would."""
+    from dcsim.sim.model import Network
+
+    sim = drift.dcsim.sim
+    nics = getattr(vm, "nics", None)
+    if not nics:
+        raise InvalidInput(f"{vm.name} has no NIC")
+    network = sim.world.get(Network, network_ref)
+    if nics[0].network_id == network.id:
+        raise InvalidInput(f"{vm.name}'s first NIC is on {network.name} already")
+    item = TruthItem(object_id=vm.id, name=vm.name, kind=sim.world.kind_of(vm), field="networks",
+                     source="out-of-band:network", detail={"network": network.name})  # fmt: skip
+    await record(drift, item)
+    async with sim.transaction() as world_change:
+        before = sorted({nic.network_id for nic in nics})
+        nics[0].network_id = network.id
+        after = sorted({nic.network_id for nic in nics})
+        world_change.save(vm)
+        data = {"id": vm.id, "name": vm.name, "changes": {"networks": [before, after]}, "reason": "external"}
+        world_change.event("vm.reconfigured", data, vm)
+    return item
 
 
 def _matches(item: TruthItem, event: DriftEvent) -> bool:

@@ -29,12 +29,13 @@ def _ok(response: Any) -> Any:
 def plan(http: Http, size: int = 24) -> list[tuple[str, dict[str, Any]]]:
     """The drill's steps for the estate behind ``http``: (path, body) pairs, at least ``size``.
 
-    File edits on watched files of every node, power changes behind the CMDB's back, a
-    host failure per host but the first, and a network partition.
+    Power changes behind the CMDB's back, host failures (the second and third hosts), a
+    network partition, NICs moved to another network behind the CMDB's back, then file
+    edits on the watched files of every node.
     """
     vms = [vm for vm in _ok(http.get("/sim/vms?limit=500"))["items"] if vm.get("node")]
     hosts = [h["name"] for h in _ok(http.get("/sim/hosts"))["items"]]
-    networks = [n["name"] for n in _ok(http.get("/sim/networks"))["items"]]
+    networks = _ok(http.get("/sim/networks"))["items"]
     steps: list[tuple[str, dict[str, Any]]] = []
     powered = [vm for vm in vms if vm["power_state"] == "on"][: max(1, len(vms) // 3)]
     for vm in powered:
@@ -42,7 +43,12 @@ def plan(http: Http, size: int = 24) -> list[tuple[str, dict[str, Any]]]:
     for host in hosts[1:3]:
         steps.append(("/sim/inject/host-failure", {"host": host}))
     if networks:
-        steps.append(("/sim/inject/network-partition", {"network": networks[-1]}))
+        steps.append(("/sim/inject/network-partition", {"network": networks[-1]["name"]}))
+    for vm in [vm for vm in vms if vm.get("nics")][-2:]:
+        elsewhere = next((n for n in networks if n["id"] != vm["nics"][0]["network_id"]), None)
+        if elsewhere is not None:
+            move = {"kind": "network", "node": vm["node"]["name"], "network": elsewhere["id"]}
+            steps.append(("/drift/truth/changes", move))
     edits = [(vm["node"]["name"], path) for path in WATCHED_FILES for vm in vms]
     for number, (node, path) in enumerate(edits[: max(0, size - len(steps))], start=1):
         content = f"# changed by hand during the drill ({number})\n"

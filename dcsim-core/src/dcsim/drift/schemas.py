@@ -117,14 +117,16 @@ class NoteIn(Model):
 class OutOfBandChange(Model):
     """A change dc-sim makes behind the CMDB's back, recorded in the answer key.
 
-    ``file``: ``node``, ``path``, ``content``; ``power``: ``node``, ``state`` (on, off, suspended).
+    ``file``: ``node``, ``path``, ``content``; ``power``: ``node``, ``state`` (on, off,
+    suspended); ``network``: ``node``, ``network`` (its VM's first NIC moves there).
     """
 
-    kind: Literal["file", "power"]
+    kind: Literal["file", "power", "network"]
     node: Short
     path: Short | None = None
     content: Annotated[str, msgspec.Meta(max_length=200_000)] | None = None
     state: Literal["on", "off", "suspended"] | None = None
+    network: Short | None = None
 
 
 class TruthOut(msgspec.Struct, kw_only=True):

@@ -174,17 +174,21 @@ async def observe_packages(drift: DriftService, event: Event) -> list[Observatio
 
 
 async def observe_network(drift: DriftService, event: Event) -> list[Observation]:
-    """``vm.reconfigured`` / ``vm.*`` carrying NICs: the networks a VM is on against the desired set."""
-    object_id = (event.subject or "").partition("/")[2]
+    """``vm.reconfigured``: the networks a VM is on against the last authorised set."""
+    object_id = str(event.data.get("id") or (event.subject or "").partition("/")[2])
     owner = drift.world_object(object_id) if object_id else None
     nics = getattr(owner, "nics", None)
     if owner is None or nics is None:
         return []
-    actual = sorted({str(getattr(nic, "network_id", "")) for nic in nics})
+    actual = sorted({str(nic.network_id) for nic in nics})
     desired = await drift.desired(object_id, "networks")
-    if desired is None or event.data.get("reason") != EXTERNAL:
+    if event.data.get("reason") != EXTERNAL:
         await drift.remember(object_id, "networks", actual)
         desired = actual
+    elif desired is None:
+        changed = (event.data.get("changes") or {}).get("networks") or [actual]
+        desired = sorted(changed[0])
+        await drift.remember(object_id, "networks", desired)
     return [Observation(object_id=object_id, kind=drift.kind_of(owner), field="networks", desired=desired,
                         actual=actual, name=owner.name)]  # fmt: skip
 
@@ -196,4 +200,4 @@ def register_core_sources(registry: DriftSourceRegistry) -> None:
     registry.add("power", ("*.power_changed",), observe_power, fields=("power_state",), sweep=sweep_power)
     registry.add("health", ("host.degraded", "host.recovered", "network.changed"), observe_health, fields=("health",))
     registry.add("packages", ("ansible.facts_collected",), observe_packages, fields=("packages.*",))
-    registry.add("network", ("vm.reconfigured", "vm.nic_*"), observe_network, fields=("networks",))
+    registry.add("network", ("vm.reconfigured",), observe_network, fields=("networks",))
