@@ -142,10 +142,10 @@ def networks(world: World) -> list[NetworkSummary]:
                 switch=group.vswitch if group else VSWITCH,
             )
         )
-    for group in world.all(DistributedPortGroup):
-        switch = world.get(DistributedSwitch, group.switch_id)
-        found.append(NetworkSummary(network=group.id, name=group.name, type="DISTRIBUTED_PORTGROUP", vlan=group.vlan,
-                                    switch=switch.name))  # fmt: skip
+    for distributed in world.all(DistributedPortGroup):
+        switch = world.get(DistributedSwitch, distributed.switch_id)
+        found.append(NetworkSummary(network=distributed.id, name=distributed.name, type="DISTRIBUTED_PORTGROUP",
+                                    vlan=distributed.vlan, switch=switch.name))  # fmt: skip
     return found
 
 
