@@ -98,3 +98,16 @@ def test_out_of_band_changes_are_checked(dcsim_client):
     assert client.post("/drift/truth/changes", json={"kind": "meteor", "node": "x"}).status_code == 422
     assert client.post("/drift/truth/changes", json={"kind": "file", "node": "x"}).status_code in (400, 404)
     assert client.get("/drift/truth").json()["total"] == 0
+
+
+def test_an_out_of_band_file_change_needs_a_writable_path(make_client):
+    client = make_client(disable_plugins=("ansible",))
+    _, node = first_node(client)
+    for path in ("etc/hosts", "/etc/ho sts", "/etc/"):
+        body = {"kind": "file", "node": node, "path": path, "content": "x"}
+        assert client.post("/drift/truth/changes", json=body).status_code == 422, path
+    refused = client.post("/drift/truth/changes", json={"kind": "file", "node": node, "path": "/etc", "content": "x"})
+    assert refused.status_code == 400 and "cannot write /etc" in refused.json()["detail"]
+    outside = {"kind": "file", "node": node, "path": "/etc/../root/x", "content": "x"}
+    assert client.post("/drift/truth/changes", json=outside).status_code == 400
+    assert client.get("/drift/truth").json()["total"] == 0

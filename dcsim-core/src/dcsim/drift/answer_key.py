@@ -42,7 +42,7 @@ async def record_fault(drift: DriftService, event: Event) -> None:
 
 
 async def change_out_of_band(drift: DriftService, change: dict[str, Any]) -> TruthItem:
-    """Make one out-of-band change and record it.
+    """Make one out-of-band change and record it (stamped with the time before it was made).
 
     ``{"kind": "file", "node", "path", "content"}`` writes a file inside a node;
     ``{"kind": "power", "node", "state"}`` changes a node's power as if someone pressed the
@@ -63,9 +63,11 @@ async def change_out_of_band(drift: DriftService, change: dict[str, Any]) -> Tru
             raise InvalidInput("a file change needs 'path' and 'content'")
         item = TruthItem(object_id=owner.id, name=owner.name, kind=kind, field=str(path), source="out-of-band:file",
                          detail={"node": node})  # fmt: skip
-        await record(drift, item)
-        await sim.nodes.write_file(node, str(path), str(content))
-        return item
+        try:
+            await sim.nodes.write_file(node, str(path), str(content))
+        except OSError as exc:
+            raise InvalidInput(f"cannot write {path} in {node}: {exc.strerror}") from exc
+        return await record(drift, item)
     if change.get("kind") == "power":
         try:
             state = PowerState(str(change.get("state")))
@@ -73,9 +75,8 @@ async def change_out_of_band(drift: DriftService, change: dict[str, Any]) -> Tru
             raise InvalidInput(f"power state is one of {', '.join(s.value for s in PowerState)}") from None
         item = TruthItem(object_id=owner.id, name=owner.name, kind=kind, field="power_state",
                          source="out-of-band:power", detail={"node": node, "state": state.value})  # fmt: skip
-        await record(drift, item)
         await sim.node_power_observed(node, state)
-        return item
+        return await record(drift, item)
     if change.get("kind") == "network":
         return await _move_network(drift, owner, str(change.get("network") or ""))
     raise InvalidInput("an out-of-band change is of kind 'file', 'power' or 'network'")
@@ -94,7 +95,6 @@ async def _move_network(drift: DriftService, vm: Any, network_ref: str) -> Truth
         raise InvalidInput(f"{vm.name}'s first NIC is on {network.name} already")
     item = TruthItem(object_id=vm.id, name=vm.name, kind=sim.world.kind_of(vm), field="networks",
                      source="out-of-band:network", detail={"network": network.name})  # fmt: skip
-    await record(drift, item)
     async with sim.transaction() as world_change:
         before = sorted({nic.network_id for nic in nics})
         nics[0].network_id = network.id
@@ -102,7 +102,7 @@ async def _move_network(drift: DriftService, vm: Any, network_ref: str) -> Truth
         world_change.save(vm)
         data = {"id": vm.id, "name": vm.name, "changes": {"networks": [before, after]}, "reason": "external"}
         world_change.event("vm.reconfigured", data, vm)
-    return item
+    return await record(drift, item)
 
 
 def _matches(item: TruthItem, event: DriftEvent) -> bool:

@@ -15,6 +15,12 @@ StateName = Literal["open", "acknowledged", "suppressed", "remediating", "resolv
 Text = Annotated[str, msgspec.Meta(max_length=2000)]
 PolicyId = Annotated[str, msgspec.Meta(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9._-]+$")]
 Short = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+NodePath = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=2, max_length=200, pattern=r"^(/[A-Za-z0-9._-]+)+$", description="absolute path in the node"
+    ),
+]
 
 
 class DriftEventOut(msgspec.Struct, kw_only=True):
@@ -123,7 +129,7 @@ class OutOfBandChange(Model):
 
     kind: Literal["file", "power", "network"]
     node: Short
-    path: Short | None = None
+    path: NodePath | None = None
     content: Annotated[str, msgspec.Meta(max_length=200_000)] | None = None
     state: Literal["on", "off", "suspended"] | None = None
     network: Short | None = None
