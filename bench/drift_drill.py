@@ -4,8 +4,9 @@ out-of-band changes, then print the scorecard (issue #15, acceptance 3).
 Serves a throw-away data directory on a free 127.0.0.1 port with the installed plugins,
 runs ``dcsim drill run`` against it (the same command a user runs against their own
 server), and stops the server by its PID. Exit status 1 when recall or precision is below
-1.0. ``--settle`` waits for the runner's remediations (when dcsim-ansible is installed) so
-the time to remediate is measured too.
+1.0. sshd_config drift is auto-remediated (``--auto-remediate policy-sshd``) and
+``--settle`` waits for the runner's remediations (when dcsim-ansible is installed), so the
+time to remediate is measured too.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def main() -> int:
         server, port, took = serve(args.dcsim, data_dir, env, args.start_timeout)
         progress(f"up in {took:.1f} s; running the drill ({args.size} injections)")
         drill = subprocess.run(
-            [args.dcsim, "--data-dir", str(data_dir), "drill", "run", "--size", str(args.size), "--settle", str(args.settle),
+            [args.dcsim, "--data-dir", str(data_dir), "drill", "run", "--size", str(args.size), "--settle", str(args.settle), "--auto-remediate", "policy-sshd",
              "--url", f"http://127.0.0.1:{port}"],
             env=env, check=False,
         )  # fmt: skip

@@ -19,6 +19,12 @@ def wait(probe: Any, timeout: float = 10.0) -> Any:
         time.sleep(0.05)
 
 
+def auto_remediate(client: Any, policy_id: str = "policy-sshd", **more: Any) -> None:
+    """Switch auto-remediation on for a policy (the seed's policies leave it off)."""
+    policy = client.get(f"/drift/policies/{policy_id}").json() | {"auto_remediate": True, **more}
+    assert client.put(f"/drift/policies/{policy_id}", json=policy).status_code == 200
+
+
 def first_node(client: Any) -> tuple[dict[str, Any], str]:
     vm = next(vm for vm in client.get("/sim/vms").json()["items"] if vm.get("node"))
     return vm, vm["node"]["name"]
@@ -38,6 +44,7 @@ def bus(client: Any, event_type: str) -> list[dict[str, Any]]:
 
 def test_sshd_config_changed_on_a_virtual_node_is_drift_with_its_diff_within_two_seconds(make_client):
     client = make_client(disable_plugins=("ansible",))
+    auto_remediate(client)
     vm, node = first_node(client)
     nodes = client.sim.sim.nodes
     good = client.call(nodes.read_file, node, SSHD)

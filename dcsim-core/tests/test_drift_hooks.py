@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from test_drift_files import bus, events, first_node, wait
+from test_drift_files import auto_remediate, bus, events, first_node, wait
 
 from dcsim import hookimpl
 from dcsim.drift.model import Observation
@@ -88,6 +88,7 @@ def test_dcsim_drift_choose_remediation(make_client):
             return "harden-sshd" if drift["field"].endswith("sshd_config") else None
 
     client = make_client(Chooser(), disable_plugins=("ansible",))
+    auto_remediate(client)
     _, node = first_node(client)
     nodes = client.sim.sim.nodes
     good = client.call(nodes.read_file, node, "/etc/ssh/sshd_config")

@@ -7,7 +7,7 @@ import asyncio
 import time
 from typing import Any
 
-from test_drift_files import events, first_node, wait
+from test_drift_files import auto_remediate, events, first_node, wait
 
 from dcsim import hookimpl
 from dcsim.sim.model import PowerState, Vm
@@ -81,6 +81,7 @@ def test_a_package_removed_from_collected_facts_is_package_drift(make_client):
 
 def test_a_failed_remediation_run_escalates_to_an_incident(make_client):
     client = make_client(FactsReporter(), disable_plugins=("ansible",))
+    auto_remediate(client)
     _, node = first_node(client)
     nodes = client.sim.sim.nodes
     good = client.call(nodes.read_file, node, "/etc/ssh/sshd_config")
@@ -96,6 +97,7 @@ def test_a_failed_remediation_run_escalates_to_an_incident(make_client):
 
 def test_a_successful_run_that_left_the_file_drifted_escalates_and_one_that_fixed_it_resolves(make_client):
     client = make_client(FactsReporter(), disable_plugins=("ansible",))
+    auto_remediate(client)
     _, node = first_node(client)
     nodes = client.sim.sim.nodes
     good = client.call(nodes.read_file, node, "/etc/ssh/sshd_config")

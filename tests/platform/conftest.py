@@ -66,6 +66,13 @@ def bus_event(client: Any, predicate: Callable[[dict[str, Any]], bool]) -> dict[
     return None
 
 
+def auto_remediate(client: Any, policy_id: str = "policy-sshd", **more: Any) -> None:
+    """Switch auto-remediation on for a drift policy (the seed's policies leave it off)."""
+    policy = client.get(f"/drift/policies/{policy_id}").json() | {"auto_remediate": True, **more}
+    answer = client.put(f"/drift/policies/{policy_id}", json=policy)
+    assert answer.status_code == 200, answer.text
+
+
 class LabEstate:
     """A small estate of Ubuntu VMs of a test's own, each with a node on a free port.
 

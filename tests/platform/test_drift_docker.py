@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import LabEstate, bus_event, wait_for, wait_ssh
+from conftest import LabEstate, auto_remediate, bus_event, wait_for, wait_ssh
 
 from dcsim.sim.nodes.docker.instances import container_name, find_containers, remove_containers
 
@@ -52,6 +52,7 @@ def lab_client(
 
 def test_docker_node_drift_remediated_escalated_and_powered_off_behind_the_cmdbs_back(docker_engine, lab_client):
     client, lab = lab_client
+    auto_remediate(client)
     first, second = sorted(lab.nodes)
     nodes = client.sim.sim.nodes
 

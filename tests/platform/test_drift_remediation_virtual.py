@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from conftest import bus_event, wait_for
+from conftest import auto_remediate, bus_event, wait_for
 
 SSHD = "/etc/ssh/sshd_config"
 PROJECT = Path(__file__).parent / "project"
@@ -27,6 +27,7 @@ def _ubuntu_node(client: Any) -> str:
 
 def test_sshd_config_drift_is_remediated_through_the_runner_and_resolved(make_client, ansible_settings):
     client = make_client(plugins={"ansible": ansible_settings})
+    auto_remediate(client)
     node = _ubuntu_node(client)
     nodes = client.sim.sim.nodes
     good = client.call(nodes.read_file, node, SSHD)
@@ -60,8 +61,7 @@ def test_sshd_config_drift_is_remediated_through_the_runner_and_resolved(make_cl
 def test_a_remediation_made_to_fail_opens_an_incident(make_client, ansible_settings):
     settings = ansible_settings | {"project_dirs": [str(PROJECT)]}
     client = make_client(plugins={"ansible": settings})
-    policy = client.get("/drift/policies/policy-sshd").json() | {"remediation": "remediate-config-drift-unvalidated"}
-    assert client.put("/drift/policies/policy-sshd", json=policy).status_code == 200
+    auto_remediate(client, remediation="remediate-config-drift-unvalidated")
     node = _ubuntu_node(client)
     made = client.post("/drift/truth/changes", json={"kind": "file", "node": node, "path": SSHD,
                                                     "content": "PermitRootLogin yes\n"})  # fmt: skip

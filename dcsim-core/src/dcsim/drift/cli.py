@@ -81,8 +81,18 @@ def drill() -> None:
 @click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds to wait for detection.")
 @click.option("--settle", type=float, default=0.0, show_default=True,
               help="Seconds to wait afterwards while remediations run (for the time to remediate).")  # fmt: skip
+@click.option("--auto-remediate", "policies", multiple=True, metavar="POLICY",
+              help="Switch auto-remediation on for this policy first (repeatable).")  # fmt: skip
 @click.pass_context
-def drill_run(ctx: click.Context, url: str | None, token: str | None, size: int, timeout: float, settle: float) -> None:
+def drill_run(
+    ctx: click.Context,
+    url: str | None,
+    token: str | None,
+    size: int,
+    timeout: float,
+    settle: float,
+    policies: tuple[str, ...],
+) -> None:
     """Inject a mixed series of faults and out-of-band changes, then print the scorecard."""
     import httpx
 
@@ -90,7 +100,7 @@ def drill_run(ctx: click.Context, url: str | None, token: str | None, size: int,
 
     try:
         with _client(ctx, url, token) as http:
-            score = drills.run(http, size=size, timeout=timeout, say=click.echo, settle=settle)
+            score = drills.run(http, size=size, timeout=timeout, say=click.echo, settle=settle, auto_remediate=policies)
     except (httpx.HTTPError, RuntimeError) as exc:
         raise click.ClickException(str(exc)) from exc
     if score["recall"] < 1.0 or score["precision"] < 1.0:

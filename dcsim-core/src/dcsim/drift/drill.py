@@ -18,6 +18,7 @@ class Http(Protocol):
 
     def get(self, url: str, **kwargs: Any) -> Any: ...
     def post(self, url: str, **kwargs: Any) -> Any: ...
+    def put(self, url: str, **kwargs: Any) -> Any: ...
 
 
 def _ok(response: Any) -> Any:
@@ -57,10 +58,22 @@ def plan(http: Http, size: int = 24) -> list[tuple[str, dict[str, Any]]]:
 
 
 def run(
-    http: Http, size: int = 24, timeout: float = 30.0, say: Callable[[str], None] = print, settle: float = 0.0
+    http: Http,
+    size: int = 24,
+    timeout: float = 30.0,
+    say: Callable[[str], None] = print,
+    settle: float = 0.0,
+    auto_remediate: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Run the drill; wait until every item is detected (or ``timeout``), then up to
-    ``settle`` seconds while remediations run; return the score."""
+    ``settle`` seconds while remediations run; return the score.
+
+    ``auto_remediate`` names policies to switch auto-remediation on for first (the seed
+    leaves it off), so that the runner's remediations are timed too.
+    """
+    for policy_id in auto_remediate:
+        policy = _ok(http.get(f"/drift/policies/{policy_id}")) | {"auto_remediate": True}
+        _ok(http.put(f"/drift/policies/{policy_id}", json=policy))
     steps = plan(http, size)
     for path, body in steps:
         _ok(http.post(path, json=body))

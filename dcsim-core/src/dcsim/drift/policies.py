@@ -24,7 +24,7 @@ def seed_policies() -> list[Policy]:
     """Policies a fresh instance starts with; the API edits them afterwards."""
     return [
         Policy(id="policy-sshd", name="sshd configuration", monitored_fields=["/etc/ssh/sshd_config"],
-               severity="high", category=Category.SECURITY, auto_change_request=True, auto_remediate=True),
+               severity="high", category=Category.SECURITY, auto_change_request=True),
         Policy(id="policy-identity-files", name="accounts and privileges",
                monitored_fields=["/etc/sudoers", "/etc/passwd", "/etc/shadow"], severity="critical",
                category=Category.SECURITY, auto_change_request=True),
