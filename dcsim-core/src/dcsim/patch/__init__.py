@@ -1,1 +1,1 @@
-"""Patch compliance (policies, advisories and runs arrive with their issue)."""
+"""Patch management: advisories, compliance of every CI, policies, schedules and runs (SPEC-015)."""

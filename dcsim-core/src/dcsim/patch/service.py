@@ -1,0 +1,340 @@
+"""The patch service: advisories, compliance of every CI, policies, schedules and runs.
+
+Compliance comes from each CI's node: its package inventory against the advisories
+(bundled, plus every ``dcsim_patch_register_advisory_feeds`` feed), versions ordered by
+``dcsim_patch_compare_versions``. Runs (:mod:`dcsim.patch.runs`) hand the patching to
+the runner: they publish ``patch.scheduled`` and wait for the ``ansible.run.completed``
+with the same correlation id. A policy's schedule arms one timer to its next due time;
+nothing polls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+from dcsim.convert import from_json, to_json
+from dcsim.errors import DcsimError, InvalidInput, NotFound, ServiceUnavailable
+from dcsim.model import utcnow
+from dcsim.patch import advisories as feeds
+from dcsim.patch.compliance import applicable, assess, governing_policy, os_family
+from dcsim.patch.model import FINAL_RUN_STATES, Advisory, CiPatchState, Compliance, Policy, Run, RunState
+
+if TYPE_CHECKING:
+    from dcsim.app import DcSim
+    from dcsim.cmdb.model import Ci
+    from dcsim.model import Event
+    from dcsim.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+NAMESPACE = "patch"
+SOURCE = "dcsim.patch"
+#: How long a run waits for the runner's answer to one request.
+RUN_TIMEOUT = timedelta(minutes=15)
+#: A scan older than this is stale.
+STALE_AFTER = timedelta(hours=24)
+REBOOT_MARK = "/var/run/reboot-required"
+
+
+def seed_policies() -> list[Policy]:
+    """The policies of a fresh store: one baseline per OS of the seed, scheduled weekly."""
+    return [
+        Policy(id="policy-rhel9-baseline", name="RHEL 9 baseline", os_type="rhel9", schedule="0 2 * * 6",
+               patch_level="high", max_parallel=2, reboot_required=True),
+        Policy(id="policy-ubuntu22-baseline", name="Ubuntu 22.04 baseline", os_type="ubuntu22",
+               schedule="0 3 * * 6", patch_level="high", max_parallel=2),
+    ]  # fmt: skip
+
+
+def next_due(schedule: str, after: datetime) -> datetime:
+    """The first time after ``after`` that the cron expression ``schedule`` names."""
+    from croniter import croniter  # type: ignore[import-untyped]
+
+    due: datetime = croniter(schedule, after).get_next(datetime)
+    return due
+
+
+def check_schedule(schedule: str | None) -> None:
+    """InvalidInput unless ``schedule`` is None or a cron expression."""
+    from croniter import croniter
+
+    if schedule is not None and not croniter.is_valid(schedule):
+        raise InvalidInput(f"{schedule!r} is not a cron expression",
+                           errors=[{"field": "schedule", "message": "a cron expression such as '0 2 * * 6'"}])  # fmt: skip
+
+
+class PatchService:
+    """Patch management of one instance."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.feeds = feeds.AdvisoryFeedRegistry()
+        self.advisories: dict[str, Advisory] = {}
+        self.policies: dict[str, Policy] = {}
+        self.states: dict[str, CiPatchState] = {}
+        self.runs: dict[str, Run] = {}
+        self.scanned_once = False
+        self._dcsim: DcSim | None = None
+        self._waiters: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self.cancelled: set[str] = set()
+        self.lock = asyncio.Lock()
+        self.run_timeout = RUN_TIMEOUT
+
+    @property
+    def dcsim(self) -> DcSim:
+        if self._dcsim is None:
+            raise ServiceUnavailable("patch has not started")
+        return self._dcsim
+
+    async def start(self, dcsim: DcSim) -> None:
+        """Collect feeds; load policies (the seed's on a fresh store), states and runs; arm schedules."""
+        self._dcsim = dcsim
+        dcsim.plugins.register_each("dcsim_patch_register_advisory_feeds", registry=self.feeds)
+        self.advisories = feeds.collect(self.feeds)
+        documents = await asyncio.to_thread(dcsim.store.list, NAMESPACE)
+        for document in documents:
+            kind, _, key = document.key.partition("/")
+            if kind == "policy":
+                self.policies[key] = from_json(document.value, Policy)
+            elif kind == "state":
+                self.states[key] = from_json(document.value, CiPatchState)
+            elif kind == "run":
+                self.runs[key] = from_json(document.value, Run)
+        if not any(document.key.startswith("policy/") for document in documents):
+            for policy in seed_policies():
+                await self.save_policy(policy)
+        for run in self.runs.values():
+            if run.state not in FINAL_RUN_STATES:
+                # The task that drove it died with the last process.
+                run.state, run.finished_at = RunState.FAILED, utcnow()
+                run.summary["reason"] = "interrupted by a restart"
+                await self.save_run(run)
+        for policy in self.policies.values():
+            self.arm(policy)
+
+    async def close(self) -> None:
+        """Disarm schedules and stop runs in flight."""
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers.clear()
+        for task in list(self._tasks.values()):
+            task.cancel()
+        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+
+    # Versions and CIs ------------------------------------------------------------------
+
+    def compare(self, os_type: str, installed: str, candidate: str) -> int:
+        """Order two versions of a package of ``os_type`` (``dcsim_patch_compare_versions``)."""
+        return self.dcsim.call.patch_compare_versions(
+            os_family=os_family(os_type), installed=installed, candidate=candidate
+        )
+
+    async def patchable_cis(self) -> list[Ci]:
+        """The active CIs with a node and an OS tag (what can be scanned and patched)."""
+        from dcsim.cmdb.backend import CiQuery
+        from dcsim.cmdb.service import Cmdb
+
+        cmdb = self.dcsim.services.find(Cmdb)
+        if cmdb is None:
+            return []
+        found: list[Ci] = []
+        offset = 0
+        while True:
+            total, cis = await cmdb.backend.list_cis(CiQuery(limit=500, offset=offset))
+            found.extend(ci for ci in cis if ci.attributes.get("node") and ci.tags.get("os"))
+            offset += len(cis)
+            if not cis or offset >= total:
+                return found
+
+    # Compliance ------------------------------------------------------------------------
+
+    async def scan(self, ci_ids: list[str] | None = None) -> list[CiPatchState]:
+        """Read the advisories again and assess the CIs (every patchable one by default)."""
+        self.advisories = feeds.collect(self.feeds)
+        chosen = [ci for ci in await self.patchable_cis() if ci_ids is None or ci.id in ci_ids]
+        if ci_ids is not None and len(chosen) < len(set(ci_ids)):
+            missing = sorted(set(ci_ids) - {ci.id for ci in chosen})
+            raise NotFound(f"no patchable CI {', '.join(missing)}")
+        scanned = [await self._scan_ci(ci) for ci in chosen]
+        if ci_ids is None:
+            self.scanned_once = True
+        return scanned
+
+    async def ensure_scanned(self) -> None:
+        """Scan everything once, the first time compliance is asked for."""
+        if not self.scanned_once:
+            await self.scan()
+
+    async def _scan_ci(self, ci: Ci) -> CiPatchState:
+        node, os_type = str(ci.attributes["node"]), str(ci.tags["os"])
+        previous = self.states.get(ci.id)
+        state = CiPatchState(ci_id=ci.id, ci_name=ci.name, ci_type=ci.type, node=node, os_type=os_type,
+                             env=ci.tags.get("env"), last_scanned=utcnow(),
+                             last_patched=previous.last_patched if previous else None)  # fmt: skip
+        nodes = self.dcsim.sim.nodes
+        try:
+            state.installed = await nodes.packages(node)
+        except (DcsimError, OSError, ValueError) as exc:
+            state.reason = f"package inventory unreadable: {exc}"
+            await self._save_state(state)
+            return state
+        try:
+            await nodes.read_file(node, REBOOT_MARK)
+            state.pending_reboot = True
+        except (DcsimError, OSError):
+            state.pending_reboot = False
+        state.pending_patches = applicable(state.installed, os_type, self.advisories.values(), self.compare)
+        assess(state, self.advisories, governing_policy(self.policies.values(), os_type, ci.tags))
+        await self._save_state(state)
+        return state
+
+    async def _save_state(self, state: CiPatchState) -> None:
+        self.states[state.ci_id] = state
+        await asyncio.to_thread(self.dcsim.store.put, NAMESPACE, f"state/{state.ci_id}", to_json(state))
+
+    def state_of(self, ci_ref: str) -> CiPatchState:
+        """The patch state of a CI by id or name; NotFound when it was never scanned."""
+        for state in self.states.values():
+            if ci_ref in (state.ci_id, state.ci_name):
+                return state
+        raise NotFound(f"no patch state for CI {ci_ref!r}")
+
+    @staticmethod
+    def stale(state: CiPatchState) -> bool:
+        """True when the scan is old, or the CI was never read."""
+        return state.last_scanned is None or utcnow() - state.last_scanned > STALE_AFTER
+
+    def compliance_pct(self) -> float:
+        """Percent of assessed CIs that are compliant (0 when none is assessed)."""
+        known = [s for s in self.states.values() if s.compliance_status is not Compliance.UNKNOWN]
+        compliant = sum(1 for s in known if s.compliance_status is Compliance.COMPLIANT)
+        return round(100.0 * compliant / len(known), 1) if known else 0.0
+
+    # Policies and schedules ------------------------------------------------------------
+
+    async def save_policy(self, policy: Policy) -> Policy:
+        """Create or replace a policy and re-arm its schedule."""
+        check_schedule(policy.schedule)
+        self.policies[policy.id] = policy
+        await asyncio.to_thread(self.dcsim.store.put, NAMESPACE, f"policy/{policy.id}", to_json(policy))
+        self.arm(policy)
+        return policy
+
+    async def delete_policy(self, policy_id: str) -> None:
+        """Delete a policy and its timer; NotFound when there is none."""
+        if self.policies.pop(policy_id, None) is None:
+            raise NotFound(f"no patch policy {policy_id!r}")
+        timer = self._timers.pop(policy_id, None)
+        if timer is not None:
+            timer.cancel()
+        await asyncio.to_thread(self.dcsim.store.delete, NAMESPACE, f"policy/{policy_id}")
+
+    def policy(self, policy_id: str) -> Policy:
+        """The policy ``policy_id``; NotFound otherwise."""
+        try:
+            return self.policies[policy_id]
+        except KeyError:
+            raise NotFound(f"no patch policy {policy_id!r}") from None
+
+    def arm(self, policy: Policy) -> None:
+        """Set one timer to the policy's next due time (replacing any), if it has a schedule."""
+        timer = self._timers.pop(policy.id, None)
+        if timer is not None:
+            timer.cancel()
+        if not policy.schedule or not policy.enabled:
+            return
+        now = utcnow()
+        delay = (next_due(policy.schedule, now) - now).total_seconds()
+        loop = asyncio.get_running_loop()
+        self._timers[policy.id] = loop.call_later(max(delay, 0.0), self._due, policy.id)
+
+    def due_at(self, policy_id: str) -> datetime | None:
+        """When the policy's timer fires next, or None."""
+        timer = self._timers.get(policy_id)
+        if timer is None:
+            return None
+        loop = asyncio.get_running_loop()
+        return utcnow() + timedelta(seconds=max(timer.when() - loop.time(), 0.0))
+
+    def _due(self, policy_id: str) -> None:
+        self._timers.pop(policy_id, None)
+        policy = self.policies.get(policy_id)
+        if policy is None:
+            return
+        task = asyncio.get_running_loop().create_task(self.start_run(policy_id, "schedule"))
+        task.add_done_callback(lambda _: self.arm(policy))
+
+    # Runs --------------------------------------------------------------------------------
+
+    async def start_run(self, policy_id: str, actor: str) -> Run:
+        """Create a run of ``policy_id`` and drive it in the background."""
+        from dcsim.patch.runs import RunPipeline
+
+        policy = self.policy(policy_id)
+        run = Run(policy=policy.id, requested_by=actor)
+        await self.save_run(run)
+        pipeline = RunPipeline(self, run, policy)
+        task = asyncio.get_running_loop().create_task(pipeline.drive())
+        self._tasks[run.id] = task
+        task.add_done_callback(lambda _: self._tasks.pop(run.id, None))
+        return run
+
+    def run(self, run_id: str) -> Run:
+        """The run ``run_id``; NotFound otherwise."""
+        try:
+            return self.runs[run_id]
+        except KeyError:
+            raise NotFound(f"no patch run {run_id!r}") from None
+
+    async def cancel_run(self, run_id: str) -> Run:
+        """Ask a run to stop before its next batch; Conflict when it has ended."""
+        from dcsim.errors import Conflict
+
+        run = self.run(run_id)
+        if run.state in FINAL_RUN_STATES:
+            raise Conflict(f"patch run {run_id} is {run.state.value}", state=run.state.value)
+        # A batch already handed to the runner finishes; the run stops before the next one.
+        self.cancelled.add(run_id)
+        return run
+
+    async def save_run(self, run: Run) -> None:
+        """Keep a run (memory and store)."""
+        self.runs[run.id] = run
+        await asyncio.to_thread(self.dcsim.store.put, NAMESPACE, f"run/{run.id}", to_json(run))
+
+    async def request(self, correlation_id: str, data: dict[str, Any]) -> dict[str, Any]:
+        """Publish ``patch.scheduled`` and wait for the runner's ``ansible.run.completed``."""
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._waiters[correlation_id] = future
+        try:
+            await self.dcsim.publish("patch.scheduled", data | {"correlation_id": correlation_id}, source=SOURCE,
+                                     subject=f"patch/{correlation_id}")  # fmt: skip
+            return await asyncio.wait_for(future, self.run_timeout.total_seconds())
+        except TimeoutError:
+            return {"status": "timeout", "reason": f"no ansible.run.completed within {self.run_timeout}"}
+        finally:
+            self._waiters.pop(correlation_id, None)
+
+    async def on_event(self, event: Event) -> None:
+        """Runner results: wake the run waiting for them; other runs make their nodes' scans stale."""
+        if event.type != "ansible.run.completed":
+            return
+        correlation_id = str(event.data.get("correlation_id") or "")
+        future = self._waiters.get(correlation_id)
+        if future is not None and not future.done():
+            future.set_result(dict(event.data))
+            return
+        stats = event.data.get("stats")
+        if correlation_id.startswith("patch:") or not isinstance(stats, dict):
+            return
+        for state in self.states.values():
+            if state.node in stats:
+                # Something else ran on the node (package remediation, a playbook): rescan it.
+                state.last_scanned = None
+                await self._save_state(state)
