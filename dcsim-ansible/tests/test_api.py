@@ -34,6 +34,9 @@ def test_a_run_of_a_project_playbook_completes_with_events_stats_and_stdout(make
     assert [r["id"] for r in listed["items"]] == [run["id"]]
     assert client.get("/ansible/runs?status=failed").json()["total"] == 0
     assert client.get("/ansible/runs?trigger=drift.detected").json()["total"] == 0
+    assert client.get("/ansible/runs?trigger=api&since=2000-01-01T00:00:00Z").json()["total"] == 1
+    assert client.get("/ansible/runs?until=2000-01-01T00:00:00Z").json()["total"] == 0
+    assert client.get("/ansible/runs?since=yesterday").status_code == 400
 
 
 def test_tags_check_mode_and_limit_reach_ansible(make_client, ansible_settings):

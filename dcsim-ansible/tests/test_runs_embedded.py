@@ -41,3 +41,17 @@ def test_baseline_ubuntu_changes_virtual_trees_once(make_client, ansible_setting
     second = wait_run(client, client.post("/ansible/run", json={"playbook": "baseline-ubuntu"}).json()["id"], 300)
     assert second["status"] == "successful"
     assert all(s["changed"] == 0 for s in second["stats"].values()), second["changed_tasks"]
+
+
+def test_a_library_run_never_reaches_the_controller(make_client, ansible_settings):
+    client = _client(make_client, ansible_settings)
+    body = {"playbook": "hello-world", "extra_vars": {"target": "localhost"}}
+    run = wait_run(client, client.post("/ansible/run", json=body).json()["id"], timeout=120)
+    assert run["status"] == "successful" and run["stats"] == {}
+    stdout = client.get(f"/ansible/runs/{run['id']}/stdout").json()["stdout"]
+    assert "no hosts matched" in stdout
+    refused = client.post(
+        "/ansible/run", json={"playbook": "hello-world", "extra_vars": {"ansible_connection": "local"}}
+    )
+    assert refused.status_code == 400
+    assert refused.json()["errors"] == [{"field": "extra_vars.ansible_connection", "message": "ansible_* is reserved"}]

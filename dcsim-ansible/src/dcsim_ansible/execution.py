@@ -76,6 +76,14 @@ def static_inventory(dynamic: dict[str, Any]) -> dict[str, Any]:
     return {"all": {"hosts": {host: dict(v) for host, v in hostvars.items()}, "children": children}}
 
 
+def effective_limit(limit: str | None, confined: bool) -> str | None:
+    """The ``--limit`` ansible gets: a confined run never leaves the inventory's hosts
+    (``&all`` drops the implicit localhost, the machine dc-sim itself runs on)."""
+    if not confined:
+        return limit
+    return f"{limit},&all" if limit else "all"
+
+
 def _vault_file(variables: dict[str, str]) -> str:
     lines = []
     for name, ciphertext in variables.items():
@@ -253,7 +261,7 @@ class Execution:
                 playbook=str(playbook),
                 inventory=static_inventory(self.request.inventory),
                 extravars=dict(run.extra_vars),
-                limit=run.limit,
+                limit=effective_limit(run.limit, self.request.confined),
                 tags=",".join(run.tags) or None,
                 forks=run.forks,
                 cmdline=" ".join(_quote(c) for c in cmdline) or None,

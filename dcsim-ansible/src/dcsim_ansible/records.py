@@ -177,3 +177,5 @@ class RunRequest(msgspec.Struct, kw_only=True):
     inventory: dict[str, Any]
     secret_vars: dict[str, str] = {}
     vault_vars: dict[str, str] = {}
+    #: Keep the run to the inventory's hosts (library playbooks): never the controller.
+    confined: bool = True

@@ -99,6 +99,18 @@ class AnsibleRunner:
                 f"playbook {create.playbook} needs {', '.join(missing)}",
                 errors=[{"field": f"extra_vars.{name}", "message": "required by the playbook"} for name in missing],
             )
+        reserved = sorted(
+            f"{field}.{name}"
+            for field, names in (("extra_vars", create.extra_vars), ("secret_vars", create.secret_vars),
+                                 ("vault_vars", create.vault_vars))
+            for name in names
+            if name.startswith("ansible_")
+        )  # fmt: skip
+        if reserved:
+            raise InvalidInput(
+                "extra vars may not set ansible_* connection variables: the inventory says how nodes are reached",
+                errors=[{"field": field, "message": "ansible_* is reserved"} for field in reserved],
+            )
         password = self.settings.vault_password
         if (create.secret_vars or create.vault_vars) and not password:
             raise InvalidInput("secret and vault vars need plugins.ansible.vault_password to be set")
@@ -133,6 +145,7 @@ class AnsibleRunner:
             inventory=await self.inventory(),
             secret_vars=secret_vars,
             vault_vars=dict(create.vault_vars),
+            confined=playbook.source == "library",
         )
         data = {"run_id": run.id, "playbook": run.playbook, "trigger": trigger, "correlation_id": correlation_id}
         event = self.dcsim.event("ansible.run.requested", data, source=SOURCE, subject=f"ansible/runs/{run.id}")
