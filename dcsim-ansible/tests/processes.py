@@ -61,10 +61,13 @@ class Redis:
         self.process.wait(timeout=10)
 
 
-def start_worker(name: str, env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
-    """``dcsim-ansible worker --name <name>`` with ``env``'s ``DCSIM_*`` settings."""
+def start_worker(name: str, env: dict[str, str], log_path: Path, via_dcsim: bool = True) -> subprocess.Popen[bytes]:
+    """``dcsim ansible worker --name <name>`` (or ``dcsim-ansible worker``) with ``env``'s ``DCSIM_*`` settings."""
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("DCSIM_")} | env
-    command = [sys.executable, "-c", "from dcsim_ansible.cli import main; main()", "worker", "--name", name]
+    if via_dcsim:
+        command = [sys.executable, "-c", "from dcsim.cli import main; main()", "ansible", "worker", "--name", name]
+    else:
+        command = [sys.executable, "-c", "from dcsim_ansible.cli import main; main()", "worker", "--name", name]
     with log_path.open("ab") as log:
         return subprocess.Popen(command, env=child_env, stdout=log, stderr=subprocess.STDOUT)
 

@@ -38,8 +38,9 @@ def cluster(tmp_path: Path):
     workers = {}
     try:
         with run_server(data_dir, env=env | {"DCSIM_PLUGINS__ANSIBLE__WORKER": "false"}) as server:
-            for name in ("w1", "w2"):
-                workers[name] = start_worker(name, env, tmp_path / f"{name}.log")
+            # One through the plugin's `dcsim ansible worker`, one through `dcsim-ansible worker`.
+            for name, via_dcsim in (("w1", True), ("w2", False)):
+                workers[name] = start_worker(name, env, tmp_path / f"{name}.log", via_dcsim)
             yield Api(server.url, server.token), workers
     finally:
         for process in workers.values():
@@ -85,3 +86,14 @@ def test_two_workers_share_ten_runs_and_a_killed_worker_fails_its_run(cluster, t
     done = api.wait_run(after["id"])
     assert done["status"] == "successful"
     assert done["worker"] != running["worker"]
+
+
+def test_a_worker_of_its_own_refuses_the_in_process_bus(tmp_path):
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DCSIM_")} | {"DCSIM_DATA_DIR": str(tmp_path)}
+    command = [sys.executable, "-c", "from dcsim.cli import main; main()", "ansible", "worker"]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode != 0
+    assert "needs a shared bus" in result.stderr

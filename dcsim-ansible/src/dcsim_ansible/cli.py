@@ -1,4 +1,4 @@
-"""``dcsim ansible worker``: a runner worker on its own, next to a server on the same store and bus.
+"""``dcsim ansible worker`` (also ``dcsim-ansible worker``): a runner worker on its own, next to a server on the same store and bus.
 
 The worker process needs the store and the bus only (a run's inventory travels with
 the run; facts go back as events a server records): it opens both, relays the
@@ -57,11 +57,18 @@ def ansible() -> None:
 @ansible.command()
 @click.option("--name", default=None, help="Worker name (default: host:pid:random)")
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None, help="dc-sim data directory")
-def worker(name: str | None, data_dir: Path | None) -> None:
+@click.pass_context
+def worker(ctx: click.Context, name: str | None, data_dir: Path | None) -> None:
     """Take run requests from the bus and execute them until stopped."""
+    from dcsim.errors import DcsimError
     from dcsim.settings import load_settings
 
-    settings = load_settings(data_dir=data_dir) if data_dir else load_settings()
+    # Under ``dcsim`` the group's --config and --data-dir are in ctx.obj.
+    given = ctx.obj if isinstance(ctx.obj, dict) else {}
+    try:
+        settings = load_settings(config_file=given.get("config"), data_dir=data_dir or given.get("data_dir"))
+    except DcsimError as exc:
+        raise click.ClickException(exc.detail) from exc
     asyncio.run(run_worker(settings, name))
 
 

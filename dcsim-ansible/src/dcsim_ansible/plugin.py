@@ -17,7 +17,13 @@ from dcsim_ansible.settings import SECRET_SETTINGS as SECRET_SETTINGS
 if TYPE_CHECKING:
     from dcsim.app import DcSim
     from dcsim.model import Event
-    from dcsim.registry import EventTypeRegistry, RouteRegistry, ServiceRegistry, SubscriberRegistry
+    from dcsim.registry import (
+        CommandRegistry,
+        EventTypeRegistry,
+        RouteRegistry,
+        ServiceRegistry,
+        SubscriberRegistry,
+    )
     from dcsim.settings import Settings
 
 
@@ -45,6 +51,13 @@ def dcsim_register_routes(registry: RouteRegistry) -> None:
     from dcsim_ansible.routes import AnsibleController
 
     registry.add(AnsibleController)
+
+
+@hookimpl
+def dcsim_register_commands(registry: CommandRegistry) -> None:
+    from dcsim_ansible.cli import ansible
+
+    registry.add(ansible)
 
 
 @hookimpl
