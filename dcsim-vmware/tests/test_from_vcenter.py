@@ -54,6 +54,7 @@ def test_reconfigure_and_snapshots(vcenter: VCenter) -> None:
 
     wait(vm.CreateSnapshot_Task(name="before-patch", description="", memory=False, quiesce=False))
     eventually(lambda: [s["name"] for s in vcenter.sim_vm("vm-002")["snapshots"]] == ["before-patch"])
+    eventually(lambda: any("snapshots" in e.data["changes"] for e in vcenter.events("vm.reconfigured", "vm-002")))
     wait(vm.ReconfigVM_Task(spec=vim.vm.ConfigSpec(numCPUs=8)))
     eventually(lambda: vcenter.sim_vm("vm-002")["cpu"] == 8)
     wait(vm.snapshot.currentSnapshot.RevertToSnapshot_Task())
@@ -82,6 +83,8 @@ def test_clone_rename_migrate_destroy(vcenter: VCenter) -> None:
     wait(clone.Rename_Task(newName="vm-003-copy"))
     eventually(lambda: vcenter.client.get("/sim/vms/vm-003-copy").status_code == 200)
     assert vcenter.client.get("/sim/vms/vm-003-clone").status_code == 404
+    eventually(lambda: any(e.data["changes"].get("name") == ["vm-003-clone", "vm-003-copy"]
+                           for e in vcenter.events("vm.reconfigured", "vm-003-copy")))  # fmt: skip
     assert clone.name == "vm-003-copy"  # not renamed back
 
     wait(clone.Destroy_Task())
