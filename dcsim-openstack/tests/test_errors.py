@@ -64,3 +64,10 @@ def test_a_route_without_a_token_is_a_401_in_the_services_format(os_client):
     assert answer.json()["error"]["code"] == 401
     assert answer.headers["WWW-Authenticate"] == 'Keystone uri="http://127.0.0.1/identity"'
     assert os_client.get("/identity/v3/auth/catalog", headers={"X-Auth-Token": "forged"}).status_code == 401
+
+
+def test_bodies_that_are_not_json_or_nest_too_deep_are_400s(os_client):
+    for raw in (b"{not json", b"[" * 100_000 + b"]" * 100_000):
+        answer = os_client.post("/identity/v3/auth/tokens", content=raw, headers={"Content-Type": "application/json"})
+        assert answer.status_code == 400
+        assert answer.json()["error"]["code"] == 400

@@ -35,6 +35,7 @@ from litestar import Request, Router
 from litestar.di import Provide
 
 from dcsim.registry import RouteRegistry
+from dcsim.web.contracts import MAX_JSON_DEPTH, json_depth
 from dcsim_openstack.errors import (
     OpenStackError,
     cinder_body,
@@ -114,12 +115,16 @@ def base_url(request: Request[Any, Any, Any]) -> str:
 
 
 async def read_json(request: Request[Any, Any, Any], *, required: bool = True) -> Any:
-    """The request's JSON body; a 400 when it is not JSON (or missing and ``required``)."""
+    """The request's JSON body; a 400 when it is not JSON, nests more than 32 levels deep,
+    or is missing and ``required``."""
     raw = await request.body()
     if not raw.strip():
         if required:
             raise OpenStackError(400, "The request body is missing.")
         return None
+    # Checked before parsing: a deep enough body would exhaust the parser's recursion.
+    if json_depth(raw) > MAX_JSON_DEPTH:
+        raise OpenStackError(400, f"Malformed request body: JSON nests more than {MAX_JSON_DEPTH} levels deep.")
     try:
         return msgspec.json.decode(raw)
     except msgspec.DecodeError as exc:
