@@ -125,7 +125,7 @@ class PatchPolicyController(Controller):
 
     @put("/{policy_id:str}", summary="Replace a patch policy", responses=responses(404, body=True))
     async def replace_policy(
-        self, dcsim: NamedDependency[DcSim], policy_id: FromPath[str], data: PolicyIn
+        self, dcsim: NamedDependency[DcSim], policy_id: FromPath[str], data: JSONBody[PolicyIn]
     ) -> PolicyOut:
         if data.id != policy_id:
             raise InvalidInput("the body's id is the path's", errors=[{"field": "id", "message": "must be the path's"}])

@@ -81,6 +81,7 @@ class PatchService:
         self._dcsim: DcSim | None = None
         self._waiters: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._due_times: dict[str, datetime] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self.cancelled: set[str] = set()
         self.lock = asyncio.Lock()
@@ -250,17 +251,14 @@ class PatchService:
         if not policy.schedule or not policy.enabled:
             return
         now = utcnow()
-        delay = (next_due(policy.schedule, now) - now).total_seconds()
+        due = next_due(policy.schedule, now)
         loop = asyncio.get_running_loop()
-        self._timers[policy.id] = loop.call_later(max(delay, 0.0), self._due, policy.id)
+        self._timers[policy.id] = loop.call_later(max((due - now).total_seconds(), 0.0), self._due, policy.id)
+        self._due_times[policy.id] = due
 
     def due_at(self, policy_id: str) -> datetime | None:
         """When the policy's timer fires next, or None."""
-        timer = self._timers.get(policy_id)
-        if timer is None:
-            return None
-        loop = asyncio.get_running_loop()
-        return utcnow() + timedelta(seconds=max(timer.when() - loop.time(), 0.0))
+        return self._due_times.get(policy_id) if policy_id in self._timers else None
 
     def _due(self, policy_id: str) -> None:
         self._timers.pop(policy_id, None)
