@@ -84,7 +84,9 @@ def test_trigger_rules_are_listed_and_a_switched_off_rule_starts_nothing(make_cl
 
 def test_collect_facts_reach_the_cmdb_and_audit_reports_per_control(make_client, ansible_settings):
     client = _client(make_client, ansible_settings)
-    node = client.get("/ansible/inventory").json()["ubuntu_nodes"]["hosts"][0]
+    inventory = client.get("/ansible/inventory").json()
+    hostvars = inventory["_meta"]["hostvars"]
+    node = next(h for h in inventory["ubuntu_nodes"]["hosts"] if hostvars[h]["dcsim_ci_type"] == "vm")
     run = wait_run(client, client.post("/ansible/run", json={"playbook": "collect-facts", "limit": node}).json()["id"])
     assert run["status"] == "successful", client.get(f"/ansible/runs/{run['id']}/stdout").json()["stdout"]
     collected = _wait_event(client, lambda e: e["type"] == "ansible.facts_collected" and e["data"]["host"] == node)
@@ -96,6 +98,13 @@ def test_collect_facts_reach_the_cmdb_and_audit_reports_per_control(make_client,
     facts = ci["attributes"]["facts"]
     assert facts["kernel"] and facts["packages"] and isinstance(facts["ssh_port"], int)
     assert facts["ssh_public_key_fingerprint"].startswith("SHA256:")
+    # A sync from the simulation (the VM powered off) rewrites the attributes: the facts stay.
+    assert client.post(f"/sim/vms/{ci['name']}/power", json={"action": "off"}).status_code == 200
+    deadline = time.monotonic() + 30
+    while (ci := _ci_of(client, node))["attributes"].get("power_state") != "off" or "facts" not in ci["attributes"]:
+        assert time.monotonic() < deadline, ci
+        time.sleep(0.3)
+    assert ci["attributes"]["facts"] == facts
     history = client.get(f"/cmdb/cis/{ci['id']}/history").json()
     assert any(str(h.get("actor", "")).startswith("ansible:run/") for h in history)
 

@@ -77,9 +77,12 @@ def dcsim_register_subscribers(registry: SubscriberRegistry) -> None:
             await triggers.handle(event)
 
     async def facts(dcsim: DcSim, event: Event) -> None:
-        from dcsim_ansible.facts import record_facts
+        from dcsim_ansible.facts import keep_facts_through_sync, record_facts
 
-        await record_facts(dcsim, event)
+        if event.type == "cmdb.ci.updated":
+            await keep_facts_through_sync(dcsim, event)
+        else:
+            await record_facts(dcsim, event)
 
     registry.add("ansible-triggers", trigger, types=TRIGGER_EVENTS)
-    registry.add("ansible-facts", facts, types=("ansible.facts_collected",))
+    registry.add("ansible-facts", facts, types=("ansible.facts_collected", "cmdb.ci.updated"))
