@@ -119,3 +119,30 @@ def test_an_unwatched_file_is_not_drift(make_client):
     client.call(nodes.write_file, node, "/etc/sysctl.conf", "vm.swappiness = 1\n")
     wait(lambda: events(client, field="/etc/sysctl.conf"))
     assert events(client, field="/etc/motd") == []
+
+
+def test_tag_selectors_pick_the_policy_windows_suppress_and_notify_travels(make_client):
+    from datetime import UTC, datetime, timedelta
+
+    client = make_client(disable_plugins=("ansible",))
+    vm, node = first_node(client)
+    ci_tags = next(c for c in client.get("/cmdb/cis?limit=500").json()["items"] if c["name"] == vm["name"])["tags"]
+    elsewhere = {"id": "policy-aa-elsewhere", "name": "another env", "monitored_fields": ["/etc/sysctl.conf"],
+                 "tags": {"env": "not-" + ci_tags.get("env", "x")}, "severity": "critical"}  # fmt: skip
+    here = {"id": "policy-ab-here", "name": "this env", "monitored_fields": ["/etc/sysctl.conf"],
+            "tags": {"env": ci_tags["env"]}, "severity": "low", "notify": ["team-linux"]}  # fmt: skip
+    now = datetime.now(UTC)
+    window = {"start": (now - timedelta(minutes=5)).isoformat(), "end": (now + timedelta(minutes=5)).isoformat()}
+    quiet = {"id": "policy-ac-quiet", "name": "maintenance", "monitored_fields": ["/etc/hosts"],
+             "suppression_windows": [window]}  # fmt: skip
+    for body in (elsewhere, here, quiet):
+        assert client.post("/drift/policies", json=body).status_code == 201
+    nodes = client.sim.sim.nodes
+    client.call(nodes.write_file, node, "/etc/sysctl.conf", "kernel.panic = 1\n")
+    client.call(nodes.write_file, node, "/etc/hosts", "127.0.0.1 localhost\n")
+    sysctl = wait(lambda: events(client, field="/etc/sysctl.conf"))[0]
+    assert (sysctl["policy"], sysctl["severity"]) == ("policy-ab-here", "low")
+    assert wait(lambda: events(client, field="/etc/hosts"))[0]["state"] == "suppressed"
+    detected = wait(lambda: bus(client, "drift.detected"))
+    assert [d["data"]["field"] for d in detected] == ["/etc/sysctl.conf"]
+    assert detected[0]["data"]["notify"] == ["team-linux"]

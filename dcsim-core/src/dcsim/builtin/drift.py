@@ -33,6 +33,7 @@ DRIFT_DETECTED: tuple[str, dict[str, str]] = (
         "severity": "low | medium | high | critical",
         "category": "Configuration | Package | Network | State | Security | Firmware",
         "policy": "{id, name, auto_change_request, auto_remediate, remediation?}: the policy that matched",
+        "notify": "the policy's notification targets (team or channel names) for whoever routes alerts",
         "correlation_id": "drift:<ci>:<field>, carried by the change request and the remediation run",
         "detected_at": "when it was detected",
     },

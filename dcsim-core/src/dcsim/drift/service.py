@@ -230,7 +230,8 @@ class DriftService:
         data = {
             "id": event.id, "ci": event.ci, "ci_name": event.ci_name, "field": event.field,
             "desired": event.desired, "actual": event.actual, "diff": event.diff, "severity": event.severity,
-            "category": event.category.value, "policy": shaped, "correlation_id": event.correlation_id,
+            "category": event.category.value, "policy": shaped, "notify": list(policy.notify),
+            "correlation_id": event.correlation_id,
             "detected_at": event.detected_at.isoformat(),
         }  # fmt: skip
         await self.dcsim.publish("drift.detected", data, source=SOURCE, subject=f"drift/{event.id}")
