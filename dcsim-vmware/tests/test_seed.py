@@ -3,8 +3,6 @@ every property of a VM one by one (the ``Fetch`` path), unset ones included, rai
 
 from __future__ import annotations
 
-import time
-
 from conftest import VCenter, connect
 from pyVmomi import vim
 
@@ -63,9 +61,7 @@ def test_plain_http_and_every_property_one_by_one(vcenter: VCenter) -> None:
     assert vm.summary.config.name == vm.name
 
 
-def test_seed_is_quick_and_readyz_says_where(vcenter: VCenter) -> None:
-    started = time.monotonic()
+def test_readyz_says_where(vcenter: VCenter) -> None:
     answer = vcenter.client.get("/readyz")
     assert answer.status_code == 200, answer.text
-    assert vcenter.service.urls["https"] in answer.text
-    assert time.monotonic() - started < 2
+    assert vcenter.service.urls["https"] in answer.text and vcenter.service.urls["http"] in answer.text
