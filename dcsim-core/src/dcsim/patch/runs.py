@@ -173,7 +173,7 @@ class RunPipeline:
             stats: dict[str, Any] = given if isinstance(given, dict) else {}
             for ci in batch:
                 ci.ansible_run = str(result.get("run_id") or "") or None
-                host = stats.get(ci.node) or {}
+                host = stats.get(ci.node or "") or {}
                 failed = bool(host.get("failures") or host.get("unreachable"))
                 if result.get("status") != "successful" or failed:
                     ci.state = CiRunState.FAILED
