@@ -123,3 +123,23 @@ def test_a_forced_failure_rolls_back_to_the_snapshot_and_opens_an_incident(make_
     assert vm["ci_id"] in incident["affected_cis"] and incident["correlation_id"] == run["correlation_id"]
     assert "vm-003" in incident["title"]
     assert client.get(f"/itsm/changes/{change['number']}").json()["state"] == "failed"
+
+
+def test_a_cancelled_run_finishes_the_batch_with_the_runner_and_stops(make_client, ansible_settings):
+    client = make_client(plugins={"ansible": ansible_settings})
+    _no_reboot(client, max_parallel=1)
+    before = _rhel(client)
+    first, second = before["c01s01"], before["c01s03"]
+    change = _approved_change(client, [first["ci_id"], second["ci_id"]])
+    started = client.post("/patch/runs", json={"policy": POLICY}).json()
+    wait_for(lambda: bus_event(client, lambda e: e["type"] == "patch.scheduled"), timeout=60)
+    cancelled = client.post(f"/patch/runs/{started['id']}/cancel")
+    assert cancelled.status_code == 202, cancelled.text
+    run = _finished(client, started["id"])
+    assert run["state"] == "cancelled", run
+    states = {ci["ci_name"]: ci["state"] for ci in run["cis"]}
+    assert states["c01s01"] == "patched" and states["c01s03"] == "cancelled"
+    assert _rhel(client)["c01s03"]["compliance_status"] == "non_compliant"
+    # Half done: the change stays in progress for someone to decide.
+    assert client.get(f"/itsm/changes/{change['number']}").json()["state"] == "in_progress"
+    assert client.post(f"/patch/runs/{started['id']}/cancel").status_code == 409

@@ -155,6 +155,8 @@ class RunPipeline:
         size = max(1, self.policy.max_parallel)
         for number, start in enumerate(range(0, len(ready), size), 1):
             if self.run.id in self.patch.cancelled:
+                for ci in ready[start:]:
+                    ci.state, ci.reason = CiRunState.CANCELLED, "the run was cancelled before its batch"
                 return
             batch = ready[start : start + size]
             for ci in batch:
