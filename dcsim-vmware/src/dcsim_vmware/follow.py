@@ -70,10 +70,14 @@ class Follower:
         await self._follow(moid, state)
         sim_id = self.sim_id(moid)
         vm = self.dcsim.sim.world.find(Vm, sim_id) if sim_id else None
-        spec = read_vm(self.dcsim.sim.world, vm) if vm is not None and state is not None else None
-        if spec is not None and state is not None and {"name", "power", "host", "cpu", "memory_mb"} <= set(state):
-            # What vCenter shows now: the reconciler writes what the simulation has that differs
-            # from it later on (a revert's size, say), never vCenter's own news back.
+        if vm is not None and state is not None:
+            self._agree(vm, state)
+
+    def _agree(self, vm: Vm, state: dict[str, Any]) -> None:
+        """Record what vCenter shows now: the reconciler writes what the simulation has
+        that differs from it later on (a revert's size, say), never vCenter's news back."""
+        spec = read_vm(self.dcsim.sim.world, vm)
+        if spec is not None and {"name", "power", "host", "cpu", "memory_mb"} <= set(state):
             self.last[spec.id] = attrs.evolve(
                 spec,
                 name=state["name"],
@@ -160,6 +164,7 @@ class Follower:
         try:
             vm = await sim.create_vm(request)
             self.ids[vm.id] = moid
+            self._agree(vm, state)  # with the mapping, so no sync sees one without the other
         finally:
             self.adopting.discard(request.name)
         for name in state.get("snapshots", []):

@@ -213,6 +213,8 @@ class Reconciler:
         known = set(self.ids.values())
         for sim_id, spec in inventory.vms.items():
             moid = self.ids.get(sim_id)
+            if spec.name in self.adopting and moid not in current:
+                continue  # vCenter made it; the watcher is giving it to the simulation right now
             if moid not in current and spec.name in by_name and by_name[spec.name] not in known:
                 moid = self.ids[sim_id] = by_name[spec.name]  # seeded earlier, before the ids were known
             if moid not in current:
