@@ -1,4 +1,4 @@
-"""The ``dcsim`` command line: serve, plugins, config, db, token, seed, drift, drill, version."""
+"""The ``dcsim`` command line: serve, plugins, config, db, token, seed, drift, drill, patch, version."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from dcsim.drift.cli import drift, drill
 from dcsim.errors import DcsimError
 from dcsim.hookcalls import HookCalls
 from dcsim.model import Role
+from dcsim.patch.cli import patch
 from dcsim.plugins import PluginHost
 from dcsim.settings import SECRET_SETTINGS_ATTRIBUTE, Settings, load_settings
 from dcsim.sim.nodes.cli import nodes
@@ -73,6 +74,7 @@ def main(ctx: click.Context, config: Path | None, data_dir: Path | None) -> None
 main.add_command(nodes)
 main.add_command(drift)
 main.add_command(drill)
+main.add_command(patch)
 
 
 @main.command()
@@ -149,6 +151,7 @@ def _checked_plugins(settings: Settings) -> PluginHost:
     from dcsim.cmdb.mapping import InventoryGroupRegistry, MappingRegistry
     from dcsim.drift.registry import DriftSourceRegistry
     from dcsim.itsm.rules import RuleRegistry
+    from dcsim.patch.advisories import AdvisoryFeedRegistry
     from dcsim.plugins import load_plugins
     from dcsim.registry import (
         CmdbTypeRegistry,
@@ -177,6 +180,7 @@ def _checked_plugins(settings: Settings) -> PluginHost:
         ("dcsim_cmdb_register_inventory_groups", InventoryGroupRegistry),
         ("dcsim_itsm_register_rules", RuleRegistry),
         ("dcsim_drift_register_sources", DriftSourceRegistry),
+        ("dcsim_patch_register_advisory_feeds", AdvisoryFeedRegistry),
     ]
     for hook, registry in declarations:
         host.register_each(hook, registry=registry())
