@@ -137,7 +137,7 @@ class BladeHost:
                                memory_mb=262_144, firmware="4.2(3d)")  # fmt: skip
         host = topology.host("esxi-03", world.get(Cluster, "cluster-01"), cpu_cores=32, memory_mb=262_144, blade=blade)
         topology.vm("vm-blade-01", host, 2, 4096, GuestOs.RHEL9, world.get(Network, "VM Network"), platform="vmware",
-                    datastore=world.get(Datastore, "datastore-01"))  # fmt: skip
+                    datastore=world.get(Datastore, "ds-01"))  # fmt: skip
 
 
 def _temperature(dc, host: str) -> float:

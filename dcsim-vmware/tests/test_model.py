@@ -59,7 +59,7 @@ def test_dcsim_sim_seed_topology_seeds_the_default_estate(dcsim_client):
     }
     [datastore] = objects["vsphere_datastore"]
     assert (datastore["name"], datastore["datastore_id"], datastore["type"]) == (
-        "ds-01", ids["datastore"]["datastore-01"], "VMFS"
+        "ds-01", ids["datastore"]["ds-01"], "VMFS"
     )  # fmt: skip
     # Nothing of vSphere's is added to the other sites.
     region = ids["datacenter"]["RegionOne"]

@@ -91,7 +91,7 @@ def test_datastores_and_networks(client):
 
 def test_vm_list_filters(client):
     assert names(ok(client.get(f"{API}/vm"))) == ["vm-001", "vm-002", "vm-003"]
-    assert names(ok(client.get(f"{API}/vm?host=esxi-02"))) == ["vm-002"]
+    assert names(ok(client.get(f"{API}/vm?host=esxi-02"))) == ["vm-003"]
     assert names(ok(client.get(f"{API}/vm?resource_pool=cluster-01-staging"))) == ["vm-003"]
     assert names(ok(client.get(f"{API}/vm?cluster=cluster-01&datacenter=dc-west&limit=2"))) == ["vm-001", "vm-002"]
     ok(client.post("/sim/vms/vm-002/power", json={"action": "off"}))
@@ -224,7 +224,7 @@ def test_metrics_from_the_simulated_metrics(client):
 
 def test_disk_full_shows_in_the_metrics(client):
     before = {s["name"]: s["value"] for s in ok(client.get(f"{API}/vm/vm-001/metrics"))["samples"]}
-    ok(client.post("/sim/inject/disk-full", json={"datastore": "datastore-01"}), 201)
+    ok(client.post("/sim/inject/disk-full", json={"datastore": "ds-01"}), 201)
     after = {s["name"]: s["value"] for s in ok(client.get(f"{API}/vm/vm-001/metrics"))["samples"]}
     assert after["disk.usage"] == round(25_000_000 * 2 / 1024, 2) >= before["disk.usage"]
     assert after["mem.usage"] >= 90

@@ -7,7 +7,7 @@ def test_vm_labels_follow_their_host(dcsim_client):
     client = dcsim_client
     labels = client.call(client.sim.sim.nodes.labels, "sim-vmw-vm-003")
     assert (labels["sim.platform"], labels["sim.vmw.cluster"], labels["sim.vmw.host"]) == (
-        "vmware", "cluster-01", "esxi-01"
+        "vmware", "cluster-01", "esxi-02"
     )  # fmt: skip
     assert (labels["sim.vmw.datastore"], labels["sim.vmw.vswitch"]) == ("ds-01", "vSwitch0")
     assert "sim.vmw.host" not in client.call(client.sim.sim.nodes.labels, "sim-os-instance-001")

@@ -35,7 +35,7 @@ def dcsim_sim_seed_topology(topology):
                             memory_mb=262144, firmware="1.0")
     host = topology.host("esxi-03", world.get(Cluster, "cluster-01"), cpu_cores=32, memory_mb=262144, blade=server)
     topology.vm("vm-rack-01", host, 2, 4096, GuestOs.RHEL9, world.get(Network, "VM Network"), platform="vmware",
-                datastore=world.get(Datastore, "datastore-01"))
+                datastore=world.get(Datastore, "ds-01"))
 """
 
 

@@ -140,8 +140,8 @@ def test_seed_topology_reads_back_with_pynetbox(client: DcsimClient, nb: Any) ->
     vms = dcsim_objects(nb.virtualization.virtual_machines, "vm")
     for name, cluster, device, vcpus, memory in [
         ("vm-001", "cluster-01", "esxi-01", 2, 4096),
-        ("vm-002", "cluster-01", "esxi-02", 2, 4096),
-        ("vm-003", "cluster-01", "esxi-01", 4, 8192),
+        ("vm-002", "cluster-01", "esxi-01", 2, 4096),
+        ("vm-003", "cluster-01", "esxi-02", 4, 8192),
         ("instance-001", "nova", "compute-01", 1, 2048),
         ("instance-002", "nova", "compute-02", 1, 2048),
         ("instance-003", "nova", "compute-01", 1, 2048),
@@ -167,7 +167,7 @@ def test_seed_topology_reads_back_with_pynetbox(client: DcsimClient, nb: Any) ->
     assert (private.prefix, private.scope.name, private.vrf.name) == ("10.0.0.0/24", "RegionOne", "dc-sim")
     assert set(dcsim_objects(nb.tenancy.tenants, "application")) >= {"web", "app", "db"}
     assert set(dcsim_objects(nb.tenancy.tenants, "service_profile")) >= {"SP-web-01", "SP-app-01", "SP-db-01"}
-    assert dcsim_objects(nb.tenancy.tenants, "storage")["datastore-01"].group.name == "dc-sim storage"
+    assert dcsim_objects(nb.tenancy.tenants, "storage")["ds-01"].group.name == "dc-sim storage"
 
     # dc-sim reads the same objects back as CIs, with NetBox ids in theirs.
     vm1 = find_ci(client, "vm-001")
@@ -181,11 +181,11 @@ def test_seed_topology_reads_back_with_pynetbox(client: DcsimClient, nb: Any) ->
 def test_sync_is_idempotent_and_a_second_instance_adopts_what_is_there(
     client: DcsimClient, make_cmdb_client: Callable[..., DcsimClient], nb: Any, tmp_path: Path
 ) -> None:
-    assert client.post("/sim/vms/vm-003/migrate", json={"host": "esxi-02"}).status_code == 200
+    assert client.post("/sim/vms/vm-003/migrate", json={"host": "esxi-01"}).status_code == 200
     eventually(
-        lambda: nb.virtualization.virtual_machines.get(name="vm-003", cf_dcsim_source="sim").device.name == "esxi-02",
+        lambda: nb.virtualization.virtual_machines.get(name="vm-003", cf_dcsim_source="sim").device.name == "esxi-01",
         10,
-        "vm-003 on esxi-02 in NetBox",
+        "vm-003 on esxi-01 in NetBox",
     )
     client.post("/cmdb/sync")
     second = client.post("/cmdb/sync").json()
@@ -199,9 +199,9 @@ def test_sync_is_idempotent_and_a_second_instance_adopts_what_is_there(
     other = make_cmdb_client(data_dir=tmp_path / "other")
     bootstrap = other.get("/cmdb/sync/status").json()["last_run"]
     assert bootstrap["trigger"] == "bootstrap" and bootstrap["created"] == 0, bootstrap
-    # Its simulation has vm-003 on esxi-01 again: that is all it changes.
+    # Its simulation has vm-003 on esxi-02 again: that is all it changes.
     assert (bootstrap["updated"], bootstrap["relationships_added"], bootstrap["relationships_removed"]) == (1, 1, 1)
-    assert nb.virtualization.virtual_machines.get(name="vm-003", cf_dcsim_source="sim").device.name == "esxi-01"
+    assert nb.virtualization.virtual_machines.get(name="vm-003", cf_dcsim_source="sim").device.name == "esxi-02"
     assert len(nb.extras.custom_fields.filter(group_name="dc-sim")) == fields_before == 6
     assert {t.slug for t in nb.virtualization.cluster_types.all()} >= {"vmware", "openstack", "ucs"}
     assert len(nb.virtualization.cluster_types.filter(slug="vmware")) == 1

@@ -107,8 +107,8 @@ def test_impact_of_host_and_cluster(dcsim_client):
     host = _ci(client, "esxi-01", "host")
     impact = client.get(f"/cmdb/cis/{host['id']}/impact").json()
     downstream = {(c["type"], c["name"]) for c in impact["downstream"]}
-    assert {("vm", "vm-001"), ("vm", "vm-003"), ("application", "web"), ("application", "db")} <= downstream
-    assert ("vm", "vm-002") not in downstream
+    assert {("vm", "vm-001"), ("vm", "vm-002"), ("application", "web"), ("application", "app")} <= downstream
+    assert ("vm", "vm-003") not in downstream
     assert {("cluster", "cluster-01"), ("datacenter", "dc-west")} <= {
         (c["type"], c["name"]) for c in impact["upstream"]
     }
@@ -185,13 +185,13 @@ async def test_a_ci_the_backend_refuses_is_an_error_of_the_run_not_its_end(make_
             return await real_update(ci_id, changes, actor)
 
         cmdb.backend.update_ci = refuse_vm_002
-        await dc.sim.migrate("vm-002", "esxi-01")
-        await dc.sim.migrate("vm-003", "esxi-02")
+        await dc.sim.migrate("vm-002", "esxi-02")
+        await dc.sim.migrate("vm-003", "esxi-01")
         run = await cmdb.sync()
         assert run.errors == ["vm vm-002: the backend refuses vm-002"]
         assert run.updated >= 1
         ci = next(c for c in (await cmdb.backend.list_cis(_query()))[1] if c.name == "vm-003")
-        assert ci.attributes["host"] == "esxi-02"
+        assert ci.attributes["host"] == "esxi-01"
 
 
 def _query():

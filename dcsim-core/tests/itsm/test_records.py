@@ -51,13 +51,13 @@ def test_affected_cis_attach_the_cmdb_impact_analysis(shared_client):
     analysis = incident["impact_analysis"]
     assert analysis["depth"] == 3 and analysis["affected"][0]["name"] == "esxi-01"
     downstream = {(c["type"], c["name"]): c["depth"] for c in analysis["downstream"]}
-    assert downstream[("vm", "vm-001")] == 1 and downstream[("vm", "vm-003")] == 1
-    assert downstream[("application", "web")] == 2 and ("vm", "vm-002") not in downstream
+    assert downstream[("vm", "vm-001")] == 1 and downstream[("vm", "vm-002")] == 1
+    assert downstream[("application", "web")] == 2 and ("vm", "vm-003") not in downstream
     assert {c["name"] for c in analysis["upstream"]} >= {"cluster-01", "dc-west"}
 
-    vm = ci_id(client, "vm-002")
-    change = client.post("/itsm/changes", json={"title": "resize vm-002", "affected_cis": [vm]}).json()
-    assert change["impact_analysis"]["affected"][0]["name"] == "vm-002"
+    vm = ci_id(client, "vm-003")
+    change = client.post("/itsm/changes", json={"title": "resize vm-003", "affected_cis": [vm]}).json()
+    assert change["impact_analysis"]["affected"][0]["name"] == "vm-003"
     assert "esxi-02" in {c["name"] for c in change["impact_analysis"]["upstream"]}
     moved = client.patch(f"/itsm/changes/{change['number']}", json={"affected_cis": [host]}).json()
     assert moved["impact_analysis"]["affected"][0]["name"] == "esxi-01"

@@ -85,7 +85,7 @@ def test_alertmanager_firing_opens_a_p1_incident_and_resolved_resolves_it(shared
     incident = client.get(f"/itsm/incidents/{number}").json()
     assert (incident["priority"], incident["state"], incident["title"]) == ("P1", "new", "esxi-01 is down")
     assert incident["affected_cis"] == [ci_id(client, "esxi-01")]
-    assert {"vm-001", "vm-003"} <= {c["name"] for c in incident["impact_analysis"]["downstream"]}
+    assert {"vm-001", "vm-002"} <= {c["name"] for c in incident["impact_analysis"]["downstream"]}
     assert incident["correlation_id"] == "alertmanager:b2d8c1f0a4e6d3c7"
     assert incident["created_by"] == "rule:alertmanager-incidents"
     assert incident["source_data"]["alert"]["generatorURL"].startswith("http://prometheus.example.org")

@@ -18,6 +18,6 @@ class BladeHost:
         host = topology.host("esxi-03", cluster, cpu_cores=32, memory_mb=262_144, blade=blade)
         topology.vm(
             "vm-blade-01", host, 2, 4096, GuestOs.RHEL9, world.get(Network, "VM Network"),
-            platform="vmware", datastore=world.get(Datastore, "datastore-01"),
+            platform="vmware", datastore=world.get(Datastore, "ds-01"),
         )  # fmt: skip
         assert world.get(Host, "esxi-03").blade_id == blade.id

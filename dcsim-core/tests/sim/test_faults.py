@@ -83,11 +83,11 @@ def test_inject_api_records_and_clears(dcsim_client):
     down = client.post("/sim/inject/host-failure", json={"host": "compute-02"}).json()
     active = {f["id"]: f for f in client.get("/sim/inject").json()["items"]}
     assert set(active) == {disk["id"], cut["id"], down["id"]}
-    assert {t["name"] for t in active[disk["id"]]["targets"]} == {"vm-001", "datastore-01"}
+    assert {t["name"] for t in active[disk["id"]]["targets"]} == {"vm-001", "ds-01"}
     assert active[cut["id"]]["kind"] == "network-partition" and active[cut["id"]]["injected_at"]
     state = client.get("/sim/state").json()["objects"]
     assert next(n for n in state["network"] if n["name"] == "private-net")["partitioned"] is True
-    datastore = next(d for d in state["datastore"] if d["name"] == "datastore-01")
+    datastore = next(d for d in state["datastore"] if d["name"] == "ds-01")
     assert datastore["used_gb"] == datastore["capacity_gb"]
 
     assert client.delete(f"/sim/inject/{cut['id']}").status_code == 200

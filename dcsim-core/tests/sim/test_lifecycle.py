@@ -74,10 +74,10 @@ def test_clone_and_migrate(dcsim_client):
     clone = client.post("/sim/vms/vm-003/clone", json={"name": "vm-003-clone"}).json()
     assert (clone["cpu"], clone["memory_mb"], clone["power_state"]) == (4, 8192, "off")
     assert clone["tags"]["env"] == "staging" and clone["id"] != client.get("/sim/vms/vm-003").json()["id"]
-    moved = client.post("/sim/vms/vm-003/migrate", json={"host": "esxi-02"}).json()
+    moved = client.post("/sim/vms/vm-003/migrate", json={"host": "esxi-01"}).json()
     hosts = {h["id"]: h["name"] for h in client.get("/sim/hosts").json()["items"]}
-    assert hosts[moved["host_id"]] == "esxi-02"
-    assert "vm-003" in client.get("/sim/hosts/esxi-02").json()["vms"]
+    assert hosts[moved["host_id"]] == "esxi-01"
+    assert "vm-003" in client.get("/sim/hosts/esxi-01").json()["vms"]
 
 
 def test_list_filters_and_pages(dcsim_client):

@@ -148,12 +148,12 @@ async def test_host_failure_turns_the_host_off(make_dcsim):
 async def test_disk_full_raises_disk_io_and_memory(make_dcsim):
     async with make_dcsim() as dc:
         before = scrape(dc, T0)
-        await dc.sim.inject("disk-full", {"datastore": "datastore-01"})
+        await dc.sim.inject("disk-full", {"datastore": "ds-01"})
         during = scrape(dc, T0)
         for vm, vcpus in (("vm-001", 2), ("vm-002", 2), ("vm-003", 4)):
             assert during["dcsim_vm_disk_io", vm] == DISK_PEAK_PER_VCPU * vcpus > before["dcsim_vm_disk_io", vm]
             assert during["dcsim_vm_memory_usage", vm] >= 0.9
-        # Instances have no disk on datastore-01.
+        # Instances have no disk on ds-01.
         assert during["dcsim_vm_disk_io", "instance-001"] == before["dcsim_vm_disk_io", "instance-001"]
 
 

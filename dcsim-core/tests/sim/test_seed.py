@@ -18,8 +18,8 @@ VENDOR_PLUGINS = ("ucs", "openstack", "vmware")
 SEED_VMS = {
     # name: (platform, host, cpu, memory_mb, guest_os, node, ssh_port)
     "vm-001": ("vmware", "esxi-01", 2, 4096, "rhel9", "sim-vmw-vm-001", 22001),
-    "vm-002": ("vmware", "esxi-02", 2, 4096, "ubuntu22", "sim-vmw-vm-002", 22002),
-    "vm-003": ("vmware", "esxi-01", 4, 8192, "rhel9", "sim-vmw-vm-003", 22003),
+    "vm-002": ("vmware", "esxi-01", 2, 4096, "ubuntu22", "sim-vmw-vm-002", 22002),
+    "vm-003": ("vmware", "esxi-02", 4, 8192, "rhel9", "sim-vmw-vm-003", 22003),
     "instance-001": ("openstack", "compute-01", 1, 2048, "ubuntu22", "sim-os-instance-001", 22004),
     "instance-002": ("openstack", "compute-02", 1, 2048, "ubuntu22", "sim-os-instance-002", 22005),
     "instance-003": ("openstack", "compute-01", 1, 2048, "rhel9", "sim-os-instance-003", 22006),
@@ -49,7 +49,7 @@ def test_seed_topology_is_served(dcsim_client):
     assert datacenters[clusters["nova"]["datacenter_id"]] == "RegionOne"
     esxi = {h["name"]: h for h in hosts.values() if h["name"].startswith("esxi")}
     assert {h["cluster_id"] for h in esxi.values()} == {clusters["cluster-01"]["id"]}
-    assert client.get("/sim/hosts/esxi-01").json()["vms"] == ["vm-001", "vm-003"]
+    assert client.get("/sim/hosts/esxi-01").json()["vms"] == ["vm-001", "vm-002"]
     networks = {n["name"]: n for n in client.get("/sim/networks").json()["items"]}
     assert networks["VM Network"]["vlan"] == 100 and networks["private-net"]["cidr"] == "10.0.0.0/24"
     assert vms["instance-001"]["nics"][0]["network_id"] == networks["private-net"]["id"]

@@ -41,12 +41,12 @@ def build_default(topology: Topology) -> None:
     cluster = t.cluster("cluster-01", west, ha=True)
     hypervisors = [t.host(f"esxi-0{i}", cluster, cpu_cores=32, memory_mb=262_144) for i in (1, 2)]
     vm_network = t.network("VM Network", west, vlan=100, cidr="10.10.100.0/24")
-    datastore = t.datastore("datastore-01", west, capacity_gb=4096)
+    datastore = t.datastore("ds-01", west, capacity_gb=4096)
     for i, (cpu, mem, guest, host, env, app) in enumerate(
         [
             (2, 4096, rhel, hypervisors[0], "prod", "web"),
-            (2, 4096, ubuntu, hypervisors[1], "prod", "app"),
-            (4, 8192, rhel, hypervisors[0], "staging", "db"),
+            (2, 4096, ubuntu, hypervisors[0], "prod", "app"),
+            (4, 8192, rhel, hypervisors[1], "staging", "db"),
         ],
         start=1,
     ):
@@ -131,7 +131,7 @@ def generate(
                 t.blade(f"dc-{d:02d}-c{c:02d}s{slot:02d}", box, slot, model=SERVER_MODEL, cpu=32, memory_mb=262_144,
                         firmware=FIRMWARE)  # fmt: skip
         network = t.network(f"VM Network {d:02d}", dc, vlan=100 + d, cidr=f"10.{100 + d}.0.0/16")
-        datastore = t.datastore(f"datastore-{d:02d}", dc, capacity_gb=1_000_000)
+        datastore = t.datastore(f"ds-{d:02d}", dc, capacity_gb=1_000_000)
         for c in range(1, clusters + 1):
             cluster = t.cluster(f"cluster-{d:02d}-{c:02d}", dc)
             for h in range(1, hosts + 1):

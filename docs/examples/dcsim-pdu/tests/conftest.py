@@ -28,7 +28,7 @@ class RackServer:
         host = topology.host("esxi-03", world.get(Cluster, "cluster-01"), cpu_cores=32, memory_mb=262_144, blade=server)
         topology.vm(
             "vm-rack-01", host, 2, 4096, GuestOs.RHEL9, world.get(Network, "VM Network"),
-            platform="vmware", datastore=world.get(Datastore, "datastore-01"),
+            platform="vmware", datastore=world.get(Datastore, "ds-01"),
         )  # fmt: skip
 
 
