@@ -7,10 +7,13 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import time
 from importlib import resources
 from typing import Any
 
 import pytest
+
+from dcsim import hookimpl
 
 SEVERITIES = ("low", "medium", "high", "critical")
 
@@ -130,3 +133,29 @@ def test_advisories_are_listed_with_the_cis_they_apply_to(client):
     answer = client.get("/patch/advisories/CVE-1999-0001")
     assert answer.status_code == 404 and answer.headers["content-type"].startswith("application/problem+json")
     assert client.get("/patch/compliance/no-such-ci").status_code == 404
+
+
+class RunnerEvents:
+    """Declares ``ansible.run.completed`` as the runner does, without the runner installed."""
+
+    @hookimpl
+    def dcsim_register_event_types(self, registry: Any) -> None:
+        registry.add_catalogue({"ansible.run.completed": ("a run ended", {"run_id": "", "status": "", "stats": "",
+                                                                           "correlation_id": ""})})  # fmt: skip
+
+
+def test_a_runner_run_that_was_not_patching_makes_its_nodes_scans_stale(make_client):
+    client = make_client(RunnerEvents(), disable_plugins=("ansible",))
+    cis = client.get("/patch/compliance").json()["cis"]
+    touched, other = cis[0], cis[1]
+    assert not touched["stale"]
+    data = {"run_id": "r1", "status": "successful", "correlation_id": "drift:x:packages",
+            "stats": {touched["node"]: {"ok": 2, "changed": 1, "failures": 0}}}  # fmt: skip
+    assert client.post("/events", json={"type": "ansible.run.completed", "data": data}).status_code in (200, 201, 202)
+    deadline = time.monotonic() + 10
+    while not client.get(f"/patch/compliance/{touched['ci_id']}").json()["stale"]:
+        assert time.monotonic() < deadline, "never stale"
+        time.sleep(0.2)
+    assert not client.get(f"/patch/compliance/{other['ci_id']}").json()["stale"]
+    rescanned = client.post("/patch/compliance/scan", json={"ci_ids": [touched["ci_id"]]}).json()["cis"][0]
+    assert not rescanned["stale"] and rescanned["last_scanned"]

@@ -91,3 +91,23 @@ def test_a_schedule_fires_a_run_from_its_timer(make_client):
     finished(client, runs[0]["id"])
     # The timer is armed again for the next minute.
     assert client.get("/patch/policies/policy-every-minute").json()["next_run_at"]
+
+
+async def test_policies_states_and_runs_survive_a_restart_and_an_interrupted_run_is_failed(make_dcsim):
+    from dcsim.patch.model import Policy, Run, RunState
+    from dcsim.patch.service import PatchService
+
+    async with make_dcsim(disable_plugins=("ansible",)) as first:
+        patch = first.services.get(PatchService)
+        await patch.save_policy(Policy(id="policy-kept", name="kept", os_type="rhel9", patch_level="all"))
+        scanned = await patch.scan()
+        interrupted = Run(policy="policy-kept", state=RunState.EXECUTING)
+        await patch.save_run(interrupted)
+    async with make_dcsim(disable_plugins=("ansible",)) as second:
+        patch = second.services.get(PatchService)
+        assert patch.policies["policy-kept"].patch_level == "all" and patch.due_at("policy-rhel9-baseline")
+        assert {s.ci_id: s.compliance_status for s in scanned} == {
+            ci_id: s.compliance_status for ci_id, s in patch.states.items()}  # fmt: skip
+        run = patch.runs[interrupted.id]
+        assert run.state is RunState.FAILED and run.summary["reason"] == "interrupted by a restart"
+        assert run.finished_at is not None
