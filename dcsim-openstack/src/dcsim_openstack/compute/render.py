@@ -12,12 +12,13 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-from dcsim.sim.model import Cluster, Flavor, Host, Image, Network, PowerState, Vm, Volume
+from dcsim.sim.model import Cluster, Flavor, Host, Image, PowerState, Vm, Volume
 from dcsim.sim.world import World
 from dcsim_openstack.compute.microversions import Microversion
 from dcsim_openstack.compute.model import ServerRecord
 from dcsim_openstack.compute.states import server_state
 from dcsim_openstack.model import Keypair
+from dcsim_openstack.network.ports import server_addresses
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -72,17 +73,9 @@ def _server_flavor(world: World, vm: Vm, base: str, version: Microversion) -> di
 
 
 def addresses(world: World, vm: Vm) -> dict[str, list[dict[str, Any]]]:
-    """The server's addresses by network name (``GET /servers/{id}/ips``)."""
-    result: dict[str, list[dict[str, Any]]] = {}
-    for nic in vm.nics:
-        network = world.find(Network, nic.network_id)
-        name = network.name if network is not None else nic.network_id
-        entry: dict[str, Any] = {"version": 6 if nic.ip and ":" in nic.ip else 4, "addr": nic.ip}
-        entry |= {"OS-EXT-IPS:type": "fixed", "OS-EXT-IPS-MAC:mac_addr": nic.mac}
-        result.setdefault(name, [])
-        if nic.ip:
-            result[name].append(entry)
-    return result
+    """The server's addresses by network name (``GET /servers/{id}/ips``): Neutron's view,
+    fixed addresses then the floating IPs associated with their ports."""
+    return server_addresses(world, vm)
 
 
 def host_id(project_id: str, host: str) -> str:
