@@ -6,7 +6,7 @@ so each can be switched off alone with ``DCSIM_DISABLE_PLUGINS``:
 - ``sim`` (:mod:`dcsim.builtin.sim`): the simulation engine, its routes, seed and metrics;
 - ``cmdb`` (:mod:`dcsim.builtin.cmdb`): the CMDB, mirroring the simulation;
 - ``itsm`` (:mod:`dcsim.builtin.itsm`): incidents, problems and changes, with their rules;
-- ``patch`` (:mod:`dcsim.builtin.patch`): the default version ordering;
+- ``patch`` (:mod:`dcsim.builtin.patch`): advisories, compliance, policies and patch runs;
 - ``drift`` (:mod:`dcsim.builtin.drift`): the ``drift.detected`` event and value comparison;
 - ``api`` (:mod:`dcsim.builtin.api`): events, tokens, metrics and ``/ws`` routes.
 
