@@ -114,8 +114,8 @@ class DistributedPortGroup:
 
 @attrs.define(kw_only=True)
 class VsphereDatastore:
-    """A datastore as vSphere shows it: its name there (``ds-01`` for core's
-    ``datastore-01``) and its file system, over core's datastore ``datastore_id``."""
+    """A datastore as vSphere shows it: its name there (core's, ``ds-01``) and its file
+    system, over core's datastore ``datastore_id``."""
 
     id: str
     name: str

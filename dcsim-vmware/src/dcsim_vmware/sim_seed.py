@@ -12,10 +12,8 @@ Every estate (the default seed and generated ones) gets, per datacenter of the
   ``<datacenter>-dvs-vlan<N>`` per VLAN of its networks.
 
 The default seed also gets what SPEC-020 of the seed family names: network
-``VM Network 200`` (VLAN 200, 10.10.200.0/24) next to core's ``VM Network`` (VLAN 100),
-and every estate's datastores get their vSphere name (``ds-01`` for ``datastore-01``).
-Placement stays core's seed's (vm-001 and vm-003 on esxi-01, vm-002 on esxi-02): SPEC-020
-has vm-002 on esxi-01 and vm-003 on esxi-02, and moving them breaks core's own tests.
+``VM Network 200`` (VLAN 200, 10.10.200.0/24) next to core's ``VM Network`` (VLAN 100);
+every estate's datastores get their vSphere view (same name, a file system type).
 """
 
 from __future__ import annotations
@@ -68,7 +66,7 @@ def _seed_datacenter(topology: Topology, dc: Datacenter) -> None:
         _pools(topology, cluster, [vm for host in world.hosts_in(cluster) for vm in world.vms_on(host)])
     for datastore in world.all(Datastore):
         if datastore.datacenter_id == dc.id:
-            name = vsphere_datastore_name(datastore.name)
+            name = datastore.name
             t.add(VsphereDatastore(id=t.id("vsphere_datastore", name), name=name, datastore_id=datastore.id))
     networks = [n for n in world.all(Network) if n.datacenter_id == dc.id and n.platform == PLATFORM]
     for network in networks:
@@ -99,9 +97,4 @@ def _pools(topology: Topology, cluster: Cluster, vms: Iterable[Vm]) -> None:
                                   cpu_shares=shares, memory_shares=shares, vm_ids=vm_ids))  # fmt: skip
 
 
-def vsphere_datastore_name(name: str) -> str:
-    """vSphere's name of core's datastore ``name``: ``datastore-01`` is ``ds-01``."""
-    return "ds-" + name.removeprefix("datastore-") if name.startswith("datastore-") else name
-
-
-__all__ = ["VLAN200", "seed_default", "seed_vsphere", "vsphere_datastore_name"]
+__all__ = ["VLAN200", "seed_default", "seed_vsphere"]
