@@ -99,3 +99,18 @@ def test_a_failing_run_step_hook_does_not_stop_the_run(make_client):
     run = client.post("/patch/runs", json={"policy": "policy-ubuntu22-baseline"}).json()
     done = wait(lambda: (r := client.get(f"/patch/runs/{run['id']}").json())["state"] == "completed" and r)
     assert [s["name"] for s in done["steps"]][-1] == "completed"
+
+
+def test_a_feed_that_fails_costs_its_advisories_not_the_scan(make_client):
+    class DownFeed:
+        @hookimpl
+        def dcsim_patch_register_advisory_feeds(self, registry: Any) -> None:
+            def feed() -> list[Any]:
+                raise ConnectionError("feed unreachable")
+
+            registry.add("down", feed)
+
+    client = make_client(DownFeed(), disable_plugins=("ansible",))
+    scanned = client.post("/patch/compliance/scan")
+    assert scanned.status_code == 200 and scanned.json()["scanned"] == 9
+    assert client.get("/patch/advisories").json()["total"] == 10

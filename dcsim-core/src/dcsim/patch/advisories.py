@@ -16,9 +16,12 @@ from importlib import resources
 from typing import Any
 
 import attrs
+import structlog
 
 from dcsim.convert import from_json
 from dcsim.patch.model import Advisory
+
+log = structlog.get_logger(__name__)
 
 #: A feed: called (without arguments) at start and by ``POST /patch/compliance/scan``;
 #: returns advisories as :class:`Advisory` or as dicts of its fields.
@@ -61,7 +64,13 @@ def collect(registry: AdvisoryFeedRegistry) -> dict[str, Advisory]:
     """The bundled advisories overlaid with every feed's, by id."""
     found = {advisory.id: advisory for advisory in bundled()}
     for entry in registry:
-        for item in entry.feed():
+        try:
+            items = entry.feed()
+        except Exception:
+            # A feed that is down costs its advisories, not the scan.
+            log.exception("patch.advisory_feed_failed", feed=entry.name)
+            continue
+        for item in items:
             advisory = item if isinstance(item, Advisory) else from_json(item, Advisory)
             found[advisory.id] = attrs.evolve(advisory, feed=entry.name)
     return found

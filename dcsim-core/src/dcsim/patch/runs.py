@@ -133,7 +133,6 @@ class RunPipeline:
             ci.snapshot_packages = await sim.nodes.packages(ci.node)
             if not self.policy.pre_patch_snapshot:
                 continue
-            state = self.patch.states.get(ci.ci_id)
             source = await self._source_id(ci.ci_id)
             try:
                 vm = sim.vm(source) if source else None
@@ -142,7 +141,8 @@ class RunPipeline:
             if vm is not None:
                 taken = await sim.create_snapshot(vm.id, f"pre-patch-{self.run.id[:8]}", f"patch run {self.run.id}")
                 ci.snapshot = taken.id
-            elif state is not None:
+            else:
+                # Not a VM (a bare-metal host): the kept inventory is its snapshot.
                 ci.snapshot = f"inventory:{self.run.id}"
 
     async def execute(self) -> None:

@@ -266,7 +266,12 @@ class PatchService:
         if policy is None:
             return
         task = asyncio.get_running_loop().create_task(self.start_run(policy_id, "schedule"))
-        task.add_done_callback(lambda _: self.arm(policy))
+        task.add_done_callback(lambda _: self._rearm(policy_id))
+
+    def _rearm(self, policy_id: str) -> None:
+        policy = self.policies.get(policy_id)
+        if policy is not None:
+            self.arm(policy)
 
     # Runs --------------------------------------------------------------------------------
 
