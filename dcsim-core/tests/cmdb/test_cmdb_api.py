@@ -45,6 +45,8 @@ def test_seed_inventory_has_exactly_the_seed_groups(make_client):
     assert (vm1["ansible_host"], vm1["ansible_port"], vm1["ansible_user"]) == ("127.0.0.1", 22001, "root")
     assert vm1["dcsim_cpu"] == 2 and vm1["dcsim_memory_mb"] == 4096 and vm1["dcsim_host"] == "esxi-01"
     assert inventory["_meta"]["hostvars"]["sim-bm-c01s03"]["ansible_port"] == 22009
+    # The node backend's own host vars: virtual nodes are reached through dcsim_virtual.
+    assert vm1["ansible_connection"] == "dcsim_virtual" and vm1["dcsim_nodes_dir"].endswith("nodes")
 
 
 def _ci(client, name, ci_type="vm", status=None):
