@@ -85,3 +85,50 @@ def test_a_vault_var_that_is_not_ciphertext_of_the_password_is_refused(
     without = make_client(plugins={"ansible": {"project_dirs": ansible_settings["project_dirs"]}})
     refused = without.post("/ansible/run", json={"playbook": "local-echo", "secret_vars": {"message": "x1234"}})
     assert refused.status_code == 400 and "vault_password" in refused.json()["detail"]
+
+
+VAULT_FILE_SECRET = "from-a-vault-file-5e1d"
+
+PLAYBOOK_WITH_VAULT_FILE = """\
+# description: Use a value from an Ansible Vault file (secrets test).
+---
+- name: Vault file
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  vars_files: [secrets.yml]
+  vars:
+    ansible_python_interpreter: "{{ ansible_playbook_python }}"
+  tasks:
+    - name: Use it
+      ansible.builtin.command: echo "db={{ db_password }}"
+"""
+
+
+def test_a_value_from_a_vault_file_of_the_project_never_shows(
+    make_client: Any, ansible_settings: dict[str, Any], tmp_path: Path, capfd: Any
+) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "use-vault-file.yml").write_text(PLAYBOOK_WITH_VAULT_FILE)
+    secrets = project / "secrets.yml"
+    secrets.write_text(f"db_password: {VAULT_FILE_SECRET}\n")
+    password_file = tmp_path / "vault-pass"
+    password_file.write_text(VAULT_PASSWORD)
+    vault = Path(sys.executable).parent / "ansible-vault"
+    subprocess.run([str(vault), "encrypt", "--vault-password-file", str(password_file), str(secrets)], check=True)
+    assert secrets.read_text().startswith("$ANSIBLE_VAULT")
+
+    client = make_client(plugins={"ansible": ansible_settings | {"project_dirs": [str(project)]}})
+    run = wait_run(client, client.post("/ansible/run", json={"playbook": "use-vault-file"}).json()["id"])
+    assert run["status"] == "successful"
+    events = client.get(f"/ansible/runs/{run['id']}/events?limit=1000").json()["items"]
+    used = next(e for e in events if e["event"] == "runner_on_ok" and e["task"] == "Use it")
+    assert used["data"]["res"]["stdout"] == "db=********"
+    client.call(client.sim.relay.drain)
+    shown = str(events) + client.get(f"/ansible/runs/{run['id']}/stdout").json()["stdout"]
+    shown += str(client.get("/events?limit=1000").json())
+    captured = capfd.readouterr()
+    assert VAULT_FILE_SECRET not in shown + captured.out + captured.err
+    store = b"".join(p.read_bytes() for p in client.sim.settings.data_dir.glob("dcsim.sqlite3*"))
+    assert VAULT_FILE_SECRET.encode() not in store

@@ -24,7 +24,7 @@ import psutil
 import structlog
 
 from dcsim_ansible.records import ChangedTask, HostStats, Run, RunEvent, RunRequest
-from dcsim_ansible.secret_vars import Redactor, decrypt
+from dcsim_ansible.secret_vars import Redactor, decrypt, vault_file_secrets
 
 log = structlog.get_logger(__name__)
 
@@ -156,8 +156,12 @@ class Execution:
         self.on_event = on_event
         self.on_facts = on_facts
         self.should_cancel = should_cancel
-        ciphertexts = [*request.secret_vars.values(), *request.vault_vars.values()]
-        self.redactor = Redactor([decrypt(vault_password, c) for c in ciphertexts] if vault_password else [])
+        secrets: list[str] = []
+        if vault_password:
+            ciphertexts = [*request.secret_vars.values(), *request.vault_vars.values()]
+            secrets = [decrypt(vault_password, c) for c in ciphertexts]
+            secrets += vault_file_secrets(vault_password, Path(request.playbook_path).parent)
+        self.redactor = Redactor(secrets)
         self.seq = 0
         self.stats: dict[str, HostStats] = {}
         self.changed: list[ChangedTask] = []

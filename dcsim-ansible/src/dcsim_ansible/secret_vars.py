@@ -8,6 +8,7 @@ learns the plaintext only to cut it out of everything it stores or publishes.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from dcsim.errors import InvalidInput
@@ -37,6 +38,42 @@ def decrypt(password: str, ciphertext: str) -> str:
         return str(_vault(password).decrypt(ciphertext.strip().encode()).decode())
     except AnsibleError as exc:
         raise InvalidInput(f"not Ansible Vault ciphertext of the configured vault password: {exc}") from None
+
+
+#: Vault files larger than this are not read for their secrets.
+MAX_VAULT_FILE_BYTES = 1 << 20
+
+
+def _leaves(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [leaf for v in value.values() for leaf in _leaves(v)]
+    if isinstance(value, list):
+        return [leaf for v in value for leaf in _leaves(v)]
+    return [str(value)] if isinstance(value, str | int | float) and not isinstance(value, bool) else []
+
+
+def vault_file_secrets(password: str, folder: Path) -> list[str]:
+    """The values held in Ansible Vault files under ``folder`` (a playbook's project):
+    every file that starts with ``$ANSIBLE_VAULT`` is decrypted and its YAML's leaf
+    values are secrets. Files that do not decrypt with ``password`` are skipped."""
+    import yaml
+
+    found: list[str] = []
+    for path in sorted(folder.rglob("*")):
+        try:
+            if not path.is_file() or path.stat().st_size > MAX_VAULT_FILE_BYTES:
+                continue
+            with path.open("rb") as handle:
+                if handle.read(14) != b"$ANSIBLE_VAULT":
+                    continue
+            plaintext = decrypt(password, path.read_text())
+        except (OSError, UnicodeDecodeError, InvalidInput):
+            continue
+        try:
+            found.extend(_leaves(yaml.safe_load(plaintext)))
+        except yaml.YAMLError:
+            found.append(plaintext)
+    return found
 
 
 class Redactor:
