@@ -25,6 +25,8 @@ def test_policy_crud_is_strict(dcsim_client):
     assert client.post("/drift/policies", json=body | {"id": "p2", "colour": "red"}).status_code == 422
     assert client.post("/drift/policies", json=body | {"id": "p3", "severity": "apocalyptic"}).status_code == 422
     assert client.post("/drift/policies", json=body | {"id": "p4", "monitored_fields": []}).status_code == 422
+    naive = {"start": "2026-01-01T00:00:00", "end": "2026-01-02T00:00:00"}
+    assert client.post("/drift/policies", json=body | {"id": "p5", "suppression_windows": [naive]}).status_code == 422
     assert client.put("/drift/policies/policy-motd", json=body | {"id": "other"}).status_code == 400
     replaced = client.put("/drift/policies/policy-motd", json=body | {"severity": "high"})
     assert replaced.status_code == 200 and replaced.json()["severity"] == "high"

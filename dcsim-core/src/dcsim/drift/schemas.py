@@ -50,11 +50,14 @@ class DriftEventOut(msgspec.Struct, kw_only=True):
     notes: list[str]
 
 
+AwareTime = Annotated[datetime, msgspec.Meta(tz=True, description="date-time with a time zone")]
+
+
 class WindowIn(Model):
     """A suppression window."""
 
-    start: datetime
-    end: datetime
+    start: AwareTime
+    end: AwareTime
 
 
 class ExceptionIn(Model):

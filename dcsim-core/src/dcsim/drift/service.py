@@ -158,12 +158,13 @@ class DriftService:
             if not source.wants(event.type):
                 continue
             try:
-                observations = await source.observe(self, event)
+                for observation in await source.observe(self, event):
+                    await self.process(observation)
+            except DcsimError:
+                raise
             except Exception:
+                # A source's bug: redelivering the event would meet it again.
                 log.exception("drift.source_failed", source=source.name, event_id=event.id)
-                continue
-            for observation in observations:
-                await self.process(observation)
 
     async def process(self, observation: Observation) -> DriftEvent | None:
         """Compare one observation and open, update or resolve its drift event."""
