@@ -16,7 +16,7 @@ ComplianceName = Literal["compliant", "non_compliant", "unknown"]
 PolicyId = Annotated[str, msgspec.Meta(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9._-]+$")]
 Short = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 OsType = Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=r"^[a-z0-9._-]+$", examples=["rhel9"])]
-Cron = Annotated[str, msgspec.Meta(min_length=9, max_length=100, description="cron expression", examples=["0 2 * * 6"])]
+Cron = Annotated[str, msgspec.Meta(min_length=1, max_length=100, description="cron expression", examples=["0 2 * * 6"])]
 
 
 class AffectedOut(msgspec.Struct, kw_only=True):

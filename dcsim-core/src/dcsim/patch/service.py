@@ -62,8 +62,15 @@ def check_schedule(schedule: str | None) -> None:
     """InvalidInput unless ``schedule`` is None or a cron expression."""
     from croniter import croniter
 
-    if schedule is not None and not croniter.is_valid(schedule):
-        raise InvalidInput(f"{schedule!r} is not a cron expression",
+    if schedule is None:
+        return
+    try:
+        # Valid and due some day (``0 0 31 2 *`` is valid and never due).
+        valid = croniter.is_valid(schedule) and next_due(schedule, utcnow()) is not None
+    except (ValueError, KeyError, ArithmeticError):
+        valid = False
+    if not valid:
+        raise InvalidInput(f"{schedule!r} is not a cron expression that ever falls due",
                            errors=[{"field": "schedule", "message": "a cron expression such as '0 2 * * 6'"}])  # fmt: skip
 
 
