@@ -1,7 +1,22 @@
 """Hook implementations of the `ui` plugin, and nothing else.
 
-This module is what the entry point `ui` in the group `dcsim` names. It implements no
-hooks yet: the plugin registers and is listed by `dcsim plugins`, and its routes, events
-and services come with a later issue of its own (not filed yet). Heavy vendor libraries are to be imported lazily,
-inside hook implementations, never at module level.
+This module is what the entry point ``ui`` in the group ``dcsim`` names. Installing
+dcsim-ui serves the Glass Pane, a single-page app shipped inside the wheel, at ``/``
+(specs/016-ui.md).
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from dcsim import hookimpl
+
+if TYPE_CHECKING:
+    from dcsim.registry import RouteRegistry
+
+
+@hookimpl
+def dcsim_register_routes(registry: RouteRegistry) -> None:
+    from dcsim_ui.serving import ui_routes
+
+    registry.add_all(ui_routes())

@@ -1,0 +1,85 @@
+import { useEffect, useState } from "react";
+import { NavLink, Route, Routes } from "react-router";
+import { setUnauthorizedHandler } from "./api/client";
+import { clearToken, getToken, setToken } from "./api/token";
+import { ROUTES } from "./routes";
+import { useTheme } from "./theme";
+import { CmdbTable } from "./views/CmdbTable";
+import { NotBuilt } from "./views/NotBuilt";
+import { Overview } from "./views/Overview";
+import { SignIn } from "./views/SignIn";
+
+const BUILT: Record<string, () => React.ReactElement> = {
+  "/": () => <Overview />,
+  "/cmdb/cis": () => <CmdbTable />,
+};
+
+/** The shell: sign-in gate, navigation, theme toggle and the routed views. */
+export function App() {
+  const [token, setSessionToken] = useState<string | null>(getToken);
+  const [reason, setReason] = useState<string | null>(null);
+  const [theme, toggleTheme] = useTheme();
+
+  useEffect(() => {
+    // A 401 anywhere: the token is no good any more; say why on the sign-in page.
+    setUnauthorizedHandler((error) => {
+      clearToken();
+      setReason(error.message);
+      setSessionToken(null);
+    });
+    return () => setUnauthorizedHandler(null);
+  }, []);
+
+  if (!token) {
+    return (
+      <SignIn
+        reason={reason}
+        onSignedIn={(value) => {
+          setToken(value);
+          setReason(null);
+          setSessionToken(value);
+        }}
+      />
+    );
+  }
+
+  return (
+    <div className="shell">
+      <header>
+        <span className="brand">dc-sim</span>
+        <nav aria-label="Views">
+          <ul>
+            {ROUTES.filter((r) => r.nav).map((r) => (
+              <li key={r.path}>
+                <NavLink to={r.path} end={r.path === "/"}>
+                  {r.title}
+                </NavLink>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <button type="button" onClick={toggleTheme} aria-label={`Switch to ${theme === "dark" ? "light" : "dark"} theme`}>
+          {theme === "dark" ? "Light" : "Dark"} theme
+        </button>
+        <button
+          type="button"
+          onClick={() => {
+            clearToken();
+            setSessionToken(null);
+          }}
+        >
+          Sign out
+        </button>
+      </header>
+      <main>
+        <Routes>
+          {ROUTES.map((r) => {
+            const view = r.built ? BUILT[r.path] : undefined;
+            return <Route key={r.path} path={r.path} element={view ? view() : <NotBuilt title={r.title} />} />;
+          })}
+          <Route path="*" element={<NotBuilt title="No such page" />} />
+        </Routes>
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,26 @@
+// The issue's routes (issue #16, after SPEC-120 of the seed family), and whether each
+// view is built yet. The server's fallback serves index.html for the same paths.
+
+export interface ViewRoute {
+  path: string;
+  title: string;
+  /** Shown in the navigation (detail routes are not). */
+  nav: boolean;
+  built: boolean;
+}
+
+export const ROUTES: ViewRoute[] = [
+  { path: "/", title: "Overview", nav: true, built: true },
+  { path: "/infrastructure/vmware", title: "VMware", nav: true, built: false },
+  { path: "/infrastructure/openstack", title: "OpenStack", nav: true, built: false },
+  { path: "/infrastructure/ucs", title: "UCS", nav: true, built: false },
+  { path: "/cmdb/cis", title: "CMDB", nav: true, built: true },
+  { path: "/cmdb/cis/:id", title: "Configuration item", nav: false, built: false },
+  { path: "/itsm/incidents", title: "Incidents", nav: true, built: false },
+  { path: "/itsm/changes", title: "Changes", nav: true, built: false },
+  { path: "/itsm/problems", title: "Problems", nav: true, built: false },
+  { path: "/drift", title: "Drift", nav: true, built: false },
+  { path: "/patch", title: "Patch", nav: true, built: false },
+  { path: "/automation/ansible", title: "Automation", nav: true, built: false },
+  { path: "/observability", title: "Metrics", nav: true, built: false },
+];

@@ -1,0 +1,86 @@
+import { useCallback, useEffect, useState } from "react";
+import { useEventFeed } from "../api/events";
+import { describeHealth, healthScore } from "../health";
+import { type Answer, type OverviewData, healthInputs, loadOverview } from "../overview/loadOverview";
+import { EventFeed } from "../components/EventFeed";
+
+function Tile({ title, answer, children }: { title: string; answer: Answer<unknown>; children: React.ReactNode }) {
+  return (
+    <section className="tile" aria-label={title}>
+      <h2>{title}</h2>
+      {answer.ok ? children : <p className="muted">{answer.reason}</p>}
+    </section>
+  );
+}
+
+/** The overview's tiles and health score, from whatever the APIs answered. */
+export function OverviewTiles({ data }: { data: OverviewData }) {
+  const health = healthScore(healthInputs(data));
+  const description = describeHealth(health);
+  return (
+    <div className="tiles">
+      <section className="tile health" aria-label="Health score" title={description} tabIndex={0} aria-describedby="health-formula">
+        <h2>Health</h2>
+        <p className="big" data-testid="health-score">{health.score ?? "–"}</p>
+        <pre id="health-formula" className="formula">{description}</pre>
+      </section>
+      <Tile title="VMs" answer={data.vms}>
+        {data.vms.ok && (
+          <p>
+            <span className="big" data-testid="vm-total">{data.vms.value.total}</span> ({data.vms.value.on} powered on)
+          </p>
+        )}
+      </Tile>
+      <Tile title="Hosts" answer={data.hosts}>
+        {data.hosts.ok && (
+          <p>
+            <span className="big" data-testid="host-total">{data.hosts.value.total}</span> ({data.hosts.value.degraded}{" "}
+            degraded, {data.hosts.value.failed} failed)
+          </p>
+        )}
+      </Tile>
+      <Tile title="Open incidents" answer={data.incidents}>
+        {data.incidents.ok && (
+          <ul className="priorities">
+            {(["P1", "P2", "P3", "P4"] as const).map((p) => (
+              <li key={p}>
+                <span className={`badge ${p}`}>{p}</span> <span data-testid={`incidents-${p}`}>{data.incidents.ok ? data.incidents.value[p] : 0}</span>
+              </li>
+            ))}
+          </ul>
+        )}
+      </Tile>
+      <Tile title="Patch compliance" answer={data.patchCompliancePct}>
+        {data.patchCompliancePct.ok && <p className="big">{data.patchCompliancePct.value.toFixed(1)} %</p>}
+      </Tile>
+      <Tile title="Open drift" answer={data.openDrift}>
+        {data.openDrift.ok && <p className="big">{data.openDrift.value}</p>}
+      </Tile>
+    </div>
+  );
+}
+
+/** `/`: health score, tiles and the live event feed. */
+export function Overview() {
+  const [data, setData] = useState<OverviewData | null>(null);
+  const feed = useEventFeed();
+  const refresh = useCallback(() => {
+    loadOverview().then(setData, () => undefined);
+  }, []);
+  useEffect(refresh, [refresh]);
+  // A new event may change a tile: reload the numbers, at most every two seconds.
+  const newest = feed.events[0]?.id;
+  useEffect(() => {
+    if (newest === undefined) return;
+    const timer = setTimeout(refresh, 2000);
+    return () => clearTimeout(timer);
+  }, [newest, refresh]);
+  return (
+    <>
+      <h1>Overview</h1>
+      {data ? <OverviewTiles data={data} /> : <p role="status">Loading…</p>}
+      <EventFeed events={feed.events} status={feed.status} error={feed.error} />
+      <p className="muted">The topology graph is not built yet (issue #16).</p>
+    </>
+  );
+}
