@@ -23,6 +23,8 @@ export function App() {
   useEffect(() => {
     // A 401 anywhere: the token is no good any more; say why on the sign-in page.
     setUnauthorizedHandler((error) => {
+      // Not signed in yet: the sign-in form shows its own error.
+      if (getToken() === null) return;
       clearToken();
       setReason(error.message);
       setSessionToken(null);

@@ -30,6 +30,13 @@ export function socketUrl(location: Location, token: string): string {
   return `${scheme}//${location.host}/ws?token=${encodeURIComponent(token)}`;
 }
 
+/** The newest FEED_SIZE events the bus retains (GET /events lists oldest first). */
+export async function latestEvents(): Promise<BusEvent[]> {
+  const head = await apiGet("/events", { query: { limit: 1 } });
+  const offset = Math.max(0, head.total - FEED_SIZE);
+  return (await apiGet("/events", { query: { limit: FEED_SIZE, offset } })).items;
+}
+
 export type FeedStatus = "connecting" | "live" | "closed";
 
 /** The last FEED_SIZE events, kept current over /ws. */
@@ -42,9 +49,9 @@ export function useEventFeed(): { events: BusEvent[]; status: FeedStatus; error:
 
   useEffect(() => {
     let cancelled = false;
-    apiGet("/events", { query: { limit: FEED_SIZE } })
-      .then((page) => {
-        if (!cancelled) setEvents((current) => mergeEvents(current, page.items));
+    latestEvents()
+      .then((items) => {
+        if (!cancelled) setEvents((current) => mergeEvents(current, items));
       })
       .catch((err: Error) => {
         if (!cancelled) setError(err.message);

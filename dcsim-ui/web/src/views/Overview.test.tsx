@@ -1,0 +1,38 @@
+import { render, screen, within } from "@testing-library/react";
+import { describe, expect, it } from "vitest";
+import { stubFetch } from "../test/fetchStub";
+import { loadOverview } from "../overview/loadOverview";
+import { OverviewTiles } from "./Overview";
+
+const page = (total: number, items: unknown[] = []) => ({ body: { items, total, limit: 1, offset: 0 } });
+const host = (status: string) => ({ id: status, name: status, status, cluster_id: "c", cpu_cores: 1, memory_mb: 1, vm_count: 0, blade_id: null, booted_at: "", power_state: "on" });
+
+describe("Overview", () => {
+  it("shows the API's numbers, the health score with its formula, and says which APIs did not answer", async () => {
+    stubFetch({
+      "/sim/vms?limit=1": page(9),
+      "/sim/vms?limit=1&power_state=on": page(7),
+      "/sim/hosts": page(3, [host("ok"), host("ok"), host("degraded")]),
+      "/itsm/incidents?state=new%2Cin_progress%2Con_hold&priority=P1&limit=1": page(1),
+      "/itsm/incidents?state=new%2Cin_progress%2Con_hold&priority=P2&limit=1": page(0),
+      "/itsm/incidents?state=new%2Cin_progress%2Con_hold&priority=P3&limit=1": page(2),
+      "/itsm/incidents?state=new%2Cin_progress%2Con_hold&priority=P4&limit=1": page(0),
+      "/patch/compliance": { status: 404, body: { status: 404, detail: "no route", title: "Not Found", type: "x", code: "x" } },
+      "/drift/events": page(2),
+    });
+    const data = await loadOverview();
+    render(<OverviewTiles data={data} />);
+    expect(screen.getByTestId("vm-total")).toHaveTextContent("9");
+    expect(screen.getByLabelText("VMs")).toHaveTextContent("7 powered on");
+    expect(screen.getByTestId("host-total")).toHaveTextContent("3");
+    expect(screen.getByTestId("incidents-P1")).toHaveTextContent("1");
+    expect(screen.getByTestId("incidents-P3")).toHaveTextContent("2");
+    expect(within(screen.getByLabelText("Patch compliance")).getByText(/not available/)).toBeInTheDocument();
+    expect(screen.getByLabelText("Open drift")).toHaveTextContent("2");
+    // Hosts 40×2.5/3 = 33.3, incidents 30−14 = 16, drift 15−3 = 12: 61.3 of 85.
+    expect(screen.getByTestId("health-score")).toHaveTextContent("72");
+    const tile = screen.getByLabelText("Health score");
+    expect(tile.getAttribute("title")).toContain("30 − (10 per P1 + 5 per P2 + 2 per P3 + ½ per P4)");
+    expect(tile.getAttribute("title")).not.toContain("Patch compliance");
+  });
+});
