@@ -1,0 +1,116 @@
+"""Bus figures for bench/run: events per second end to end on each driver, and the raw
+Redis anchors (``redis-benchmark`` XADD with 50 clients, unpipelined and pipelined).
+
+End to end means what a deployment pays for each event: ``publishers`` concurrent tasks
+publish ``events`` events in all while one consumer of a consumer group reads them
+(``read``, ``count`` per call) and acknowledges each; the clock stops when the last one is
+acknowledged. Redis is a redis-server of our own on a free loopback port, without
+persistence, stopped at the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from common import free_port, progress
+
+from dcsim.bus.base import EventBus
+from dcsim.drivers import driver_class
+from dcsim.model import Event
+from dcsim.settings import Settings
+
+
+@contextmanager
+def redis_server() -> Iterator[str]:
+    """A throw-away redis-server on 127.0.0.1; yields its URL."""
+    port = free_port()
+    work = Path(tempfile.mkdtemp(prefix="dcsim-bench-redis-"))
+    server = subprocess.Popen(
+        ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no",
+         "--dir", str(work)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 10
+        while (
+            subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True).stdout.strip()
+            != "PONG"
+        ):
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise SystemExit("redis-server did not start")
+            time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def redis_benchmark_xadd(url: str, requests: int, clients: int, pipeline: int) -> float:
+    """XADD per second from ``redis-benchmark`` (``clients`` connections, ``pipeline`` deep)."""
+    port = url.rsplit(":", 1)[1].split("/")[0]
+    output = subprocess.run(
+        ["redis-benchmark", "-h", "127.0.0.1", "-p", port, "-c", str(clients), "-n", str(requests),
+         "-P", str(pipeline), "--csv", "XADD", "bench:anchor", "MAXLEN", "~", "100000", "*", "event", "x" * 300],
+        capture_output=True, text=True, check=True, timeout=600,
+    ).stdout  # fmt: skip
+    rows = [row for row in csv.reader(io.StringIO(output)) if row and row[0].startswith("XADD")]
+    if not rows:
+        raise SystemExit(f"unexpected redis-benchmark output: {output[:300]!r}")
+    return float(rows[-1][1])
+
+
+def end_to_end(driver: str, redis_url: str | None, events: int, publishers: int, count: int) -> float:
+    """Events per second published, read in a consumer group and acknowledged, on ``driver``."""
+    return asyncio.run(_end_to_end(driver, redis_url, events, publishers, count))
+
+
+async def _end_to_end(driver: str, redis_url: str | None, events: int, publishers: int, count: int) -> float:
+    values: dict[str, object] = {
+        "bus_driver": driver,
+        "bus_stream": f"bench:{driver}:{time.time_ns()}",
+        # Retention must not drop events before the consumer reads them: it would wait forever.
+        "bus_retention_max_len": events * 2,
+    }
+    if redis_url is not None:
+        values["redis_url"] = redis_url
+    bus: EventBus = driver_class("dcsim.bus", driver)(Settings(**values))  # type: ignore[arg-type]
+    await bus.start()
+    try:
+        await bus.ensure_group("bench")
+        progress(f"bus {driver}: {events} events, {publishers} publishers, read count {count}")
+        started = time.perf_counter()
+        consumer = asyncio.create_task(_consume(bus, events, count))
+        share, extra = divmod(events, publishers)
+        await asyncio.gather(*(_publish(bus, share + (1 if i < extra else 0)) for i in range(publishers)))
+        await asyncio.wait_for(consumer, timeout=600)
+        return events / (time.perf_counter() - started)
+    finally:
+        await bus.close()
+
+
+async def _publish(bus: EventBus, events: int) -> None:
+    for number in range(events):
+        await bus.publish(Event(type="dcsim.bench.tick", source="/bench", data={"n": number}))
+
+
+async def _consume(bus: EventBus, events: int, count: int) -> None:
+    seen = 0
+    idle = 0
+    while seen < events:
+        deliveries = await bus.read("bench", "bench-1", count=count, block_seconds=1.0)
+        idle = 0 if deliveries else idle + 1
+        if idle > 30:
+            raise SystemExit(f"bus {bus.name}: nothing delivered for 30 s after {seen} of {events} events")
+        for delivery in deliveries:
+            await bus.ack("bench", delivery.message_id)
+            seen += 1

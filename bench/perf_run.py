@@ -1,0 +1,182 @@
+"""One benchmark command (issue #18): dc-sim and its anchors back to back, one table.
+
+    bench/run [http] [bus] [metrics] [--netbox] [options]     (no part named: all parts)
+
+Parts, each measured against an anchor in the same window:
+
+* ``http``: requests per second under ``--connections`` concurrent keep-alive clients
+  (``perf_loadgen.go``) of dc-sim's ``/healthz`` and of an authenticated
+  ``GET /sim/vms/{name}``, against a bare Litestar hello on the same server stack.
+* ``bus``: events per second end to end (publish, read in a consumer group, ack) on the
+  redis driver against ``redis-benchmark`` XADD with 50 clients (unpipelined, and
+  pipelined for scale), and on the memory driver against its goal.
+* ``metrics``: p50 of ``GET /metrics`` of a generated estate of ``--vms`` VMs.
+* ``--netbox`` (with any part): ``GET /cmdb/ansible/inventory`` of that estate against
+  paging the same number of VMs out of a real NetBox's REST API (``perf_netbox.py``).
+
+The machine may be busy: nothing is refused, and the load average is printed beside the
+table (before and after), so the figures read as indicative. Progress goes to stderr;
+stdout is the table. See ``bench/README.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import perf_bus
+import perf_http
+import perf_netbox
+from common import bench_env, finish, progress, seed, serve
+
+PARTS = ("http", "bus", "metrics")
+
+
+class Row:
+    """One line of the table: dc-sim's figure, the anchor's, and the goal they are held to."""
+
+    def __init__(self, metric: str, dcsim: float, anchor: float | None, goal: str,
+                 passed: bool | None, unit: str = "") -> None:  # fmt: skip
+        self.metric, self.dcsim, self.anchor, self.goal, self.passed, self.unit = (
+            metric,
+            dcsim,
+            anchor,
+            goal,
+            passed,
+            unit,
+        )
+
+    def cells(self) -> list[str]:
+        ratio = f"{self.dcsim / self.anchor:.3f}" if self.anchor else "-"
+        verdict = "-" if self.passed is None else ("pass" if self.passed else "FAIL")
+        anchor = "-" if self.anchor is None else _number(self.anchor)
+        return [self.metric, _number(self.dcsim) + self.unit, anchor, ratio, self.goal, verdict]
+
+
+def main() -> int:
+    args = _parse_args()
+    parts = args.parts or list(PARTS)
+    load_before = _load_average()
+    rows: list[Row] = []
+    work = Path(tempfile.mkdtemp(prefix="dcsim-bench-run-"))
+    try:
+        if "http" in parts or "metrics" in parts or args.netbox:
+            rows += _progress(_served(args, parts, work))
+        if "bus" in parts:
+            rows += _progress(_bus(args))
+    finally:
+        finish(None, work, keep=False)
+    _print_table(rows, load_before, _load_average(), args)
+    return 0
+
+
+def _served(args: argparse.Namespace, parts: list[str], work: Path) -> list[Row]:
+    dcsim = args.dcsim or str(Path(sys.executable).with_name("dcsim"))
+    # The request path is measured, not the per-token budget (600/minute by default).
+    env = bench_env() | {"DCSIM_RATE_LIMIT": "off"}
+    rows: list[Row] = []
+    loadgen = perf_http.build_loadgen(work) if "http" in parts else None
+    hello = 0.0
+    if loadgen is not None:
+        hello = perf_http.hello_rps(loadgen, args.connections, args.seconds)
+    data_dir = work / "data"
+    data_dir.mkdir()
+    progress(f"seeding {args.vms} VMs")
+    seed(dcsim, data_dir, env, "--vms", str(args.vms))
+    server: subprocess.Popen[bytes] | None = None
+    try:
+        server, port, _ = serve(dcsim, data_dir, env, args.start_timeout)
+        token = (data_dir / "admin-token").read_text().strip()
+        if loadgen is not None:
+            base = f"http://127.0.0.1:{port}"
+            healthz = perf_http.load(loadgen, f"{base}/healthz", args.connections, args.seconds)["rps"]
+            rows.append(Row(f"GET /healthz req/s (c{args.connections})", healthz, hello, ">= 0.80 x hello",
+                            healthz >= 0.8 * hello))  # fmt: skip
+            name = f"vm-{max(1, args.vms // 2):05d}"
+            vm = perf_http.load(loadgen, f"{base}/sim/vms/{name}", args.connections, args.seconds,
+                                header=f"Authorization: Bearer {token}")["rps"]  # fmt: skip
+            rows.append(Row(f"GET /sim/vms/{{name}} authenticated req/s (c{args.connections})", vm, hello,
+                            ">= 0.50 x hello", vm >= 0.5 * hello))  # fmt: skip
+        if "metrics" in parts:
+            p50 = perf_http.metrics_p50(port, token, args.scrapes)
+            rows.append(Row(f"GET /metrics p50, {args.vms} VMs", p50, None, "< 60 ms", p50 < 60, unit=" ms"))
+        inventory = perf_http.get_seconds(port, token, "/cmdb/ansible/inventory") if args.netbox else 0.0
+    finally:
+        finish(server, data_dir, keep=False)
+    if args.netbox:
+        netbox = perf_netbox.paging_seconds(args.vms, work)
+        rows.append(Row(f"{args.vms} VMs: /cmdb/ansible/inventory vs NetBox REST paging", inventory, netbox,
+                        "<= 0.05 x NetBox", inventory <= 0.05 * netbox, unit=" s"))  # fmt: skip
+    return rows
+
+
+def _bus(args: argparse.Namespace) -> list[Row]:
+    rows: list[Row] = []
+    with perf_bus.redis_server() as url:
+        progress("redis-benchmark XADD, 50 clients")
+        xadd = perf_bus.redis_benchmark_xadd(url, args.xadd_requests, 50, 1)
+        progress("redis-benchmark XADD, 50 clients, pipeline 16")
+        pipelined = perf_bus.redis_benchmark_xadd(url, args.xadd_requests * 4, 50, 16)
+        redis_e2e = perf_bus.end_to_end("redis", url, args.events, args.publishers, args.read_count)
+    rows.append(Row("redis bus end to end ev/s vs XADD c50", redis_e2e, xadd, ">= 0.50 x XADD",
+                    redis_e2e >= 0.5 * xadd))  # fmt: skip
+    rows.append(Row("redis bus end to end ev/s vs XADD c50 -P16", redis_e2e, pipelined, "(scale)", None))
+    memory = perf_bus.end_to_end("memory", None, args.events * 4, args.publishers, args.read_count)
+    rows.append(Row("memory bus end to end ev/s", memory, None, ">= 200,000", memory >= 200_000))
+    return rows
+
+
+def _parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="bench/run", description=__doc__.splitlines()[0])
+    parser.add_argument("parts", nargs="*", metavar="part", help=f"{', '.join(PARTS)} (default: all)")
+    parser.add_argument("--connections", type=int, default=50, help="concurrent HTTP clients")
+    parser.add_argument("--seconds", type=float, default=10.0, help="seconds of load per HTTP figure")
+    parser.add_argument("--vms", type=int, default=10_000, help="VMs of the served estate")
+    parser.add_argument("--scrapes", type=int, default=10, help="scrapes of /metrics")
+    parser.add_argument("--events", type=int, default=50_000, help="events per redis bus run (x4 on memory)")
+    parser.add_argument("--publishers", type=int, default=50, help="concurrent publishing tasks")
+    parser.add_argument("--read-count", type=int, default=100, help="deliveries asked for per read")
+    parser.add_argument("--xadd-requests", type=int, default=200_000, help="XADDs of the unpipelined anchor")
+    parser.add_argument("--netbox", action="store_true",
+                        help="also page a real NetBox loaded with --vms VMs (needs scripts/netbox.sh run once)")  # fmt: skip
+    parser.add_argument("--dcsim", help="the dcsim command (default: the one next to this Python)")
+    parser.add_argument("--start-timeout", type=float, default=1800.0, help="seconds to wait for /healthz")
+    args = parser.parse_args()
+    unknown = sorted(set(args.parts) - set(PARTS))
+    if unknown:
+        parser.error(f"unknown part {', '.join(unknown)}; choose from {', '.join(PARTS)}")
+    return args
+
+
+def _progress(rows: list[Row]) -> list[Row]:
+    # Each part's rows as soon as it is done, so a run that fails later loses nothing.
+    for row in rows:
+        progress(" | ".join(row.cells()))
+    return rows
+
+
+def _load_average() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} {five:.2f} {fifteen:.2f}"
+
+
+def _number(value: float) -> str:
+    return f"{value:,.1f}" if value < 100 else f"{value:,.0f}"
+
+
+def _print_table(rows: list[Row], before: str, after: str, args: argparse.Namespace) -> None:
+    header = ["metric", "dc-sim", "anchor", "ratio", "goal", "pass/fail"]
+    table = [header, *(row.cells() for row in rows)]
+    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
+    print(f"dc-sim bench/run: {os.cpu_count()} CPUs, load average {before} (before) {after} (after)")
+    for line in table:
+        print("  ".join(cell.ljust(width) if i == 0 or i == 4 else cell.rjust(width)
+                        for i, (cell, width) in enumerate(zip(line, widths, strict=True))))  # fmt: skip
+
+
+if __name__ == "__main__":
+    sys.exit(main())
