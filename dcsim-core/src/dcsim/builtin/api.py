@@ -8,7 +8,18 @@ Health, readiness, the plugin listing and event types are the framework's own ro
 from __future__ import annotations
 
 from dcsim.hooks import hookimpl
-from dcsim.registry import RouteRegistry
+from dcsim.registry import EventTypeRegistry, RouteRegistry
+
+
+@hookimpl
+def dcsim_register_event_types(registry: EventTypeRegistry) -> None:
+    from dcsim.auth.tokens import TOKEN_REVOKED
+
+    registry.add(
+        TOKEN_REVOKED,
+        description="An API token was revoked; every process stops accepting it (dcsim.auth.tokens).",
+        data={"id": "the revoked token's id"},
+    )
 
 
 @hookimpl

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -13,6 +15,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 import dcsim
 from dcsim.app import DcSim
+from dcsim.auth.tokens import TokenCache
 from dcsim.registry import RouteRegistry
 from dcsim.web.auth import make_guard
 from dcsim.web.contracts import StrictStructSchemaPlugin, strict_body
@@ -36,18 +39,26 @@ def create_app(sim: DcSim) -> Litestar:
     routes.add_all((HealthController, PluginsController, docs_assets_route()))
     sim.plugins.register_each("dcsim_register_routes", registry=routes)
     metrics = HttpMetrics(sim.metrics)
+    tokens = TokenCache(sim.store)
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         async with sim:
-            yield
+            # Revocations published by any process reach this one's token cache.
+            follower = asyncio.create_task(tokens.follow(sim.bus), name="dcsim-token-revocations")
+            try:
+                yield
+            finally:
+                follower.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await follower
 
     settings = sim.settings
     app = Litestar(
         route_handlers=routes.handlers,
         dependencies={"dcsim": Provide(lambda: sim, use_cache=True, sync_to_thread=False)},
         signature_namespace={"DcSim": DcSim},
-        guards=[make_guard(sim, public_prefixes=(SCHEMA_PATH,))],
+        guards=[make_guard(sim, public_prefixes=(SCHEMA_PATH,), tokens=tokens)],
         exception_handlers=exception_handlers(routes.error_formats),
         # Every JSON body is checked strictly against its handler's model (specs/010).
         before_request=strict_body,

@@ -7,7 +7,7 @@ operator token, DELETE needs an admin token. ``opt={"role": "admin"}`` raises th
 the OpenAPI document). WebSocket clients that cannot set headers pass the token as
 the ``token`` query parameter.
 
-A bearer token is one of dc-sim's own or, when ``jwt_issuer`` is set, a JWT from that
+A bearer token is one of dc-sim's own (verified from memory, :mod:`dcsim.auth.tokens`) or, when ``jwt_issuer`` is set, a JWT from that
 identity provider (:mod:`dcsim.auth.jwt`). Every HTTP request is counted against its
 token's rate limit, or its client address's on open routes and when it does not
 authenticate (:mod:`dcsim.web.ratelimit`); over the limit it is answered 429.
@@ -15,7 +15,6 @@ authenticate (:mod:`dcsim.web.ratelimit`); over the limit it is answered 429.
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Any
 
 from litestar.connection import ASGIConnection
@@ -23,6 +22,7 @@ from litestar.enums import ScopeType
 from litestar.handlers.base import BaseRouteHandler
 
 from dcsim.auth.jwt import JwtVerifier, looks_like_jwt
+from dcsim.auth.tokens import TokenCache
 from dcsim.errors import Forbidden, Unauthorized
 from dcsim.model import Role, Token
 from dcsim.web.ratelimit import rate_limiter
@@ -56,9 +56,11 @@ def _secret(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     return None
 
 
-def make_guard(dcsim: DcSim, public_prefixes: tuple[str, ...]) -> Any:
-    """A Litestar guard enforcing the role rule above against ``dcsim``'s token store, the
-    configured JWT issuer and the rate limits; ConfigError when their settings are wrong."""
+def make_guard(dcsim: DcSim, public_prefixes: tuple[str, ...], tokens: TokenCache | None = None) -> Any:
+    """A Litestar guard enforcing the role rule above against ``dcsim``'s tokens (through
+    ``tokens``, a cache of its store), the configured JWT issuer and the rate limits;
+    ConfigError when their settings are wrong."""
+    cache = tokens if tokens is not None else TokenCache(dcsim.store)
     jwts = JwtVerifier.from_settings(dcsim.settings)
     limiter = rate_limiter(dcsim.settings)
 
@@ -67,7 +69,7 @@ def make_guard(dcsim: DcSim, public_prefixes: tuple[str, ...]) -> Any:
             raise Unauthorized("this endpoint needs a bearer token (Authorization: Bearer <token>)")
         if jwts is not None and looks_like_jwt(secret):
             return jwts.verify(secret)
-        token: Token | None = await asyncio.to_thread(dcsim.store.verify_token, secret)
+        token = await cache.verify(secret)
         if token is None:
             raise Unauthorized("the bearer token is unknown or revoked")
         return token

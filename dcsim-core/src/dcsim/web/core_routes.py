@@ -21,6 +21,7 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from dcsim.app import DcSim
+from dcsim.auth.tokens import TOKEN_REVOKED
 from dcsim.convert import to_json
 from dcsim.drivers import list_drivers
 from dcsim.model import Check, DriverInfo, Event, PluginInfo, Role, Token
@@ -184,6 +185,8 @@ class TokensController(Controller):
     @delete("/{token_id:str}", summary="Revoke a token", responses=responses(404, 503))
     async def revoke_token(self, dcsim: NamedDependency[DcSim], token_id: FromPath[str]) -> None:
         await asyncio.to_thread(dcsim.store.revoke_token, token_id)
+        # Every process's token cache drops it on this event (dcsim.auth.tokens).
+        await dcsim.publish(TOKEN_REVOKED, {"id": token_id}, source="/tokens", subject=token_id)
 
 
 def plugins_report(plugins: PluginHost, settings: Settings) -> dict[str, Any]:
