@@ -62,7 +62,12 @@ export async function loadOverview(): Promise<OverviewData> {
     }),
     answer(hostCounts),
     answer(incidentCounts),
-    answer(async () => (await apiGet("/patch/compliance")).summary.compliance_pct),
+    answer(async () => {
+      const { summary } = await apiGet("/patch/compliance");
+      // 0 % of nothing is not a compliance figure: the part stays out of the score.
+      if (summary.total === 0) throw new Error("no CI has been scanned yet");
+      return summary.compliance_pct;
+    }),
     answer(async () => (await apiGet("/drift/events", { query: { state: OPEN_DRIFT_STATES, limit: 1 } })).total),
   ]);
   return { vms, hosts, incidents, patchCompliancePct, openDrift };

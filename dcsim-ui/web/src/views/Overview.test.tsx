@@ -8,6 +8,13 @@ const page = (total: number, items: unknown[] = []) => ({ body: { items, total, 
 const host = (status: string) => ({ id: status, name: status, status, cluster_id: "c", cpu_cores: 1, memory_mb: 1, vm_count: 0, blade_id: null, booted_at: "", power_state: "on" });
 
 describe("Overview", () => {
+  it("leaves patch compliance out while no CI has been scanned", async () => {
+    const empty = { total: 0, compliant: 0, non_compliant: 0, unknown: 0, pending_cves: 0, compliance_pct: 0 };
+    stubFetch({ "/patch/compliance": { body: { summary: empty, by_env: {}, by_os: {}, by_policy: {}, cis: [] } } });
+    const data = await loadOverview();
+    expect(data.patchCompliancePct).toEqual({ ok: false, reason: "no CI has been scanned yet" });
+  });
+
   it("shows the API's numbers, the health score with its formula, and says which APIs did not answer", async () => {
     stubFetch({
       "/sim/vms?limit=1": page(9),

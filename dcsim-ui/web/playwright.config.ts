@@ -1,0 +1,36 @@
+// End-to-end tests: Debian's Chromium (no browser download) against a real `dcsim serve`
+// with the built app, on a port and data directory of their own.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { defineConfig } from "@playwright/test";
+
+export const PORT = Number(process.env.UI_E2E_PORT ?? 18716);
+const python = process.env.UI_PYTHON ?? "python";
+// Set once: the config is evaluated again in each worker, which must find the same server.
+process.env.UI_E2E_DATA_DIR ??= mkdtempSync(join(tmpdir(), "dcsim-ui-e2e-"));
+const dataDir = process.env.UI_E2E_DATA_DIR;
+
+export default defineConfig({
+  testDir: "e2e",
+  timeout: 60_000,
+  workers: 1,
+  reporter: [["list"]],
+  outputDir: "test-results/e2e",
+  use: {
+    baseURL: `http://127.0.0.1:${PORT}`,
+    browserName: "chromium",
+    launchOptions: {
+      executablePath: process.env.UI_CHROMIUM ?? "/usr/bin/chromium",
+      args: ["--no-sandbox"],
+    },
+    headless: true,
+  },
+  webServer: {
+    command: `${join(dirname(python), "dcsim")} serve --port ${PORT}`,
+    url: `http://127.0.0.1:${PORT}/healthz`,
+    reuseExistingServer: false,
+    timeout: 120_000,
+    env: { DCSIM_DATA_DIR: dataDir, DCSIM_LOG_LEVEL: "WARNING" },
+  },
+});
