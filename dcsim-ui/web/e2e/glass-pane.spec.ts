@@ -39,6 +39,25 @@ test("sign in; the overview's tiles match the API and follow a power change live
   await expect(page.getByLabel("VMs")).toContainText(`${on - 1} powered on`, { timeout: 15_000 });
 });
 
+test("power a VM off in the explorer; the overview counts it", async ({ page, request }) => {
+  await signIn(page);
+  const running = await request.get("/sim/vms?limit=1&power_state=on&platform=vmware", { headers: auth() });
+  const vm = ((await running.json()) as { items: { id: string; name: string; host_id: string }[] }).items[0];
+  expect(vm).toBeDefined();
+  const host = (await (await request.get(`/sim/hosts/${vm?.host_id}`, { headers: auth() })).json()) as { name: string };
+  const on = await total(request, "/sim/vms?limit=1&power_state=on");
+  await page.getByRole("link", { name: "VMware" }).click();
+  await page.getByText(host.name, { exact: true }).click();
+  await page.getByRole("button", { name: vm?.name, exact: true }).click();
+  await expect(page.getByTestId("vm-power")).toHaveText("on");
+  await page.getByRole("button", { name: "Stop" }).click();
+  await expect(page.getByTestId("vm-power")).toHaveText("off");
+  expect(await total(request, "/sim/vms?limit=1&power_state=on")).toBe(on - 1);
+  await page.getByRole("link", { name: "Overview" }).click();
+  await expect(page.getByLabel("VMs")).toContainText(`${on - 1} powered on`);
+  await expect(page.getByRole("region", { name: "Latest events" })).toContainText("vm.power_changed");
+});
+
 test("a refused token is explained; the session survives a reload of a client route", async ({ page }) => {
   await page.goto("/");
   await page.getByLabel("dc-sim token").fill("not-a-token");

@@ -46,8 +46,8 @@ describe("App", () => {
   it("says plainly that a view is not built yet, and shows no data", async () => {
     setToken("tok");
     stubFetch({});
-    renderAt("/infrastructure/vmware");
-    expect(screen.getByRole("heading", { name: "VMware" })).toBeInTheDocument();
+    renderAt("/infrastructure/ucs");
+    expect(screen.getByRole("heading", { name: "UCS" })).toBeInTheDocument();
     expect(screen.getByRole("status")).toHaveTextContent("not built yet");
   });
 

@@ -5,6 +5,7 @@ import { clearToken, getToken, setToken } from "./api/token";
 import { ROUTES } from "./routes";
 import { useTheme } from "./theme";
 import { CmdbTable } from "./views/CmdbTable";
+import { Explorer } from "./views/Explorer";
 import { NotBuilt } from "./views/NotBuilt";
 import { Overview } from "./views/Overview";
 import { SignIn } from "./views/SignIn";
@@ -12,6 +13,8 @@ import { SignIn } from "./views/SignIn";
 const BUILT: Record<string, () => React.ReactElement> = {
   "/": () => <Overview />,
   "/cmdb/cis": () => <CmdbTable />,
+  "/infrastructure/vmware": () => <Explorer key="vmware" platform="vmware" title="VMware" />,
+  "/infrastructure/openstack": () => <Explorer key="openstack" platform="openstack" title="OpenStack" />,
 };
 
 /** The shell: sign-in gate, navigation, theme toggle and the routed views. */

@@ -11,8 +11,8 @@ export interface ViewRoute {
 
 export const ROUTES: ViewRoute[] = [
   { path: "/", title: "Overview", nav: true, built: true },
-  { path: "/infrastructure/vmware", title: "VMware", nav: true, built: false },
-  { path: "/infrastructure/openstack", title: "OpenStack", nav: true, built: false },
+  { path: "/infrastructure/vmware", title: "VMware", nav: true, built: true },
+  { path: "/infrastructure/openstack", title: "OpenStack", nav: true, built: true },
   { path: "/infrastructure/ucs", title: "UCS", nav: true, built: false },
   { path: "/cmdb/cis", title: "CMDB", nav: true, built: true },
   { path: "/cmdb/cis/:id", title: "Configuration item", nav: false, built: false },

@@ -112,3 +112,32 @@ export async function apiGet<P extends GetPath>(path: P, params?: GetParams<P>):
   const response = await request("GET", buildUrl(path, params));
   return (await response.json()) as GetResult<P>;
 }
+
+/** Paths that answer POST. */
+export type PostPath = {
+  [P in keyof paths]: paths[P]["post"] extends { responses: unknown } ? P : never;
+}[keyof paths];
+
+type PostOperation<P extends PostPath> = NonNullable<paths[P]["post"]>;
+
+/** The JSON body a POST takes. */
+export type PostBody<P extends PostPath> =
+  PostOperation<P> extends { requestBody?: { content: { "application/json": infer B } } } ? B : never;
+
+/** The JSON answer of a POST (200 or 201). */
+export type PostResult<P extends PostPath> =
+  PostOperation<P> extends { responses: { 200: { content: { "application/json": infer R } } } }
+    ? R
+    : PostOperation<P> extends { responses: { 201: { content: { "application/json": infer R } } } }
+      ? R
+      : unknown;
+
+/** POST a typed body to a dc-sim path and return its typed JSON answer. */
+export async function apiPost<P extends PostPath>(
+  path: P,
+  params: { path?: PostOperation<P> extends { parameters: { path: infer A } } ? A : never },
+  body: PostBody<P>,
+): Promise<PostResult<P>> {
+  const response = await request("POST", buildUrl(path, params), body);
+  return (await response.json()) as PostResult<P>;
+}
