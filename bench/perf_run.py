@@ -77,7 +77,8 @@ def main() -> int:
 def _served(args: argparse.Namespace, parts: list[str], work: Path) -> list[Row]:
     dcsim = args.dcsim or str(Path(sys.executable).with_name("dcsim"))
     # The request path is measured, not the per-token budget (600/minute by default).
-    env = bench_env() | {"DCSIM_RATE_LIMIT": "off"}
+    # Logged at --log-level (INFO, as dcsim serve runs by default: one access line a request).
+    env = bench_env() | {"DCSIM_RATE_LIMIT": "off", "DCSIM_LOG_LEVEL": args.log_level}
     rows: list[Row] = []
     loadgen = perf_http.build_loadgen(work) if "http" in parts else None
     hello = 0.0
@@ -143,6 +144,7 @@ def _parse_args() -> argparse.Namespace:
     parser.add_argument("--xadd-requests", type=int, default=200_000, help="XADDs of the unpipelined anchor")
     parser.add_argument("--netbox", action="store_true",
                         help="also page a real NetBox loaded with --vms VMs (needs scripts/netbox.sh run once)")  # fmt: skip
+    parser.add_argument("--log-level", default="INFO", help="dc-sim's log level (INFO logs each request)")
     parser.add_argument("--dcsim", help="the dcsim command (default: the one next to this Python)")
     parser.add_argument("--start-timeout", type=float, default=1800.0, help="seconds to wait for /healthz")
     args = parser.parse_args()

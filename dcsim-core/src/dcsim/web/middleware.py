@@ -36,6 +36,7 @@ from dcsim.web.hosts import host_allowed, origin_allowed
 from dcsim.web.problems import PROBLEM_JSON
 
 log = structlog.get_logger("dcsim.http")
+_access = logging.getLogger("dcsim.http")
 
 REQUEST_ID_HEADER = b"x-request-id"
 
@@ -96,14 +97,17 @@ class RequestContext:
                 route = scope.get("path_template") or "unmatched"
                 self.metrics.requests.labels(method, route, str(status)).inc()
                 self.metrics.latency.labels(method, route).observe(elapsed)
-                log.info(
-                    "http.request",
-                    method=method,
-                    path=scope["path"],
-                    route=route,
-                    status=status,
-                    duration_ms=round(elapsed * 1000, 2),
-                )
+                # structlog runs its processors before the standard library filters by
+                # level: ask first, so a quieter level costs a request nothing.
+                if _access.isEnabledFor(logging.INFO):
+                    log.info(
+                        "http.request",
+                        method=method,
+                        path=scope["path"],
+                        route=route,
+                        status=status,
+                        duration_ms=round(elapsed * 1000, 2),
+                    )
 
 
 class HeadAsGet:
