@@ -11,9 +11,9 @@ async function total(request: APIRequestContext, url: string): Promise<number> {
   return ((await answer.json()) as { total: number }).total;
 }
 
-async function signIn(page: Page) {
+async function signIn(page: Page, secret = token()) {
   await page.goto("/");
-  await page.getByLabel("dc-sim token").fill(token());
+  await page.getByLabel("dc-sim token").fill(secret);
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page.getByRole("heading", { name: "Overview" })).toBeVisible();
 }
@@ -56,6 +56,21 @@ test("power a VM off in the explorer; the overview counts it", async ({ page, re
   await page.getByRole("link", { name: "Overview" }).click();
   await expect(page.getByLabel("VMs")).toContainText(`${on - 1} powered on`);
   await expect(page.getByRole("region", { name: "Latest events" })).toContainText("vm.power_changed");
+});
+
+test("a viewer's power action is refused and explained", async ({ page, request }) => {
+  const created = await request.post("/tokens", { headers: auth(), data: { name: "e2e-viewer", role: "viewer" } });
+  expect(created.ok()).toBeTruthy();
+  await signIn(page, ((await created.json()) as { secret: string }).secret);
+  await page.getByRole("link", { name: "OpenStack" }).click();
+  const running = await request.get("/sim/vms?limit=1&power_state=on&platform=openstack", { headers: auth() });
+  const vm = ((await running.json()) as { items: { name: string; host_id: string }[] }).items[0];
+  const host = (await (await request.get(`/sim/hosts/${vm?.host_id}`, { headers: auth() })).json()) as { name: string };
+  await page.getByText(host.name, { exact: true }).click();
+  await page.getByRole("button", { name: vm?.name, exact: true }).click();
+  await page.getByRole("button", { name: "Stop" }).click();
+  await expect(page.getByRole("alert")).toContainText("role does not allow this");
+  await expect(page.getByTestId("vm-power")).toHaveText("on");
 });
 
 test("a refused token is explained; the session survives a reload of a client route", async ({ page }) => {
