@@ -73,6 +73,21 @@ test("a viewer's power action is refused and explained", async ({ page, request 
   await expect(page.getByTestId("vm-power")).toHaveText("on");
 });
 
+test("find a CI and export the CMDB as CSV", async ({ page, request }) => {
+  await signIn(page);
+  await page.getByRole("link", { name: "CMDB" }).click();
+  await page.getByLabel("Name contains").fill("vm-001");
+  await page.getByRole("button", { name: "Search" }).click();
+  await expect(page.getByRole("cell", { name: "vm-001", exact: true })).toBeVisible();
+  const downloading = page.waitForEvent("download");
+  await page.getByRole("button", { name: "Export CSV" }).click();
+  const file = await (await downloading).path();
+  const csv = readFileSync(file, "utf8");
+  const api = await request.get("/cmdb/cis?q=vm-001&status=active&format=csv", { headers: auth() });
+  expect(csv).toBe(await api.text());
+  expect(csv).toContain("vm-001");
+});
+
 test("a refused token is explained; the session survives a reload of a client route", async ({ page }) => {
   await page.goto("/");
   await page.getByLabel("dc-sim token").fill("not-a-token");
