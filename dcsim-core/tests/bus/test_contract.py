@@ -129,6 +129,22 @@ async def test_ack_removes_the_delivery_from_pending(bus: EventBus) -> None:
     assert await bus.read("itsm", "worker-2", block_seconds=0.05) == []
 
 
+async def test_ack_many_acknowledges_a_whole_read_at_once(bus: EventBus) -> None:
+    await bus.ensure_group("itsm")
+    await publish_all(bus, 5)
+    deliveries = await bus.read("itsm", "worker-1", count=5, block_seconds=0.1)
+    assert len(deliveries) == 5
+
+    await bus.ack_many("itsm", [])
+    await bus.ack_many("itsm", [delivery.message_id for delivery in deliveries[:4]])
+    assert await bus.pending("itsm") == 1
+    await wait_overdue(bus)
+    # Only the one left out is handed out again.
+    again = await bus.read("itsm", "worker-2", block_seconds=0.1)
+    assert [delivery.message_id for delivery in again] == [deliveries[4].message_id]
+    assert again[0].attempt == 2
+
+
 async def test_unacknowledged_delivery_goes_to_another_consumer_after_the_timeout(bus: EventBus) -> None:
     await bus.ensure_group("patch")
     message_id = await bus.publish(make_event())

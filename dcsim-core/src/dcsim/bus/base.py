@@ -19,7 +19,7 @@ Semantics, identical for every driver (the contract suite in ``tests/bus`` check
 from __future__ import annotations
 
 import abc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING
 
 import attrs
@@ -96,6 +96,11 @@ class EventBus(abc.ABC):
     @abc.abstractmethod
     async def ack(self, group: str, message_id: str) -> None:
         """Acknowledge a delivery: it is done and will not be handed out again."""
+
+    async def ack_many(self, group: str, message_ids: Sequence[str]) -> None:
+        """Acknowledge several deliveries of ``group`` at once (drivers send one command)."""
+        for message_id in message_ids:
+            await self.ack(group, message_id)
 
     @abc.abstractmethod
     async def pending(self, group: str) -> int:

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import math
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 import redis.asyncio
@@ -223,6 +223,12 @@ class RedisBus(EventBus):
         """``XACK`` the delivery; unknown groups and ids are ignored."""
         with self._commands():
             await self._client.xack(self.stream, group, message_id)
+
+    async def ack_many(self, group: str, message_ids: Sequence[str]) -> None:
+        """One ``XACK`` for every delivery (a consumer acknowledges a read's batch at once)."""
+        if message_ids:
+            with self._commands():
+                await self._client.xack(self.stream, group, *message_ids)
 
     async def pending(self, group: str) -> int:
         """The size of the group's pending entries list; 0 for an unknown group."""

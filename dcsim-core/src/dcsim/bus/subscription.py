@@ -32,7 +32,8 @@ class SubscriptionRunner:
     """Feed the events of one consumer group to a subscriber's handler, in a background task.
 
     Each delivery whose type the subscriber wants is passed to its handler and acknowledged
-    when the handler returns; other deliveries are acknowledged straight away. A handler
+    when the handler returns (a read's deliveries together, after the last one); other
+    deliveries are acknowledged with them. A handler
     that raises is logged and its delivery left unacknowledged, so the bus redelivers it
     and eventually dead-letters it. The loop outlives an unavailable bus: it logs, backs
     off (doubling from 0.5 s to 5 s) and tries again, re-creating the group if the bus
@@ -101,10 +102,9 @@ class SubscriptionRunner:
                 if not group_ready:
                     await self.bus.ensure_group(group)
                     group_ready = True
-                for delivery in await self.bus.read(group, self.consumer, self.count, self.block_seconds):
-                    if self._stopping.is_set():
-                        break
-                    await self._handle(delivery)
+                await self._handle_batch(
+                    group, await self.bus.read(group, self.consumer, self.count, self.block_seconds)
+                )
             except NotFound:
                 # The bus lost the group (e.g. Redis restarted without persistence).
                 log.warning("bus.group_missing", group=group, consumer=self.consumer)
@@ -121,7 +121,22 @@ class SubscriptionRunner:
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, _MAX_BACKOFF_SECONDS)
 
-    async def _handle(self, delivery: Delivery) -> None:
+    async def _handle_batch(self, group: str, deliveries: list[Delivery]) -> None:
+        # The read's handled deliveries are acknowledged together, in one command (issue
+        # #18), also when handling stops early; a handler interrupted stays pending.
+        done: list[str] = []
+        try:
+            for delivery in deliveries:
+                if self._stopping.is_set():
+                    break
+                if await self._handle(delivery):
+                    done.append(delivery.message_id)
+        finally:
+            if done:
+                await self.bus.ack_many(group, done)
+
+    async def _handle(self, delivery: Delivery) -> bool:
+        """Pass ``delivery`` to the handler if wanted; True when it is to be acknowledged."""
         event = delivery.event
         if self.subscriber.wants(event.type):
             try:
@@ -136,5 +151,5 @@ class SubscriptionRunner:
                     event_type=event.type,
                     attempt=delivery.attempt,
                 )
-                return
-        await self.bus.ack(delivery.group, delivery.message_id)
+                return False
+        return True
