@@ -127,11 +127,15 @@ IDEMPOTENT_CREATES = {
 }
 
 
-def test_the_openapi_document_declares_the_header_on_exactly_the_idempotent_creates(client: DcsimClient) -> None:
+def test_the_openapi_document_declares_the_header_on_exactly_the_idempotent_creates(
+    make_client: Callable[..., DcsimClient],
+) -> None:
     from litestar.routes import HTTPRoute
 
     from dcsim.web.idempotency import MAX_KEY_LENGTH, idempotent
 
+    # Core's own creates: installed packages add theirs (their own tests check them).
+    client = make_client(disable_plugins=("ucs", "openstack", "vmware", "ansible", "ui"))
     doc = client.get("/schema/openapi.json").json()
     declared: dict[tuple[str, str], dict[str, Any]] = {}
     for path, item in doc["paths"].items():
