@@ -129,6 +129,18 @@ async def test_ack_removes_the_delivery_from_pending(bus: EventBus) -> None:
     assert await bus.read("itsm", "worker-2", block_seconds=0.05) == []
 
 
+async def test_publish_many_appends_in_order_like_publish(bus: EventBus) -> None:
+    await bus.ensure_group("itsm")
+    assert await bus.publish_many([]) == []
+    events = [make_event(n=n) for n in range(5)]
+    ids = await bus.publish_many(events)
+    assert len(set(ids)) == 5
+    deliveries = await bus.read("itsm", "worker-1", count=10, block_seconds=0.1)
+    assert [delivery.message_id for delivery in deliveries] == ids
+    assert [delivery.event for delivery in deliveries] == events
+    assert [event for _, event in await bus.recent(5)] == events
+
+
 async def test_ack_many_acknowledges_a_whole_read_at_once(bus: EventBus) -> None:
     await bus.ensure_group("itsm")
     await publish_all(bus, 5)

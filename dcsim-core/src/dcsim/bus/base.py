@@ -81,6 +81,11 @@ class EventBus(abc.ABC):
     async def publish(self, event: Event) -> str:
         """Append ``event`` to the stream and return its message id."""
 
+    async def publish_many(self, events: Sequence[Event]) -> list[str]:
+        """Append ``events`` in order and return their message ids (drivers send them in one
+        round trip). If it raises, any prefix of them may have been appended."""
+        return [await self.publish(event) for event in events]
+
     @abc.abstractmethod
     async def ensure_group(self, group: str) -> None:
         """Create consumer group ``group`` reading from now on, if it does not exist."""

@@ -127,6 +127,16 @@ class RedisBus(EventBus):
             )
         return cast(str, message_id)
 
+    async def publish_many(self, events: Sequence[Event]) -> list[str]:
+        """Every ``XADD`` in one pipeline (one round trip), in order."""
+        if not events:
+            return []
+        with self._commands():
+            async with self._client.pipeline(transaction=False) as pipe:
+                for event in events:
+                    pipe.xadd(self.stream, {"event": dumps(event)}, maxlen=self.retention_max_len, approximate=True)
+                return cast(list[str], await pipe.execute())
+
     async def ensure_group(self, group: str) -> None:
         """Create ``group`` at the end of the stream (creating the stream too), unless it exists."""
         with self._commands():

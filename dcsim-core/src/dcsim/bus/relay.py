@@ -136,8 +136,8 @@ class OutboxRelay:
     async def relay_once(self) -> int:
         """Publish up to ``BATCH`` waiting events in order; return how many were waiting.
 
-        Raises :class:`Unavailable` when the bus is away (the events published before
-        that are marked sent, the rest wait). Returns 0 without publishing when another
+        Raises :class:`Unavailable` when the bus is away (the batch waits, and is published
+        again whole, so events of it that got through are published twice). Returns 0 without publishing when another
         process holds the lease.
         """
         if self.bus.shared and not await asyncio.to_thread(
@@ -148,14 +148,11 @@ class OutboxRelay:
         if entries:
             for group in self.groups():
                 await self.bus.ensure_group(group)
-        sent: list[int] = []
-        try:
-            for entry in entries:
-                await self.bus.publish(entry.event)
-                sent.append(entry.id)
-        finally:
-            if sent:
-                await asyncio.to_thread(self.store.outbox_mark_sent, sent)
+        if entries:
+            # One round trip for the batch (issue #18). If it fails, the whole batch stays
+            # unsent and is published again: at least once, as after a crash.
+            await self.bus.publish_many([entry.event for entry in entries])
+            await asyncio.to_thread(self.store.outbox_mark_sent, [entry.id for entry in entries])
         return len(entries)
 
     async def _run(self) -> None:
