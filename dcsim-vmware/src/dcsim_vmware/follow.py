@@ -19,7 +19,8 @@ from dcsim.app import DcSim
 from dcsim.errors import DcsimError
 from dcsim.sim.model import GuestOs, Host, PowerState, Vm
 from dcsim.sim.vms import VmRequest
-from dcsim_vmware.desired import VmSpec, read_vm
+from dcsim_vmware.agreement import Agreement
+from dcsim_vmware.desired import read_vm
 from dcsim_vmware.vcenter import Echoes
 
 log = structlog.get_logger(__name__)
@@ -36,13 +37,13 @@ class Follower:
     """Applies vCenter's VM states to the simulation."""
 
     def __init__(
-        self, dcsim: DcSim, ids: dict[str, str], last: dict[str, VmSpec], echoes: Echoes, adopting: set[str]
+        self, dcsim: DcSim, ids: dict[str, str], agreement: Agreement, echoes: Echoes, adopting: set[str]
     ) -> None:
         self.dcsim = dcsim
         #: sim VM id -> vCenter VM id (shared with the reconciler)
         self.ids = ids
-        #: the reconciler's record of what it last wrote, shared: an adopted VM starts there
-        self.last = last
+        #: what dc-sim and vCenter last agreed each VM is: recorded here after every update
+        self.agreement = agreement
         self.echoes = echoes
         #: names of VMs vCenter made that the simulation is being given: not the reconciler's to create
         self.adopting = adopting
@@ -61,7 +62,9 @@ class Follower:
     async def apply(self, moid: str, state: dict[str, Any] | None) -> None:
         """Make the simulation match vCenter's VM ``moid`` (None: it was destroyed)."""
         try:
-            await self._apply(moid, state)
+            # The simulation's change and its record as agreed, with no sync's plan between.
+            async with self.agreement.lock:
+                await self._apply(moid, state)
         except DcsimError as exc:
             # vCenter allowed what the simulation refuses (a hot resize, say): say so, go on.
             log.warning("vmware.not_followed", vm=moid, error=exc.detail)
@@ -74,18 +77,21 @@ class Follower:
             self._agree(vm, state)
 
     def _agree(self, vm: Vm, state: dict[str, Any]) -> None:
-        """Record what vCenter shows now: the reconciler writes what the simulation has
-        that differs from it later on (a revert's size, say), never vCenter's news back."""
+        """Record what vCenter shows now as agreed (a new version of the VM): the
+        reconciler writes what the simulation has that differs from it later on (a
+        revert's size, say), never vCenter's news back."""
         spec = read_vm(self.dcsim.sim.world, vm)
         if spec is not None and {"name", "power", "host", "cpu", "memory_mb"} <= set(state):
-            self.last[spec.id] = attrs.evolve(
-                spec,
-                name=state["name"],
-                power=state["power"],
-                host=state["host"],
-                cpu=state["cpu"],
-                memory_mb=state["memory_mb"],
-                snapshots=tuple(state.get("snapshots", [])),
+            self.agreement.observe(
+                attrs.evolve(
+                    spec,
+                    name=state["name"],
+                    power=state["power"],
+                    host=state["host"],
+                    cpu=state["cpu"],
+                    memory_mb=state["memory_mb"],
+                    snapshots=tuple(state.get("snapshots", [])),
+                )
             )
 
     async def _follow(self, moid: str, state: dict[str, Any] | None) -> None:

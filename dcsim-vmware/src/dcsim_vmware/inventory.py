@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
+import attrs
 import structlog
 from pyVmomi import vim
 
@@ -22,6 +24,8 @@ from dcsim_vmware.desired import Inventory, VmSpec
 from dcsim_vmware.vcenter import Echoes, collect, wait
 
 log = structlog.get_logger(__name__)
+
+T = TypeVar("T")
 
 VM_PATHS = ["name", "runtime.powerState", "runtime.host", "config.hardware.numCPU", "config.hardware.memoryMB"]
 
@@ -42,6 +46,33 @@ def snapshot_tree(info: vim.vm.SnapshotInfo | None) -> dict[str, vim.vm.Snapshot
     return found
 
 
+@attrs.frozen
+class Settled(Generic[T]):
+    """One field of a VM after comparing vCenter with the simulation and the baseline."""
+
+    #: whether dc-sim writes the simulation's value to vCenter
+    write: bool
+    #: the value dc-sim and vCenter agree on afterwards
+    agreed: T
+
+
+def settle(have: T, want: T, was: T, known: bool) -> Settled[T]:
+    """Whether to write ``want`` (the simulation's value) over ``have`` (vCenter's now),
+    given ``was``, the value last agreed (``known`` false: never agreed, write).
+
+    Written only when the simulation changed it since and vCenter did not. A value
+    vCenter changed since is vCenter's news, which the watcher brings to the simulation
+    (and which wins a conflict): writing the simulation's value over it is the bounce
+    this rule prevents. A field left alone stays agreed at ``was`` until the watcher
+    reports vCenter's value.
+    """
+    if have == want:
+        return Settled(False, want)
+    if not known or (was != want and have == was):
+        return Settled(True, want)
+    return Settled(False, was)
+
+
 class Reconciler:
     """Applies :class:`Inventory` to one vCenter connection."""
 
@@ -50,7 +81,7 @@ class Reconciler:
         si: vim.ServiceInstance,
         echoes: Echoes,
         ids: dict[str, str],
-        last: dict[str, VmSpec],
+        last: Mapping[str, VmSpec],
         datastore_dir: Path,
         adopting: frozenset[str] | set[str] = frozenset(),
     ) -> None:
@@ -59,9 +90,12 @@ class Reconciler:
         self.echoes = echoes
         #: sim VM id -> vCenter VM id (shared with the watcher)
         self.ids = ids
-        #: sim VM id -> the VM as last written: only what the simulation changed since is
-        #: written, so a client's change the watcher has not applied yet is not undone
+        #: sim VM id -> the VM as last agreed, frozen when the inventory was read: a field
+        #: is written only when the simulation changed it since and vCenter did not
         self.last = last
+        #: sim VM id -> the VM as agreed after this run (None: destroyed), for the caller
+        #: to merge into the :class:`~dcsim_vmware.agreement.Agreement`
+        self.agreed: dict[str, VmSpec | None] = {}
         self.datastore_dir = datastore_dir
         #: names of VMs vCenter made that the watcher is giving the simulation right now
         self.adopting = adopting
@@ -222,10 +256,7 @@ class Reconciler:
                     self._create(spec, inventory, dcs, clusters, hosts)
                 continue
             vm, props = current[moid]
-            last = self.last.get(sim_id)
-            self._update(vm, props, spec, last, hosts)
-            if self.last.get(sim_id) is last:  # unless the watcher saw newer news meanwhile
-                self.last[sim_id] = spec
+            self.agreed[sim_id] = self._update(vm, props, spec, self.last.get(sim_id), hosts)
         wanted = set(inventory.vms)
         for sim_id, moid in list(self.ids.items()):
             if sim_id not in wanted and moid in current:
@@ -236,7 +267,7 @@ class Reconciler:
                 self.echoes.expect(moid, "destroyed", True)
                 wait(vm.Destroy_Task())
                 del self.ids[sim_id]
-                self.last.pop(sim_id, None)
+                self.agreed[sim_id] = None
                 self.actions.append(f"vm {props['name']} destroyed")
 
     def _create(
@@ -277,23 +308,26 @@ class Reconciler:
             self.echoes.expect(vm._moId, "snapshot", name)
             wait(vm.CreateSnapshot_Task(name=name, description="", memory=False, quiesce=False))
         self._power(vm, "poweredOff", spec.power)
-        self.last[spec.id] = spec
+        self.agreed[spec.id] = spec
         self.actions.append(f"vm {spec.name} created on {spec.host}")
 
     def _update(
         self, vm: vim.VirtualMachine, props: dict[str, Any], spec: VmSpec, last: VmSpec | None, hosts: dict[str, Any]
-    ) -> None:
-        def changed(*fields: str) -> bool:
-            return last is None or any(getattr(last, f) != getattr(spec, f) for f in fields)
-
+    ) -> VmSpec:
+        """Write to ``vm`` what the simulation changed since ``last`` and vCenter did not;
+        the VM as agreed afterwards."""
         moid = vm._moId
-        if changed("name") and props["name"] != spec.name:
+        was = last or spec  # never agreed: ``settle`` ignores it
+        name = settle(props["name"], spec.name, was.name, last is not None)
+        if name.write:
             self.echoes.expect(moid, "name", spec.name)
             wait(vm.Rename_Task(newName=spec.name))
             self.actions.append(f"vm {props['name']} renamed {spec.name}")
         power = props["runtime.powerState"]
-        if changed("host") and props["runtime.host"].name != spec.host:
-            source = props["runtime.host"]
+        source = props["runtime.host"]
+        host = settle(source.name, spec.host, was.host, last is not None)
+        moved = False
+        if host.write:
             if power != "poweredOff":
                 self._power(vm, power, "poweredOff")
                 power = "poweredOff"
@@ -301,27 +335,44 @@ class Reconciler:
             target = hosts[spec.host]
             wait(vm.RelocateVM_Task(spec=vim.vm.RelocateSpec(host=target, pool=vm.resourcePool)))
             self.actions.append(f"vm {spec.name} moved to {spec.host}")
+            moved = True
             if not self.inventory.hosts.get(source.name, ("", True))[1]:
                 self._restart_event(vm, source, target)
-        size = (props["config.hardware.numCPU"], props["config.hardware.memoryMB"])
-        if changed("cpu", "memory_mb") and size != (spec.cpu, spec.memory_mb):
+        have = (props["config.hardware.numCPU"], props["config.hardware.memoryMB"])
+        size = settle(have, (spec.cpu, spec.memory_mb), (was.cpu, was.memory_mb), last is not None)
+        if size.write:
             self.echoes.expect(moid, "size", (spec.cpu, spec.memory_mb))
             wait(vm.ReconfigVM_Task(spec=vim.vm.ConfigSpec(numCPUs=spec.cpu, memoryMB=spec.memory_mb)))
             self.actions.append(f"vm {spec.name} now {spec.cpu} CPU {spec.memory_mb} MB")
         snapshots = snapshot_names(vm)
-        known = set(last.snapshots) if last is not None else None
-        for name in spec.snapshots:
-            if name not in snapshots and (known is None or name not in known):
-                self.echoes.expect(moid, "snapshot", name)
-                wait(vm.CreateSnapshot_Task(name=name, description="", memory=False, quiesce=False))
-                self.actions.append(f"vm {spec.name} snapshot {name}")
-        for name, snapshot in snapshots.items():
-            if name not in spec.snapshots and (known is None or name in known):
-                self.echoes.expect(moid, "snapshot-", name)
-                wait(snapshot.RemoveSnapshot_Task(removeChildren=False))
-                self.actions.append(f"vm {spec.name} snapshot {name} removed")
-        if changed("power") or power != props["runtime.powerState"]:
+        known = set(last.snapshots) if last is not None else set()
+        kept: list[str] = []
+        for snapshot_name in dict.fromkeys([*spec.snapshots, *snapshots, *known]):
+            wanted = snapshot_name in spec.snapshots
+            one = settle(snapshot_name in snapshots, wanted, snapshot_name in known, last is not None)
+            if one.write and wanted:
+                self.echoes.expect(moid, "snapshot", snapshot_name)
+                wait(vm.CreateSnapshot_Task(name=snapshot_name, description="", memory=False, quiesce=False))
+                self.actions.append(f"vm {spec.name} snapshot {snapshot_name}")
+            elif one.write:
+                self.echoes.expect(moid, "snapshot-", snapshot_name)
+                wait(snapshots[snapshot_name].RemoveSnapshot_Task(removeChildren=False))
+                self.actions.append(f"vm {spec.name} snapshot {snapshot_name} removed")
+            if one.agreed:
+                kept.append(snapshot_name)
+        state = settle(props["runtime.powerState"], spec.power, was.power, last is not None)
+        if state.write or (moved and power != spec.power):
+            # After a move dc-sim made, the power it took away is dc-sim's to give back.
             self._power(vm, power, spec.power)
+        return attrs.evolve(
+            spec,
+            name=name.agreed,
+            host=host.agreed,
+            cpu=size.agreed[0],
+            memory_mb=size.agreed[1],
+            snapshots=tuple(kept),
+            power=spec.power if moved else state.agreed,
+        )
 
     def _power(self, vm: vim.VirtualMachine, current: str, target: str) -> None:
         if current == target:
@@ -355,4 +406,4 @@ class Reconciler:
             log.warning("vmware.event_not_posted", error=str(exc))
 
 
-__all__ = ["VM_PATHS", "Reconciler", "snapshot_names", "snapshot_tree"]
+__all__ = ["VM_PATHS", "Reconciler", "Settled", "settle", "snapshot_names", "snapshot_tree"]

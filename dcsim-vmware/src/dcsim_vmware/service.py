@@ -18,12 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
+import attrs
 import structlog
 
 from dcsim.app import DcSim
 from dcsim.errors import ConfigError, ServiceUnavailable
 from dcsim.model import Check, Event
-from dcsim_vmware.desired import VmSpec, read_inventory
+from dcsim_vmware.agreement import Agreement, Baseline
+from dcsim_vmware.desired import Inventory, read_inventory
 from dcsim_vmware.follow import ORIGIN, Follower
 from dcsim_vmware.inventory import Reconciler
 from dcsim_vmware.settings import VmwareSettings
@@ -37,6 +39,14 @@ log = structlog.get_logger(__name__)
 SYNC_EVENTS = ("vm.*", "host.*", "cluster.*", "network.*", "fault.*")
 
 
+@attrs.frozen
+class SyncPlan:
+    """One sync's input: the simulation's inventory and the agreement it is compared with."""
+
+    inventory: Inventory
+    baseline: Baseline
+
+
 class VmwareService:
     """The vCenter the plugin serves or follows."""
 
@@ -47,7 +57,8 @@ class VmwareService:
         self.echoes = Echoes()
         #: sim VM id -> vCenter VM id, shared by the reconciler and the follower
         self.ids: dict[str, str] = {}
-        self.last: dict[str, VmSpec] = {}
+        #: what dc-sim and vCenter last agreed each VM is (the follower records vCenter's state)
+        self.agreement = Agreement()
         self.adopting: set[str] = set()
         self.watcher: Watcher | None = None
         self._si: Any = None
@@ -102,11 +113,11 @@ class VmwareService:
         self._seeding = True
         try:
             self.ids.clear()
-            self.last.clear()
+            self.agreement.clear()
             started = time.monotonic()
             self._si = await anyio.to_thread.run_sync(connect, self.url, self.settings.username, self.settings.password)
             await self._sync_now()
-            follower = Follower(self._dcsim, self.ids, self.last, self.echoes, self.adopting)
+            follower = Follower(self._dcsim, self.ids, self.agreement, self.echoes, self.adopting)
             self.watcher = Watcher(
                 self.url, self.settings.username, self.settings.password, asyncio.get_running_loop(), follower.apply
             )
@@ -145,28 +156,54 @@ class VmwareService:
             return
         await self._sync_now()
 
-    async def _sync_now(self) -> None:
+    async def take_plan(self) -> SyncPlan:
+        """What one sync reconciles: the world's inventory and a frozen copy of the
+        agreement, taken together under the agreement's lock (never while the follower
+        is between applying vCenter's news to the simulation and recording it). So the
+        reconciler compares the simulation with vCenter's state as agreed at that same
+        moment, never a world older than the agreement (that wrote old values back to
+        vCenter: a bounce) nor one newer than it."""
         assert self._dcsim is not None
+        async with self.agreement.lock:
+            return SyncPlan(read_inventory(self._dcsim.sim.world), self.agreement.snapshot())
+
+    async def reconcile(self, plan: SyncPlan) -> bool:
+        """Bring vCenter to ``plan`` now (after the sync that is running, if any);
+        whether it was applied (False: vCenter is away or the sync failed)."""
+        async with self._sync_lock:
+            return await self._reconcile(plan)
+
+    async def _sync_now(self) -> None:
         async with self._sync_lock:
             self._dirty = True
             while self._dirty:
                 self._dirty = False
                 if self._si is None:
                     return  # vCenter is away: the re-seed brings the world as it is then
-                inventory = read_inventory(self._dcsim.sim.world)
-                reconciler = Reconciler(
-                    self._si, self.echoes, self.ids, self.last, self.data_dir / "vmware" / "datastores", self.adopting
-                )
-                try:
-                    actions = await anyio.to_thread.run_sync(reconciler.apply, inventory)
-                except Exception as exc:
-                    if self._seeding:
-                        raise
-                    log.warning("vmware.sync_failed", error=str(exc))
+                if not await self._reconcile(await self.take_plan()):
                     return
-                self.syncs += 1
-                if actions:
-                    log.info("vmware.synced", actions=actions)
+
+    async def _reconcile(self, plan: SyncPlan) -> bool:
+        """Apply ``plan`` (the sync lock held); whether it was applied."""
+        if self._si is None:
+            return False
+        reconciler = Reconciler(
+            self._si, self.echoes, self.ids, plan.baseline.last, self.data_dir / "vmware" / "datastores", self.adopting
+        )
+        try:
+            actions = await anyio.to_thread.run_sync(reconciler.apply, plan.inventory)
+        except Exception as exc:
+            if self._seeding:
+                raise
+            log.warning("vmware.sync_failed", error=str(exc))
+            return False
+        finally:
+            # Only for VMs the follower did not record meanwhile (their version is unchanged).
+            self.agreement.merge(plan.baseline, reconciler.agreed)
+        self.syncs += 1
+        if actions:
+            log.info("vmware.synced", actions=actions)
+        return True
 
     def readiness(self) -> Check:
         """Whether vCenter is there and followed; the gap's length while it is not."""
@@ -186,4 +223,4 @@ class VmwareService:
             await self.sidecar.stop()
 
 
-__all__ = ["SYNC_EVENTS", "VmwareService"]
+__all__ = ["SYNC_EVENTS", "SyncPlan", "VmwareService"]
