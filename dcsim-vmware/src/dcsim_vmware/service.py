@@ -101,8 +101,10 @@ class VmwareService:
             except ConfigError as exc:
                 if mode == "managed":
                     raise
+                # `auto` without a simulator is a supported setup (a library user's, say):
+                # /readyz says why; a warning would break library mode's silence.
                 self.off_reason = exc.detail
-                log.warning("vmware.no_vcenter", reason=exc.detail)
+                log.info("vmware.no_vcenter", reason=exc.detail)
                 return
             self.sidecar = Sidecar(self.settings, self.data_dir, on_restart=self._reseed)
             await self.sidecar.start()
