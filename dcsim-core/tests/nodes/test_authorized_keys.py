@@ -63,12 +63,12 @@ async def test_without_extra_keys_nothing_changes(
             await backend.read_file(spec.name, "/root/.ssh/authorized_keys")
 
 
+# Only docker nodes run sshd: this one runs on the docker backend alone.
 @pytest.mark.docker
+@pytest.mark.parametrize("backend_name", ["docker"], indirect=True)
 async def test_ssh_with_an_extra_key_logs_in(
-    backend: NodeBackend, make_spec: Callable[..., NodeSpec], tmp_path: Path, backend_name: str
+    backend: NodeBackend, make_spec: Callable[..., NodeSpec], tmp_path: Path
 ) -> None:
-    if backend_name != "docker":
-        pytest.skip("only docker nodes run sshd")
     if shutil.which("ssh") is None:
         pytest.fail("the ssh client is missing (Debian: apt-get install openssh-client)")
     private, public = _key_pair(tmp_path)
