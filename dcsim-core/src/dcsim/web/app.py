@@ -72,6 +72,8 @@ def create_app(sim: DcSim) -> Litestar:
     )
     # Route middleware (dcsim.web.idempotency) reaches the instance through the app's state.
     app.state.dcsim = sim
+    # The revoking request drops the token from this process's cache at once.
+    app.state.tokens = tokens
     # Outside the router, as Litestar's own OpenTelemetry plugin does, so that requests
     # that match no route (404, 405) get a request id, a log line and a count too.
     # Host and Origin checks and HEAD inside it, so refusals are logged and counted too.

@@ -183,9 +183,11 @@ class TokensController(Controller):
         return TokenCreated(**attrs.asdict(token, recurse=False), secret=secret)
 
     @delete("/{token_id:str}", summary="Revoke a token", responses=responses(404, 503))
-    async def revoke_token(self, dcsim: NamedDependency[DcSim], token_id: FromPath[str]) -> None:
+    async def revoke_token(self, dcsim: NamedDependency[DcSim], token_id: FromPath[str], request: Request) -> None:
         await asyncio.to_thread(dcsim.store.revoke_token, token_id)
-        # Every process's token cache drops it on this event (dcsim.auth.tokens).
+        # Refused here at once; every other process's token cache drops it on this event
+        # (dcsim.auth.tokens).
+        request.app.state.tokens.forget(token_id)
         await dcsim.publish(TOKEN_REVOKED, {"id": token_id}, source="/tokens", subject=token_id)
 
 
