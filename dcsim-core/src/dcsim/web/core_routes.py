@@ -183,7 +183,9 @@ class TokensController(Controller):
         return TokenCreated(**attrs.asdict(token, recurse=False), secret=secret)
 
     @delete("/{token_id:str}", summary="Revoke a token", responses=responses(404, 503))
-    async def revoke_token(self, dcsim: NamedDependency[DcSim], token_id: FromPath[str], request: Request) -> None:
+    async def revoke_token(
+        self, dcsim: NamedDependency[DcSim], token_id: FromPath[str], request: Request[Any, Any, Any]
+    ) -> None:
         await asyncio.to_thread(dcsim.store.revoke_token, token_id)
         # Refused here at once; every other process's token cache drops it on this event
         # (dcsim.auth.tokens).
