@@ -116,5 +116,29 @@ def ansible_settings() -> dict[str, Any]:
     return {"lease_seconds": 3}
 
 
+@pytest.fixture
+def lab_client(
+    request: pytest.FixtureRequest,
+    docker_engine: docker.DockerClient,
+    make_client: Any,
+    ansible_settings: dict[str, Any],
+) -> Iterator[tuple[Any, LabEstate]]:
+    """A client on a docker estate of the test module's own: two Ubuntu nodes named after
+    the module's ``INSTANCE``, on free ports; its containers are removed before and after."""
+    from dcsim.sim.nodes.docker.instances import find_containers, remove_containers
+
+    instance: str = request.module.INSTANCE
+    lab = LabEstate(instance, count=2)
+    remove_containers(docker_engine, find_containers(docker_engine, instance=instance), print)
+    client = make_client(lab, plugins={"ansible": ansible_settings}, node_backend="docker", sim_topology="empty",
+                         instance=instance)  # fmt: skip
+    try:
+        for port in lab.nodes.values():
+            wait_ssh(port)
+        yield client, lab
+    finally:
+        remove_containers(docker_engine, find_containers(docker_engine, instance=instance), print)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "docker: needs a Docker engine and the node images")

@@ -9,13 +9,12 @@ an instance of its own (never the seed's ports 22001-22009)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import LabEstate, auto_remediate, bus_event, wait_for, wait_ssh
+from conftest import auto_remediate, bus_event, wait_for
 
-from dcsim.sim.nodes.docker.instances import container_name, find_containers, remove_containers
+from dcsim.sim.nodes.docker.instances import container_name
 
 pytestmark = pytest.mark.docker
 
@@ -31,23 +30,6 @@ def _drift_events(client: Any, **filters: str) -> list[dict[str, Any]]:
 
 def _container(docker_engine: Any, client: Any, node: str) -> Any:
     return docker_engine.containers.get(container_name(client.sim.settings, node))
-
-
-@pytest.fixture
-def lab_client(
-    docker_engine: Any, make_client: Any, ansible_settings: dict[str, Any]
-) -> Iterator[tuple[Any, LabEstate]]:
-    """A client on this module's estate; its containers are removed afterwards."""
-    lab = LabEstate("drift-lab", count=2)
-    remove_containers(docker_engine, find_containers(docker_engine, instance=INSTANCE), print)
-    client = make_client(lab, plugins={"ansible": ansible_settings}, node_backend="docker", sim_topology="empty",
-                         instance=INSTANCE)  # fmt: skip
-    try:
-        for port in lab.nodes.values():
-            wait_ssh(port)
-        yield client, lab
-    finally:
-        remove_containers(docker_engine, find_containers(docker_engine, instance=INSTANCE), print)
 
 
 def test_docker_node_drift_remediated_escalated_and_powered_off_behind_the_cmdbs_back(docker_engine, lab_client):

@@ -8,37 +8,18 @@ an instance of its own (never the seed's ports 22001-22009)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
-from conftest import LabEstate, wait_for, wait_ssh
+from conftest import wait_for
 
-from dcsim.sim.nodes.docker.instances import container_name, find_containers, remove_containers
+from dcsim.sim.nodes.docker.instances import container_name
 
 pytestmark = pytest.mark.docker
 
 INSTANCE = "patch-lab"
 POLICY = {"id": "policy-lab-ubuntu", "name": "lab Ubuntu", "os_type": "ubuntu22", "target_ci_tags": {"platform": "lab"},
           "patch_level": "high", "max_parallel": 2}  # fmt: skip
-
-
-@pytest.fixture
-def lab_client(
-    docker_engine: Any, make_client: Any, ansible_settings: dict[str, Any]
-) -> Iterator[tuple[Any, LabEstate]]:
-    """A client on this module's estate; its containers are removed afterwards."""
-    lab = LabEstate("patch-lab", count=2)
-    remove_containers(docker_engine, find_containers(docker_engine, instance=INSTANCE), print)
-    client = make_client(lab, plugins={"ansible": ansible_settings}, node_backend="docker", sim_topology="empty",
-                         instance=INSTANCE)  # fmt: skip
-    try:
-        for port in lab.nodes.values():
-            wait_ssh(port)
-        yield client, lab
-    finally:
-        remove_containers(docker_engine, find_containers(docker_engine, instance=INSTANCE), print)
 
 
 def test_docker_nodes_patched_over_ssh_to_compliant_with_the_change_gate(docker_engine, lab_client):
