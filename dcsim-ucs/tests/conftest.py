@@ -13,8 +13,9 @@ import os
 import re
 import subprocess
 import sys
+import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +119,22 @@ def rest(server: ServerProcess, method: str, path: str, body: dict[str, Any] | N
     with urllib.request.urlopen(request, timeout=30) as response:
         text = response.read()
         return json.loads(text) if text else None
+
+
+def eventually(probe: Callable[[], Any], timeout: float = 10.0, interval: float = 0.05) -> Any:
+    """Poll ``probe`` until it returns something truthy; fail with its last answer after ``timeout``.
+
+    For effects that travel over the event bus (the CMDB follows the world's events, it is not
+    written in the request that changed the world).
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        answer = probe()
+        if answer:
+            return answer
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true after {timeout} s: {answer!r}")
+        time.sleep(interval)
 
 
 # The Ansible harness shared by test_ansible.py and test_ansible_modules.py ----------

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import handle, rest
+from conftest import eventually, handle, rest
 from ucsmsdk.mometa.fabric.FabricVlan import FabricVlan
 from ucsmsdk.mometa.firmware.FirmwareComputeHostPack import FirmwareComputeHostPack
 from ucsmsdk.mometa.ls.LsBinding import LsBinding
@@ -256,10 +256,15 @@ def test_instantiate_n_profiles_from_a_template(ucs):
 def test_changes_reach_the_cmdb_through_bus_events(ucs_server, ucs):
     ucs.add_mo(LsServer(parent_mo_or_dn="org-root", name="SP-cmdb-01", src_templ_name="SP-Template-RHEL9"))
     ucs.commit()
-    names = [ci["name"] for ci in rest(ucs_server, "GET", "/cmdb/cis?type=service_profile&limit=100")["items"]]
-    assert "SP-cmdb-01" in names
+
+    def names() -> list[str]:
+        return [ci["name"] for ci in rest(ucs_server, "GET", "/cmdb/cis?type=service_profile&limit=100")["items"]]
+
+    # The CMDB follows the bus, so the CI appears shortly after the commit, not inside it.
+    eventually(lambda: "SP-cmdb-01" in names())
     ucs.remove_mo(ucs.query_dn("org-root/ls-SP-cmdb-01"))
     ucs.commit()
+    eventually(lambda: "SP-cmdb-01" not in names())
 
 
 def test_config_conf_mo_and_instantiate_template_through_raw_methods(ucs):
