@@ -25,6 +25,16 @@ describe("App", () => {
     expect((calls[0]?.init?.headers as Record<string, string>).Authorization).toBe("Bearer tok-123");
   });
 
+  it("asks /auth/me who the token is and shows its name and role", async () => {
+    setToken("tok");
+    const calls = stubFetch({
+      "/auth/me": { body: { id: "t1", name: "alice", role: "viewer", scopes: ["read"] } },
+    });
+    renderAt("/patch");
+    expect(await screen.findByTestId("whoami")).toHaveTextContent("alice (viewer)");
+    expect(calls.some((c) => c.url === "/auth/me")).toBe(true);
+  });
+
   it("explains a refused token on the sign-in page", async () => {
     stubFetch({ "/sim/vms": problem(401, "the bearer token is unknown or revoked") });
     renderAt("/");

@@ -3,9 +3,11 @@ import { NavLink, Route, Routes } from "react-router";
 import { setUnauthorizedHandler } from "./api/client";
 import { clearToken, getToken, setToken } from "./api/token";
 import { ROUTES } from "./routes";
+import { SessionLoader, useSession } from "./session";
 import { useTheme } from "./theme";
 import { CmdbTable } from "./views/CmdbTable";
 import { Explorer } from "./views/Explorer";
+import { ItsmRecords } from "./views/ItsmRecords";
 import { NotBuilt } from "./views/NotBuilt";
 import { Overview } from "./views/Overview";
 import { SignIn } from "./views/SignIn";
@@ -15,6 +17,9 @@ const BUILT: Record<string, () => React.ReactElement> = {
   "/cmdb/cis": () => <CmdbTable />,
   "/infrastructure/vmware": () => <Explorer key="vmware" platform="vmware" title="VMware" />,
   "/infrastructure/openstack": () => <Explorer key="openstack" platform="openstack" title="OpenStack" />,
+  "/itsm/incidents": () => <ItsmRecords key="incident" kind="incident" title="Incidents" />,
+  "/itsm/changes": () => <ItsmRecords key="change" kind="change" title="Changes" />,
+  "/itsm/problems": () => <ItsmRecords key="problem" kind="problem" title="Problems" />,
 };
 
 /** The shell: sign-in gate, navigation, theme toggle and the routed views. */
@@ -49,42 +54,56 @@ export function App() {
   }
 
   return (
-    <div className="shell">
-      <header>
-        <span className="brand">dc-sim</span>
-        <nav aria-label="Views">
-          <ul>
-            {ROUTES.filter((r) => r.nav).map((r) => (
-              <li key={r.path}>
-                <NavLink to={r.path} end={r.path === "/"}>
-                  {r.title}
-                </NavLink>
-              </li>
-            ))}
-          </ul>
-        </nav>
-        <button type="button" onClick={toggleTheme} aria-label={`Switch to ${theme === "dark" ? "light" : "dark"} theme`}>
-          {theme === "dark" ? "Light" : "Dark"} theme
-        </button>
-        <button
-          type="button"
-          onClick={() => {
-            clearToken();
-            setSessionToken(null);
-          }}
-        >
-          Sign out
-        </button>
-      </header>
-      <main>
-        <Routes>
-          {ROUTES.map((r) => {
-            const view = r.built ? BUILT[r.path] : undefined;
-            return <Route key={r.path} path={r.path} element={view ? view() : <NotBuilt title={r.title} />} />;
-          })}
-          <Route path="*" element={<NotBuilt title="No such page" />} />
-        </Routes>
-      </main>
-    </div>
+    <SessionLoader token={token}>
+      <div className="shell">
+        <header>
+          <span className="brand">dc-sim</span>
+          <nav aria-label="Views">
+            <ul>
+              {ROUTES.filter((r) => r.nav).map((r) => (
+                <li key={r.path}>
+                  <NavLink to={r.path} end={r.path === "/"}>
+                    {r.title}
+                  </NavLink>
+                </li>
+              ))}
+            </ul>
+          </nav>
+          <WhoAmI />
+          <button type="button" onClick={toggleTheme} aria-label={`Switch to ${theme === "dark" ? "light" : "dark"} theme`}>
+            {theme === "dark" ? "Light" : "Dark"} theme
+          </button>
+          <button
+            type="button"
+            onClick={() => {
+              clearToken();
+              setSessionToken(null);
+            }}
+          >
+            Sign out
+          </button>
+        </header>
+        <main>
+          <Routes>
+            {ROUTES.map((r) => {
+              const view = r.built ? BUILT[r.path] : undefined;
+              return <Route key={r.path} path={r.path} element={view ? view() : <NotBuilt title={r.title} />} />;
+            })}
+            <Route path="*" element={<NotBuilt title="No such page" />} />
+          </Routes>
+        </main>
+      </div>
+    </SessionLoader>
+  );
+}
+
+/** The signed-in token's name and role, so a person knows why a button is missing. */
+function WhoAmI() {
+  const session = useSession();
+  if (!session) return null;
+  return (
+    <span className="whoami" data-testid="whoami">
+      {session.name} ({session.role})
+    </span>
   );
 }

@@ -1,5 +1,5 @@
 """The ``api`` plugin: core's operational routes (recent and published events, tokens,
-Prometheus metrics and the ``/ws`` event stream).
+the caller's own token at ``GET /auth/me``, Prometheus metrics and the ``/ws`` event stream).
 
 Health, readiness, the plugin listing and event types are the framework's own routes
 (:mod:`dcsim.web.core_routes`), served with every plugin off.
@@ -25,5 +25,6 @@ def dcsim_register_event_types(registry: EventTypeRegistry) -> None:
 @hookimpl
 def dcsim_register_routes(registry: RouteRegistry) -> None:
     from dcsim.web import core_routes as routes
+    from dcsim.web.session_route import who_am_i
 
-    registry.add_all((routes.EventsController, routes.TokensController, routes.metrics, routes.events_socket))
+    registry.add_all((routes.EventsController, routes.TokensController, routes.metrics, routes.events_socket, who_am_i))

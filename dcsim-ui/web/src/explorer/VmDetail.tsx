@@ -1,5 +1,6 @@
 import { useState } from "react";
 import { apiGet, apiPost } from "../api/client";
+import { useCan } from "../session";
 import type { Vm } from "./loadTree";
 
 const ACTIONS = [
@@ -8,10 +9,11 @@ const ACTIONS = [
   { action: "reset", label: "Reset" },
 ] as const;
 
-/** A VM's sizes, labels, node and power actions; the API decides what a token may do. */
+/** A VM's sizes, labels, node and, for an operator, power actions (a viewer sees none). */
 export function VmDetail({ vm, onChanged }: { vm: Vm; onChanged: (vm: Vm) => void }) {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const canChange = useCan("change");
 
   async function power(action: (typeof ACTIONS)[number]["action"]) {
     setBusy(true);
@@ -47,13 +49,15 @@ export function VmDetail({ vm, onChanged }: { vm: Vm; onChanged: (vm: Vm) => voi
             .join(", ") || "–"}
         </dd>
       </dl>
-      <div className="actions" role="group" aria-label="Power actions">
-        {ACTIONS.map(({ action, label }) => (
-          <button key={action} type="button" disabled={busy} onClick={() => power(action)}>
-            {label}
-          </button>
-        ))}
-      </div>
+      {canChange && (
+        <div className="actions" role="group" aria-label="Power actions">
+          {ACTIONS.map(({ action, label }) => (
+            <button key={action} type="button" disabled={busy} onClick={() => power(action)}>
+              {label}
+            </button>
+          ))}
+        </div>
+      )}
       {error && <p role="alert">{error}</p>}
     </section>
   );

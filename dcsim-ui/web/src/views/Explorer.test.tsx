@@ -1,8 +1,9 @@
-import { render, screen } from "@testing-library/react";
+import { screen } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import { setToken } from "../api/token";
 import { problem, stubFetch } from "../test/fetchStub";
+import { renderAs } from "../test/session";
 import { Explorer } from "./Explorer";
 
 const page = (items: unknown[]) => ({ body: { items, total: items.length, limit: 1000, offset: 0 } });
@@ -34,7 +35,7 @@ describe("Explorer", () => {
       "/sim/vms/vm-1-id/power": { body: { status: "ok" } },
       "/sim/vms/vm-1-id": { body: vm("off") },
     });
-    render(<Explorer platform="vmware" title="VMware" />);
+    renderAs("operator", <Explorer platform="vmware" title="VMware" />);
     expect(await screen.findByText("cluster-01")).toBeInTheDocument();
     expect(screen.queryByText("nova")).not.toBeInTheDocument();
     await userEvent.click(screen.getByText("esxi-01"));
@@ -48,10 +49,21 @@ describe("Explorer", () => {
     expect(JSON.parse(String(post?.init?.body))).toEqual({ action: "off" });
   });
 
-  it("explains a power action the token's role does not allow", async () => {
+  it("shows a viewer the VM's detail without power actions", async () => {
     setToken("viewer");
+    stubFetch(tree);
+    renderAs("viewer", <Explorer platform="vmware" title="VMware" />);
+    await userEvent.click(await screen.findByText("esxi-01"));
+    await userEvent.click(await screen.findByRole("button", { name: "vm-001" }));
+    expect(screen.getByTestId("vm-power")).toHaveTextContent("on");
+    expect(screen.queryByRole("group", { name: "Power actions" })).not.toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: "Start" })).not.toBeInTheDocument();
+  });
+
+  it("explains a power action the API refuses", async () => {
+    setToken("operator");
     stubFetch({ ...tree, "/sim/vms/vm-1-id/power": problem(403, "this action needs the operator role; the token has viewer") });
-    render(<Explorer platform="vmware" title="VMware" />);
+    renderAs("operator", <Explorer platform="vmware" title="VMware" />);
     await userEvent.click(await screen.findByText("esxi-01"));
     await userEvent.click(await screen.findByRole("button", { name: "vm-001" }));
     await userEvent.click(screen.getByRole("button", { name: "Start" }));
