@@ -1,0 +1,132 @@
+"""The observability tests' helpers: Prometheus's HTTP API, started processes, polling,
+and the fast copy of the shipped rules (the fixtures live in conftest.py)."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import attrs
+import httpx
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+RULES = REPO / "observability" / "prometheus" / "rules" / "dcsim-alerts.yml"
+ALERTMANAGER_CONFIG = REPO / "observability" / "alertmanager" / "alertmanager.yml"
+#: The test copy's ``for:`` and range windows (the shipped ones are minutes long).
+FAST_FOR = "5s"
+FAST_WINDOW = "20s"
+
+T = TypeVar("T")
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until(probe: Callable[[], T | None], timeout: float, what: str, interval: float = 0.5) -> T:
+    """Call ``probe`` until it returns something other than None or False; fail after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            result = probe()
+        except (httpx.HTTPError, OSError) as exc:
+            last_error, result = exc, None
+        if result is not None and result is not False:
+            return result
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what} (last error: {last_error})")
+
+
+def fast_rules(source: Path, target: Path) -> Path:
+    """Write ``source``'s rules to ``target`` with every ``for:`` set to :data:`FAST_FOR` and
+    every range window (``[2m]``) to :data:`FAST_WINDOW`: expressions, thresholds,
+    labels and annotations stay as shipped, so the loop test exercises the real rules
+    without waiting minutes."""
+    document = yaml.safe_load(source.read_text())
+    for group in document["groups"]:
+        for rule in group["rules"]:
+            if "for" in rule:
+                rule["for"] = FAST_FOR
+            rule["expr"] = re.sub(r"\[\d+[smhd]\]", f"[{FAST_WINDOW}]", rule["expr"])
+    target.write_text(yaml.safe_dump(document, sort_keys=False))
+    return target
+
+
+@attrs.frozen
+class Process:
+    """A started tool: its URL and process, stopped by PID."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def log(self) -> str:
+        """What the process has written so far."""
+        return self.log_path.read_text(errors="replace")
+
+
+@attrs.frozen
+class Prometheus(Process):
+    """Prometheus's HTTP API."""
+
+    def query(self, expr: str) -> list[dict[str, Any]]:
+        """The instant vector (or scalar) of ``expr`` now; AssertionError on a query error."""
+        response = httpx.get(f"{self.url}/api/v1/query", params={"query": expr}, timeout=10)
+        body = response.json()
+        assert body.get("status") == "success", f"query {expr!r} failed: {body}"
+        result = body["data"]["result"]
+        return result if isinstance(result, list) else [{"value": result}]
+
+    def alerts(self) -> list[dict[str, Any]]:
+        """Active alerts (pending and firing)."""
+        response = httpx.get(f"{self.url}/api/v1/alerts", timeout=10)
+        response.raise_for_status()
+        return list(response.json()["data"]["alerts"])
+
+    def wait_for_scrapes(self, count: int = 2, timeout: float = 60) -> None:
+        """Return once dc-sim has been scraped successfully ``count`` times (counted
+        from the ``up`` series' samples)."""
+        wait_until(
+            lambda: (
+                any(float(s["value"][1]) >= count for s in self.query('count_over_time(up{job="dcsim"}[5m])'))
+                and all(float(s["value"][1]) == 1 for s in self.query('up{job="dcsim"}'))
+            ),
+            timeout,
+            f"{count} successful scrapes of dc-sim",
+        )
+
+
+@contextlib.contextmanager
+def running(
+    command: list[str], log_path: Path, ready_url: str, timeout: float = 60
+) -> Iterator[subprocess.Popen[bytes]]:
+    log = log_path.open("wb")
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    try:
+
+        def ready() -> bool:
+            if process.poll() is not None:
+                raise RuntimeError(f"{command[0]} exited with {process.returncode}:\n{log_path.read_text()}")
+            return httpx.get(ready_url, timeout=2).status_code == 200
+
+        wait_until(ready, timeout, f"{command[0]} at {ready_url}", interval=0.2)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
