@@ -40,6 +40,7 @@ from dcsim.registry import (
 )
 from dcsim.settings import Settings, load_settings
 from dcsim.store.base import Store
+from dcsim.store.changes import ChangeFeed
 
 if TYPE_CHECKING:
     from dcsim.sim.engine import Simulation
@@ -92,6 +93,8 @@ class DcSim:
         self.relay = OutboxRelay(
             self.store, self.bus, settings, groups=lambda: [s.group for s in self.subscribers.values()]
         )
+        #: Keeps in-memory indexes fresh with other processes' writes (``dcsim.store.changes``).
+        self.changes = ChangeFeed(self.store)
         self._runners: list[SubscriptionRunner] = []
         self.started = False
         #: The admin token's secret when this start created it (first start only).
@@ -121,6 +124,8 @@ class DcSim:
         bus_started = False
         try:
             await asyncio.to_thread(self.store.upgrade)
+            # Before the start-up hooks load their indexes, so no other process's write is missed.
+            await self.changes.start()
             await self.bus.start()
             bus_started = True
             if self.settings.create_admin_token:
@@ -205,6 +210,7 @@ class DcSim:
                     log.exception("plugin.shutdown_failed", plugin=item.plugin)
         if bus_started:
             await self.bus.close()
+        await self.changes.stop()
         await asyncio.to_thread(self.store.close)
 
     async def __aenter__(self) -> DcSim:

@@ -20,7 +20,7 @@ from dcsim.store.sql import SqlStore
 from dcsim.store.tables import tokens_table
 
 NS = "things"
-REVISIONS = ["0001", "0002"]
+REVISIONS = ["0001", "0002", "0003"]
 
 
 def run_in_threads(count: int, work: Callable[[int], Any]) -> list[Any]:

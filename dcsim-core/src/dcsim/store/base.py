@@ -17,10 +17,11 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from dcsim.model import Document, Event, Role, Token
+from dcsim.model import Document, Event, Role, Token, new_id
 
 if TYPE_CHECKING:
     from dcsim.settings import Settings
+    from dcsim.store.changelog import ChangeRow
     from dcsim.store.outbox import OutboxEntry, StoredResponse
 
 
@@ -80,9 +81,33 @@ class Store(DocumentSession):
     """
 
     name: str = "abstract"
+    #: Whether other processes can open the same database (PostgreSQL: yes, SQLite: no).
+    shared: bool = False
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        #: Names this store object in the change log, so a reader skips its own writes.
+        self.origin = new_id()
+        #: Whether committed document writes are added to the change log
+        #: (``dcsim.store.changes``); on by default when the store is :attr:`shared`.
+        self.record_changes = self.shared
+
+    def changes_start(self) -> int:
+        """The change-log position of a reader starting now (see ``dcsim.store.changelog``)."""
+        raise NotImplementedError(f"the {self.name} store keeps no change log")
+
+    def changes_read(self, position: int) -> tuple[builtins.list[ChangeRow], int, bool]:
+        """Committed changes after ``position``, the next position, and whether more wait."""
+        raise NotImplementedError(f"the {self.name} store keeps no change log")
+
+    def changes_prune(self, older_than: datetime) -> int:
+        """Delete change-log rows committed before ``older_than``; return how many."""
+        raise NotImplementedError(f"the {self.name} store keeps no change log")
+
+    def find_many(self, namespace: str, keys: builtins.list[str]) -> dict[str, Document]:
+        """The documents of ``namespace`` among ``keys`` that exist, by key."""
+        found = {key: self.find(namespace, key) for key in keys}
+        return {key: document for key, document in found.items() if document is not None}
 
     @abc.abstractmethod
     def upgrade(self, progress: Callable[[str], None] | None = None) -> list[str]:

@@ -31,6 +31,8 @@ class SqlDocumentSession(DocumentSession):
         self._url = url
         #: How many outbox events this session added (the store wakes the relay on commit).
         self.events_added = 0
+        #: The documents this session wrote, ``(namespace, key)`` to deleted (the change log).
+        self.changed: dict[tuple[str, str], bool] = {}
 
     def _execute(self, query: Any) -> Result[Any]:
         with translate_errors(self._url):
@@ -91,6 +93,7 @@ class SqlDocumentSession(DocumentSession):
             raise InvalidInput(f"document {key!r} in {namespace!r} cannot be stored: {first_line(cause)}") from error
         if row is None:
             raise Conflict(f"document {key!r} in {namespace!r} is not at version {expected_version}")
+        self.changed[(namespace, key)] = False
         return document_of(row)
 
     def put_many(self, namespace: str, values: Mapping[str, dict[str, Any]]) -> int:
@@ -118,6 +121,7 @@ class SqlDocumentSession(DocumentSession):
             if not isinstance(error, exc.DataError) and not isinstance(cause, (TypeError, ValueError)):
                 raise
             raise InvalidInput(f"documents in {namespace!r} cannot be stored: {first_line(cause)}") from error
+        self.changed.update(((namespace, key), False) for key in values)
         return len(rows)
 
     def delete(self, namespace: str, key: str, expected_version: int | None = None) -> None:
@@ -126,6 +130,7 @@ class SqlDocumentSession(DocumentSession):
         if expected_version is not None:
             query = query.where(documents_table.c.version == expected_version)
         if self._execute(query.returning(documents_table.c.version)).first() is not None:
+            self.changed[(namespace, key)] = True
             return
         if expected_version is not None and self.find(namespace, key) is not None:
             raise Conflict(f"document {key!r} in {namespace!r} is not at version {expected_version}")

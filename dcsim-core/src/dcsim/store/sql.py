@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from dcsim.errors import NotFound
 from dcsim.model import Document, Event, Role, Token, new_id, utcnow
 from dcsim.settings import Settings
-from dcsim.store import outbox
+from dcsim.store import changelog, outbox
 from dcsim.store.base import DocumentSession, Store
 from dcsim.store.documents import SqlDocumentSession
 from dcsim.store.engine import create_store_engine, normalize_url, translate_errors
@@ -61,8 +61,10 @@ class SqlStore(Store):
     name = "sqlalchemy"
 
     def __init__(self, settings: Settings) -> None:
+        url = normalize_url(settings.effective_database_url)
+        self.shared = url.get_backend_name() != "sqlite"
         super().__init__(settings)
-        self.url = normalize_url(settings.effective_database_url)
+        self.url = url
         self.engine = create_store_engine(self.url)
         # Sessions that may write (see transaction()); the option matters to SQLite only.
         self._writer = self.engine.execution_options(sqlite_begin="BEGIN IMMEDIATE")
@@ -123,6 +125,9 @@ class SqlStore(Store):
             with session.begin():
                 documents = SqlDocumentSession(session, self.url)
                 yield documents
+                if self.record_changes and documents.changed:
+                    with translate_errors(self.url):
+                        changelog.record(session.connection(), documents.changed, self.origin)
             if documents.events_added:
                 self._events_added()
 
@@ -193,6 +198,26 @@ class SqlStore(Store):
         """See :meth:`Store.idempotency_prune`."""
         with self._connection() as connection:
             return outbox.prune_keys(connection, older_than)
+
+    def changes_start(self) -> int:
+        """See :meth:`Store.changes_start`."""
+        with translate_errors(self.url), self.engine.connect() as connection:
+            return changelog.start_position(connection)
+
+    def changes_read(self, position: int) -> tuple[builtins.list[changelog.ChangeRow], int, bool]:
+        """See :meth:`Store.changes_read`."""
+        with translate_errors(self.url), self.engine.connect() as connection:
+            return changelog.read(connection, position)
+
+    def changes_prune(self, older_than: datetime) -> int:
+        """See :meth:`Store.changes_prune`."""
+        with self._connection() as connection:
+            return changelog.prune(connection, older_than)
+
+    def find_many(self, namespace: str, keys: builtins.list[str]) -> dict[str, Document]:
+        """See :meth:`Store.find_many`: one query per 500 keys."""
+        with translate_errors(self.url), self.engine.connect() as connection:
+            return changelog.find_many(connection, namespace, keys)
 
     @contextmanager
     def _reading(self) -> Iterator[DocumentSession]:

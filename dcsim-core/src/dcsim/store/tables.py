@@ -83,6 +83,25 @@ outbox_table = Table(
     Index(None, "sent_at", "id"),
 )
 
+#: Which documents each committed transaction wrote (``dcsim.store.changes``): other
+#: processes read it to refresh their in-memory indexes. ``txid`` is PostgreSQL's
+#: transaction id (None on SQLite, whose writers commit one at a time in ``id`` order).
+changes_table = Table(
+    "changes",
+    metadata,
+    # SQLite AUTOINCREMENT: ids never go back, even after pruning deleted the newest rows.
+    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    Column("txid", BigInteger, nullable=True),
+    Column("namespace", String(MAX_NAMESPACE_LENGTH), nullable=False),
+    Column("key", String(MAX_KEY_LENGTH), nullable=False),
+    Column("deleted", Boolean, nullable=False),
+    Column("origin", String(36), nullable=False),
+    Column("committed_at", DateTime(timezone=True), nullable=False),
+    Index(None, "txid"),
+    Index(None, "committed_at"),
+    sqlite_autoincrement=True,
+)
+
 #: Who relays the outbox: one holder at a time per database, until ``expires_at``.
 leases_table = Table(
     "leases",
