@@ -112,6 +112,11 @@ class EventBus(abc.ABC):
         """How many deliveries of ``group`` are handed out and not yet acknowledged."""
 
     @abc.abstractmethod
+    async def lag(self, group: str) -> int:
+        """How many events of the stream ``group`` has not been handed yet (its backlog;
+        events trimmed away by retention no longer count); 0 for an unknown group."""
+
+    @abc.abstractmethod
     async def dead_letters(self, group: str | None = None, count: int = 100) -> list[DeadLetter]:
         """The oldest ``count`` dead letters, of one group or of all."""
 

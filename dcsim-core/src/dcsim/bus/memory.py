@@ -170,6 +170,13 @@ class MemoryBus(EventBus):
         state = self._groups.get(group)
         return len(state.pending) if state is not None else 0
 
+    async def lag(self, group: str) -> int:
+        """Events after the group's cursor still in the log; 0 for an unknown group."""
+        state = self._groups.get(group)
+        if state is None:
+            return 0
+        return self._next_position - max(state.cursor, self._first_position)
+
     async def dead_letters(self, group: str | None = None, count: int = 100) -> list[DeadLetter]:
         """The oldest ``count`` dead letters, of ``group`` or of all groups."""
         matching = (letter for letter in self._dead if group is None or letter.group == group)

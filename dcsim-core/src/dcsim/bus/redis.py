@@ -251,6 +251,25 @@ class RedisBus(EventBus):
                 raise
         return int(summary["pending"])
 
+    async def lag(self, group: str) -> int:
+        """The group's ``lag`` from ``XINFO GROUPS`` (Redis 7); when Redis cannot tell
+        (an entry deleted in the range), the entries after its last-delivered id,
+        counted with ``XRANGE``; 0 for an unknown group."""
+        with self._commands():
+            try:
+                groups = await self._client.xinfo_groups(self.stream)
+            except redis.exceptions.ResponseError as exc:
+                if "no such key" in str(exc):
+                    return 0
+                raise
+            info = next((g for g in groups if g["name"] == group), None)
+            if info is None:
+                return 0
+            if info.get("lag") is not None:
+                return int(info["lag"])
+            after = await self._client.xrange(self.stream, min=f"({info['last-delivered-id']}", max="+")
+        return len(after)
+
     async def dead_letters(self, group: str | None = None, count: int = 100) -> list[DeadLetter]:
         """The oldest ``count`` entries of the dead-letter stream, of ``group`` or of all."""
         letters: list[DeadLetter] = []
