@@ -39,11 +39,13 @@ import struct
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.utils import floatToGoString
 
+from dcsim.exposition import defer_to_text
 from dcsim.registry import LoadProfile
 from dcsim.sim.model import Blade, Cluster, HealthStatus, Host, PowerState, Vm
 from dcsim.sim.profiles import DEFAULT_PROFILES
@@ -67,9 +69,85 @@ _CPU, _MEMORY, _DISK, _NET, _SPIKE = range(5)
 _SLICES = struct.Struct("<5I")
 _SCALE = 1.0 / 2**32
 
-_VM_LABELS = ["vm", "platform", "host", "cluster"]
-_HOST_LABELS = ["host", "cluster", "status"]
-_CLUSTER_LABELS = ["cluster"]
+_VM_LABELS = ("vm", "platform", "host", "cluster")
+_HOST_LABELS = ("host", "cluster", "status")
+_CLUSTER_LABELS = ("cluster",)
+
+
+@attrs.frozen
+class _Series:
+    """One metric family: name, HELP text and label names (in the order rows hold them)."""
+
+    name: str
+    documentation: str
+    labels: tuple[str, ...]
+
+    @property
+    def header(self) -> str:
+        doc = self.documentation.replace("\\", r"\\").replace("\n", r"\n")
+        return f"# HELP {self.name} {doc}\n# TYPE {self.name} gauge\n"
+
+
+# A row: the label values, then one value per series of its group, in the group's order.
+_Row = tuple[Any, ...]
+
+_VM_GROUP = (
+    _Series("dcsim_vm_cpu_usage", "CPU in use, a fraction of the VM's vCPUs.", _VM_LABELS),
+    _Series("dcsim_vm_memory_usage", "Memory in use, a fraction of the VM's memory.", _VM_LABELS),
+    _Series("dcsim_vm_disk_io", "Disk throughput, bytes per second.", _VM_LABELS),
+    _Series("dcsim_vm_net_io", "Network throughput, bytes per second.", _VM_LABELS),
+)
+_HOST_GROUP = (
+    _Series("dcsim_host_power_state", "1 when the host is on, 0 when off or failed.", _HOST_LABELS),
+    _Series("dcsim_host_temperature", "Host inlet temperature, Celsius.", _HOST_LABELS),
+    _Series("dcsim_host_uptime", "Seconds since the host booted, 0 when off.", _HOST_LABELS),
+)
+_CLUSTER_GROUP = (
+    _Series(
+        "dcsim_cluster_capacity_used",
+        "Load-weighted share of the cluster's CPU in use: sum(cpu usage x vCPUs) / cores of running hosts.",
+        _CLUSTER_LABELS,
+    ),
+    _Series("dcsim_cluster_vm_count", "VMs placed in the cluster, any power state.", _CLUSTER_LABELS),
+    _Series(
+        "dcsim_cluster_overcommit_ratio", "vCPUs of powered-on VMs / physical cores of running hosts.", _CLUSTER_LABELS
+    ),
+)
+
+
+@attrs.frozen
+class _Scrape:
+    """The rows of one scrape, by group."""
+
+    vms: list[_VmEntry]
+    hosts: list[_Row]
+    clusters: list[_Row]
+
+    def groups(self) -> list[tuple[tuple[_Series, ...], list[_Row]]]:
+        vm_rows = [entry.row for entry in self.vms]
+        return [(_VM_GROUP, vm_rows), (_HOST_GROUP, self.hosts), (_CLUSTER_GROUP, self.clusters)]
+
+
+@attrs.define(slots=True)
+class _VmEntry:
+    """A VM's row of one scrape, what it was derived from, and its text once written."""
+
+    key: tuple[Any, ...]
+    row: _Row
+    label_text: str | None = None
+    lines: tuple[str, ...] | None = None
+
+    def text(self) -> tuple[str, ...]:
+        """The VM's line in each of the four VM series."""
+        if self.lines is None:
+            if self.label_text is None:
+                self.label_text = _label_text(self.row[0], _VM_LABELS)
+            labels, row = self.label_text, self.row
+            self.lines = tuple(
+                f"{series.name}{labels} {_go_float(row[index + 1])}\n" for index, series in enumerate(_VM_GROUP)
+            )
+        return self.lines
+
 
 # The profile of a VM whose profile's plugin is gone; a scrape must not fail over it.
 _FALLBACK_PROFILE = next(p for p in DEFAULT_PROFILES if p.name == "normal")
@@ -78,11 +156,16 @@ _FALLBACK_PROFILE = next(p for p in DEFAULT_PROFILES if p.name == "normal")
 def uniforms(seed: int, object_id: str, bucket: int) -> tuple[float, ...]:
     """Five numbers in [0, 1), one per metric slot, fixed by seed, object and time bucket."""
     digest = hashlib.blake2b(f"{seed}/{object_id}/{bucket}".encode(), digest_size=_SLICES.size).digest()
-    return tuple(value * _SCALE for value in _SLICES.unpack(digest))
+    return tuple([value * _SCALE for value in _SLICES.unpack(digest)])
 
 
 class SimMetrics:
     """A Prometheus collector of the simulated estate's metrics.
+
+    Under :func:`dcsim.exposition.render` (the ``/metrics`` route) it writes its
+    exposition text itself, label sets of VMs cached between scrapes; elsewhere it yields
+    the same series as ``GaugeMetricFamily`` objects. Both come from one computation, so
+    the two texts are the same byte for byte.
 
     Args:
         sim: the started simulation whose world and faults are read on each scrape.
@@ -94,9 +177,41 @@ class SimMetrics:
         self._sim = sim
         self._seed = seed
         self._clock = clock
+        # Each VM's row and text of the last scrape, by VM id: reused while what they are
+        # derived from (bucket, power, profile, size, faults, labels) is the same.
+        self._vms: dict[str, _VmEntry] = {}
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         """Every series, from one pass over the VMs, then the hosts, then the clusters."""
+        if defer_to_text(self.exposition):
+            return
+        scrape = self._compute()
+        for group, rows in scrape.groups():
+            for index, series in enumerate(group):
+                family = GaugeMetricFamily(series.name, series.documentation, labels=list(series.labels))
+                for row in rows:
+                    family.add_metric(list(row[0]), row[index + 1])
+                yield family
+
+    def exposition(self) -> bytes:
+        """Every series in the text exposition format, as ``generate_latest`` writes them."""
+        scrape = self._compute()
+        vm_lines = [entry.text() for entry in scrape.vms]
+        out: list[str] = []
+        for index, series in enumerate(_VM_GROUP):
+            out.append(series.header)
+            out.extend([lines[index] for lines in vm_lines])
+        for group, rows in scrape.groups()[1:]:
+            labels = [_label_text(row[0], group[0].labels) for row in rows]
+            for index, series in enumerate(group):
+                out.append(series.header)
+                name = series.name
+                out.extend(
+                    [f"{name}{text} {_go_float(row[index + 1])}\n" for text, row in zip(labels, rows, strict=True)]
+                )
+        return "".join(out).encode()
+
+    def _compute(self) -> _Scrape:
         now = self._clock()
         bucket = int(now // BUCKET_SECONDS)
         world = self._sim.world
@@ -104,11 +219,11 @@ class SimMetrics:
         hosts = {host.id: host for host in world.all(Host)}
         faulted = _Faulted.of(self._sim)
         load = _Load()
-        yield from self._vm_series(world.all(Vm), hosts, clusters, bucket, faulted, load)
-        yield from self._host_series(hosts, clusters, now, bucket, faulted, load)
-        yield from _cluster_series(clusters, load)
+        vms = self._vm_entries(world.all(Vm), hosts, clusters, bucket, faulted, load)
+        host_rows = self._host_rows(hosts, clusters, now, bucket, faulted, load)
+        return _Scrape(vms=vms, hosts=host_rows, clusters=_cluster_rows(clusters, load))
 
-    def _vm_series(
+    def _vm_entries(
         self,
         vms: list[Vm],
         hosts: dict[str, Host],
@@ -116,46 +231,60 @@ class SimMetrics:
         bucket: int,
         faulted: _Faulted,
         load: _Load,
-    ) -> list[GaugeMetricFamily]:
+    ) -> list[_VmEntry]:
         registry = self._sim.dcsim.load_profiles
         profiles: dict[str, LoadProfile] = {name: registry[name] for name in registry}
-        cpu_family = _gauge("dcsim_vm_cpu_usage", "CPU in use, a fraction of the VM's vCPUs.", _VM_LABELS)
-        memory_family = _gauge("dcsim_vm_memory_usage", "Memory in use, a fraction of the VM's memory.", _VM_LABELS)
-        disk_family = _gauge("dcsim_vm_disk_io", "Disk throughput, bytes per second.", _VM_LABELS)
-        net_family = _gauge("dcsim_vm_net_io", "Network throughput, bytes per second.", _VM_LABELS)
-        families = [cpu_family, memory_family, disk_family, net_family]
+        previous, current = self._vms, {}
+        entries: list[_VmEntry] = []
+        on = PowerState.ON
         for vm in vms:
             host = hosts[vm.host_id]
             cluster = clusters[host.cluster_id]
             load.cluster_vms[cluster.id] += 1
-            labels = [vm.name, vm.platform, host.name, cluster.name]
-            if vm.power_state is not PowerState.ON:
-                for family in families:
-                    family.add_metric(labels, 0.0)
-                continue
-            u = uniforms(self._seed, vm.id, bucket)
+            labels = (vm.name, vm.platform, host.name, cluster.name)
             profile = profiles.get(vm.load_profile, _FALLBACK_PROFILE)
-            cpu = profile.cpu * (0.8 + 0.4 * u[_CPU])
-            memory = profile.memory + 0.1 * (u[_MEMORY] - 0.5)
-            disk = profile.io * (0.7 + 0.6 * u[_DISK])
-            net = profile.io * (0.7 + 0.6 * u[_NET])
-            if u[_SPIKE] < profile.spike_chance:
-                cpu, disk, net = 0.9 + 0.1 * u[_CPU], min(1.0, 4 * disk), min(1.0, 4 * net)
-            if faulted.datastores and any(d.datastore_id in faulted.datastores for d in vm.disks):
-                # Writers retry against a full datastore and pile up in memory.
-                disk, memory = 1.0, max(memory, 0.90 + 0.08 * u[_MEMORY])
-            if faulted.networks and any(nic.network_id in faulted.networks for nic in vm.nics):
-                net = 0.0
-            cpu, memory = _fraction(cpu), _fraction(memory)
-            cpu_family.add_metric(labels, cpu)
-            memory_family.add_metric(labels, memory)
-            disk_family.add_metric(labels, disk * DISK_PEAK_PER_VCPU * vm.cpu)
-            net_family.add_metric(labels, net * NET_PEAK_PER_VCPU * vm.cpu)
-            load.host_busy[host.id] += cpu * vm.cpu
-            load.host_vcpus[host.id] += vm.cpu
-        return families
+            full = bool(faulted.datastores) and any(d.datastore_id in faulted.datastores for d in vm.disks)
+            cut = bool(faulted.networks) and any(nic.network_id in faulted.networks for nic in vm.nics)
+            key = (bucket, vm.power_state, profile, vm.cpu, full, cut, labels)
+            entry = previous.get(vm.id)
+            if entry is None or entry.key != key:
+                label_text = entry.label_text if entry is not None and entry.key[-1] == labels else None
+                entry = _VmEntry(key, self._vm_row(vm, labels, profile, bucket, full, cut), label_text)
+            current[vm.id] = entry
+            entries.append(entry)
+            if vm.power_state is on:
+                load.host_busy[host.id] += entry.row[1] * vm.cpu
+                load.host_vcpus[host.id] += vm.cpu
+        self._vms = current
+        return entries
 
-    def _host_series(
+    def _vm_row(
+        self, vm: Vm, labels: tuple[str, ...], profile: LoadProfile, bucket: int, full: bool, cut: bool
+    ) -> _Row:
+        """The VM's four values: cpu and memory fractions, disk and network bytes per second."""
+        if vm.power_state is not PowerState.ON:
+            return (labels, 0.0, 0.0, 0.0, 0.0)
+        u = uniforms(self._seed, vm.id, bucket)
+        cpu = profile.cpu * (0.8 + 0.4 * u[_CPU])
+        memory = profile.memory + 0.1 * (u[_MEMORY] - 0.5)
+        disk = profile.io * (0.7 + 0.6 * u[_DISK])
+        net = profile.io * (0.7 + 0.6 * u[_NET])
+        if u[_SPIKE] < profile.spike_chance:
+            cpu, disk, net = 0.9 + 0.1 * u[_CPU], min(1.0, 4 * disk), min(1.0, 4 * net)
+        if full:
+            # Writers retry against a full datastore and pile up in memory.
+            disk, memory = 1.0, max(memory, 0.90 + 0.08 * u[_MEMORY])
+        if cut:
+            net = 0.0
+        return (
+            labels,
+            _fraction(cpu),
+            _fraction(memory),
+            disk * DISK_PEAK_PER_VCPU * vm.cpu,
+            net * NET_PEAK_PER_VCPU * vm.cpu,
+        )
+
+    def _host_rows(
         self,
         hosts: dict[str, Host],
         clusters: dict[str, Cluster],
@@ -163,29 +292,23 @@ class SimMetrics:
         bucket: int,
         faulted: _Faulted,
         load: _Load,
-    ) -> list[GaugeMetricFamily]:
-        power = _gauge("dcsim_host_power_state", "1 when the host is on, 0 when off or failed.", _HOST_LABELS)
-        temperature = _gauge("dcsim_host_temperature", "Host inlet temperature, Celsius.", _HOST_LABELS)
-        uptime = _gauge("dcsim_host_uptime", "Seconds since the host booted, 0 when off.", _HOST_LABELS)
+    ) -> list[_Row]:
+        rows: list[_Row] = []
         for host in hosts.values():
             cluster = clusters[host.cluster_id]
-            labels = [host.name, cluster.name, host.status.value]
+            labels = (host.name, cluster.name, host.status.value)
             if host.power_state is not PowerState.ON or host.status is HealthStatus.FAILED:
-                power.add_metric(labels, 0.0)
-                temperature.add_metric(labels, AMBIENT_CELSIUS)
-                uptime.add_metric(labels, 0.0)
+                rows.append((labels, 0.0, AMBIENT_CELSIUS, 0.0))
                 continue
             busy = min(1.0, load.host_busy[host.id] / host.cpu_cores) if host.cpu_cores else 0.0
             celsius = IDLE_CELSIUS + LOAD_CELSIUS * busy + 2 * (uniforms(self._seed, host.id, bucket)[0] - 0.5)
             if host.blade_id in faulted.blades:
                 celsius += FIRMWARE_MISMATCH_CELSIUS
-            power.add_metric(labels, 1.0)
-            temperature.add_metric(labels, round(celsius, 1))
-            uptime.add_metric(labels, max(0.0, now - host.booted_at.timestamp()))
+            rows.append((labels, 1.0, round(celsius, 1), max(0.0, now - host.booted_at.timestamp())))
             load.cluster_cores[cluster.id] += host.cpu_cores
             load.cluster_busy[cluster.id] += load.host_busy[host.id]
             load.cluster_vcpus[cluster.id] += load.host_vcpus[host.id]
-        return [power, temperature, uptime]
+        return rows
 
 
 @attrs.frozen
@@ -223,26 +346,30 @@ class _Load:
     cluster_vcpus: defaultdict[str, int] = attrs.field(factory=lambda: defaultdict(int))
 
 
-def _cluster_series(clusters: dict[str, Cluster], load: _Load) -> list[GaugeMetricFamily]:
-    used = _gauge(
-        "dcsim_cluster_capacity_used",
-        "Load-weighted share of the cluster's CPU in use: sum(cpu usage x vCPUs) / cores of running hosts.",
-        _CLUSTER_LABELS,
-    )
-    count = _gauge("dcsim_cluster_vm_count", "VMs placed in the cluster, any power state.", _CLUSTER_LABELS)
-    overcommit = _gauge(
-        "dcsim_cluster_overcommit_ratio", "vCPUs of powered-on VMs / physical cores of running hosts.", _CLUSTER_LABELS
-    )
+def _cluster_rows(clusters: dict[str, Cluster], load: _Load) -> list[_Row]:
+    rows: list[_Row] = []
     for cluster in clusters.values():
         cores = load.cluster_cores[cluster.id]
-        used.add_metric([cluster.name], min(1.0, load.cluster_busy[cluster.id] / cores) if cores else 0.0)
-        count.add_metric([cluster.name], float(load.cluster_vms[cluster.id]))
-        overcommit.add_metric([cluster.name], load.cluster_vcpus[cluster.id] / cores if cores else 0.0)
-    return [used, count, overcommit]
+        used = min(1.0, load.cluster_busy[cluster.id] / cores) if cores else 0.0
+        overcommit = load.cluster_vcpus[cluster.id] / cores if cores else 0.0
+        rows.append(((cluster.name,), used, float(load.cluster_vms[cluster.id]), overcommit))
+    return rows
 
 
-def _gauge(name: str, documentation: str, labels: list[str]) -> GaugeMetricFamily:
-    return GaugeMetricFamily(name, documentation, labels=labels)
+def _label_text(values: tuple[str, ...], names: tuple[str, ...]) -> str:
+    """``{a="1",b="2"}`` with label names sorted and values escaped, as prometheus_client writes it."""
+    pairs = sorted(zip(names, values, strict=True))
+    return "{" + ",".join(f'{name}="{_escape(value)}"' for name, value in pairs) + "}"
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", r"\\").replace("\n", r"\n").replace('"', r"\"")
+
+
+def _go_float(value: float) -> str:
+    # Below a million (and not -Inf or NaN) Go's form is Python's repr; only larger values
+    # need prometheus_client's exponent rewriting.
+    return repr(value) if -1e300 < value < 1e6 else str(floatToGoString(value))  # type: ignore[no-untyped-call]
 
 
 def _fraction(value: float) -> float:

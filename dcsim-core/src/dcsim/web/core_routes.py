@@ -18,12 +18,13 @@ from litestar.exceptions import WebSocketDisconnect
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath
 from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from dcsim.app import DcSim
 from dcsim.auth.tokens import TOKEN_REVOKED
 from dcsim.convert import to_json
 from dcsim.drivers import list_drivers
+from dcsim.exposition import render as render_exposition
 from dcsim.model import Check, DriverInfo, Event, PluginInfo, Role, Token
 from dcsim.plugins import PluginHost
 from dcsim.registry import EventType
@@ -212,7 +213,7 @@ def plugins_report(plugins: PluginHost, settings: Settings) -> dict[str, Any]:
 )
 async def metrics(dcsim: NamedDependency[DcSim]) -> Response[bytes]:
     # Rendering a large estate's samples takes a while: keep it off the event loop.
-    body = await asyncio.to_thread(generate_latest, dcsim.metrics)
+    body = await asyncio.to_thread(render_exposition, dcsim.metrics)
     return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
