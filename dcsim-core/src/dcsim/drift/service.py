@@ -8,6 +8,10 @@ asks, and the runner's trigger remediates when it asks (the playbook from
 ``dcsim_drift_choose_remediation``). The runner's ``ansible.run.completed`` carries the
 drift's correlation id: drift re-checks the field and resolves the event, or escalates it
 to an incident when the run failed or the field is still drifted. Nothing polls.
+
+What other processes on the store write (events, policies, desired state, the answer
+key) reaches this one's maps through the change feed (``dcsim.store.changes``); a get
+of an event this process has not seen yet reads the store.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ if TYPE_CHECKING:
     from dcsim.cmdb.model import Ci
     from dcsim.model import Event
     from dcsim.settings import Settings
+    from dcsim.store.changes import Update
 
 log = structlog.get_logger(__name__)
 
@@ -49,6 +54,8 @@ class DriftService:
         self.events: dict[str, DriftEvent] = {}
         self.truth: list[TruthItem] = []
         self._desired: dict[tuple[str, str], Any] = {}
+        #: Store versions of the documents held, so an older copy never replaces a newer one.
+        self._versions: dict[str, int] = {}
         self._dcsim: DcSim | None = None
         self.lock = asyncio.Lock()
         #: Clock of detections (tests and the answer key read it).
@@ -64,21 +71,47 @@ class DriftService:
         """Load policies (the seed's on a fresh store), events, desired state and ground truth; collect sources."""
         self._dcsim = dcsim
         dcsim.plugins.register_each("dcsim_drift_register_sources", registry=self.sources)
+        # Before the read: a write committed meanwhile is applied again, never missed.
+        dcsim.changes.follow([NAMESPACE], self._apply)
         documents = await asyncio.to_thread(dcsim.store.list, NAMESPACE)
         for document in documents:
-            kind, _, key = document.key.partition("/")
-            if kind == "policy":
-                self.policies[key] = from_json(document.value, Policy)
-            elif kind == "event":
-                self.events[key] = from_json(document.value, DriftEvent)
-            elif kind == "desired":
-                self._desired[(document.value["object_id"], document.value["field"])] = document.value["value"]
-            elif kind == "truth":
-                self.truth.append(from_json(document.value, TruthItem))
+            self._take(document.key, document.value, document.version)
         if not any(document.key.startswith("policy/") for document in documents):
             for policy in seed_policies():
                 await self.save_policy(policy)
         self.truth.sort(key=lambda item: item.injected_at)
+
+    def _take(self, name: str, value: dict[str, Any] | None, version: int) -> None:
+        """Hold document ``name`` of the namespace (None: it was deleted) at ``version``."""
+        if value is not None and version <= self._versions.get(name, 0):
+            return
+        self._versions[name] = version
+        kind, _, key = name.partition("/")
+        if kind == "policy":
+            self.policies.pop(key, None)
+            if value is not None:
+                self.policies[key] = from_json(value, Policy)
+        elif kind == "event":
+            self.events.pop(key, None)
+            if value is not None:
+                self.events[key] = from_json(value, DriftEvent)
+        elif kind == "desired" and value is not None:
+            self._desired[(value["object_id"], value["field"])] = value["value"]
+        elif kind == "truth" and value is not None:
+            item = from_json(value, TruthItem)
+            self.truth = sorted([t for t in self.truth if t.id != item.id] + [item], key=lambda t: t.injected_at)
+
+    def _apply(self, updates: list[Update]) -> None:
+        """Take what other processes wrote (the change feed's callback)."""
+        for update in updates:
+            document = update.document
+            self._take(
+                update.key, None if document is None else document.value, 0 if document is None else document.version
+            )
+
+    async def _put(self, name: str, value: dict[str, Any]) -> None:
+        document = await asyncio.to_thread(self.dcsim.store.put, NAMESPACE, name, value)
+        self._versions[name] = max(self._versions.get(name, 0), document.version)
 
     # Desired state --------------------------------------------------------------------
 
@@ -89,10 +122,7 @@ class DriftService:
     async def remember(self, object_id: str, field: str, value: Any) -> None:
         """Record ``value`` as the desired value of ``field`` of ``object_id``."""
         self._desired[(object_id, field)] = value
-        key = f"desired/{object_id}/{field}"
-        await asyncio.to_thread(
-            self.dcsim.store.put, NAMESPACE, key, {"object_id": object_id, "field": field, "value": value}
-        )
+        await self._put(f"desired/{object_id}/{field}", {"object_id": object_id, "field": field, "value": value})
 
     async def desired_values(self) -> list[tuple[str, str, Any]]:
         """Every (object id, field, desired value) drift knows."""
@@ -247,7 +277,7 @@ class DriftService:
 
     async def _save(self, event: DriftEvent) -> None:
         self.events[event.id] = event
-        await asyncio.to_thread(self.dcsim.store.put, NAMESPACE, f"event/{event.id}", to_json(event))
+        await self._put(f"event/{event.id}", to_json(event))
 
     # Remediation results ---------------------------------------------------------------
 
@@ -317,6 +347,12 @@ class DriftService:
 
     def get(self, event_id: str) -> DriftEvent:
         """The drift event ``event_id``; NotFound otherwise."""
+        if event_id not in self.events and self.dcsim.changes.active:
+            # Made by another process within the feed's staleness bound, or not at all; a
+            # blocking read, on a miss only.
+            document = self.dcsim.store.find(NAMESPACE, f"event/{event_id}")
+            if document is not None:
+                self._take(document.key, document.value, document.version)
         try:
             return self.events[event_id]
         except KeyError:
@@ -361,7 +397,7 @@ class DriftService:
     async def save_policy(self, policy: Policy) -> Policy:
         """Create or replace a policy."""
         self.policies[policy.id] = policy
-        await asyncio.to_thread(self.dcsim.store.put, NAMESPACE, f"policy/{policy.id}", to_json(policy))
+        await self._put(f"policy/{policy.id}", to_json(policy))
         return policy
 
     async def delete_policy(self, policy_id: str) -> None:

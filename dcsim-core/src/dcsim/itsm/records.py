@@ -5,6 +5,11 @@ by record number; the event a write causes goes into the store's outbox in the
 transaction of the write. Numbers come from a counter document per kind (``itsm.counter``)
 advanced with its optimistic version in the same transaction that writes the new
 record, so two processes never hand out one number and a failed write burns none.
+
+Other processes' writes reach the index through the store's change feed
+(``dcsim.store.changes``) within its staleness bound; a get by number that misses the
+index reads the store before answering NotFound, so a record made elsewhere a moment
+ago is found at once.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from dcsim.itsm.model import Record
 if TYPE_CHECKING:
     from dcsim.model import Event
     from dcsim.store.base import Store
+    from dcsim.store.changes import ChangeFeed, Following, Update
 
 R = TypeVar("R", bound=Record)
 
@@ -38,15 +44,56 @@ class RecordBook(Generic[R]):
         self._records: dict[str, R] = {}
         self._versions: dict[str, int] = {}
         self._store: Store | None = None
+        self._following: Following | None = None
+        #: Whether other processes write this kind too (a miss reads the store).
+        self._shared = False
 
-    async def load(self, store: Store) -> None:
-        """Read every record of the kind from ``store`` into the index."""
+    async def load(self, store: Store, changes: ChangeFeed | None = None) -> None:
+        """Read every record of the kind from ``store`` into the index, and follow the
+        writes of other processes through ``changes`` (the instance's change feed)."""
         self._store = store
+        if changes is not None and self._following is None:
+            # Before the read: a write committed meanwhile is applied again, never missed.
+            self._following = changes.follow([self.namespace], self.apply)
+            self._shared = changes.active
         self._records.clear()
         self._versions.clear()
         for doc in await asyncio.to_thread(store.list, self.namespace):
-            self._records[doc.key] = converter.structure(doc.value, self.cls)
-            self._versions[doc.key] = doc.version
+            self._index(doc.key, doc.value, doc.version)
+
+    def close(self) -> None:
+        """Stop following other processes' writes."""
+        if self._following is not None:
+            self._following.cancel()
+            self._following = None
+
+    def apply(self, updates: list[Update]) -> None:
+        """Take records other processes wrote (the change feed's callback): a version
+        newer than the one indexed replaces it, a deleted record leaves."""
+        for update in updates:
+            if update.document is None:
+                self._records.pop(update.key, None)
+                self._versions.pop(update.key, None)
+            elif update.document.version > self._versions.get(update.key, 0):
+                self._index(update.key, update.document.value, update.document.version)
+
+    def _index(self, number: str, value: dict[str, object], version: int) -> None:
+        self._records[number] = converter.structure(value, self.cls)
+        self._versions[number] = version
+
+    def _read_through(self, number: str) -> bool:
+        """Index ``number`` from the store if another process made it; True when found.
+
+        A blocking read in the caller's thread, on a miss only: the record was made
+        elsewhere within the feed's staleness bound, or does not exist.
+        """
+        if not self._shared or self._store is None:
+            return False
+        doc = self._store.find(self.namespace, number)
+        if doc is None:
+            return False
+        self._index(number, doc.value, doc.version)
+        return True
 
     @property
     def store(self) -> Store:
@@ -57,10 +104,12 @@ class RecordBook(Generic[R]):
 
     def get(self, number: str) -> R:
         """The record ``number``; NotFound otherwise."""
-        try:
-            return self._records[number]
-        except KeyError:
-            raise NotFound(f"no {self.cls.__name__.lower()} {number!r}") from None
+        record = self._records.get(number)
+        if record is None and self._read_through(number):
+            record = self._records[number]
+        if record is None:
+            raise NotFound(f"no {self.cls.__name__.lower()} {number!r}")
+        return record
 
     def all(self) -> list[R]:
         """Every record, newest first."""
@@ -68,7 +117,7 @@ class RecordBook(Generic[R]):
 
     def exists(self, number: str) -> bool:
         """True when ``number`` is a record of this kind."""
-        return number in self._records
+        return number in self._records or self._read_through(number)
 
     async def add(self, record: R, announce: Callable[[R], Event] | None = None) -> R:
         """Give ``record`` the next number, store it and index it; ``announce`` makes the

@@ -63,7 +63,7 @@ class Itsm:
         """Load the records, collect the rules and start watching SLAs (after the CMDB)."""
         self._dcsim = dcsim
         for service in self._services().values():
-            await service.book.load(dcsim.store)
+            await service.book.load(dcsim.store, dcsim.changes)
         self.rules = RuleRegistry(self.settings.itsm_disabled_rules)
         dcsim.plugins.register_each("dcsim_itsm_register_rules", registry=self.rules)
         unknown = sorted(self.rules.disabled - set(self.rules.names()))
@@ -74,8 +74,10 @@ class Itsm:
         self.slas.start()
 
     async def close(self) -> None:
-        """Stop watching SLAs."""
+        """Stop watching SLAs and other processes' writes."""
         await self.slas.close()
+        for service in self._services().values():
+            service.book.close()
 
     @property
     def dcsim(self) -> DcSim:

@@ -2,6 +2,12 @@
 
 The timer arithmetic is :mod:`dcsim.itsm.sla`; this module applies it to the open
 incidents, in the background every ``interval`` seconds and after each workflow action.
+
+Several processes on one store fire each breach once: the background check runs in the
+process that holds the store lease ``itsm-sla-monitor`` (renewed by each check), after
+reading the change feed so it knows the incidents other processes made; and a breach is
+written with the incident's version, so a process that raced another to the same breach
+gets a Conflict and leaves it to the one that won.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import attrs
 import structlog
 
 from dcsim.convert import to_json
+from dcsim.errors import Conflict
 from dcsim.itsm import sla
 from dcsim.itsm.events import SOURCE
 from dcsim.itsm.model import HistoryEntry, Incident
@@ -27,6 +34,8 @@ log = structlog.get_logger(__name__)
 
 #: Seconds between background SLA checks.
 SLA_CHECK_SECONDS = 30.0
+#: The store lease of the process that runs the background check.
+LEASE = "itsm-sla-monitor"
 
 
 @attrs.frozen(kw_only=True)
@@ -45,8 +54,9 @@ class SlaMonitor:
 
     def __init__(self, itsm: Itsm) -> None:
         self.itsm = itsm
-        #: Seconds between background checks; tests shorten it before the start.
-        self.interval = SLA_CHECK_SECONDS
+        #: Seconds between background checks: ``sla_check_seconds`` in ``[plugins.itsm]``;
+        #: tests shorten it before the start.
+        self.interval = float(itsm.settings.plugin("itsm").get("sla_check_seconds", SLA_CHECK_SECONDS))
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -64,8 +74,16 @@ class SlaMonitor:
         """Record and publish every SLA target newly exceeded by an open incident.
 
         Runs every :attr:`interval` seconds in the background; tests call it directly.
-        Each kind of breach is published once per incident.
+        Each kind of breach is published once per incident, across processes: on a
+        shared store only the holder of the lease :data:`LEASE` checks (others find
+        nothing), and an incident another process changed meanwhile is skipped.
         """
+        dcsim = self.itsm.dcsim
+        if dcsim.changes.active:
+            seconds = max(3 * self.interval, 10.0)
+            if not await asyncio.to_thread(dcsim.store.take_lease, LEASE, dcsim.store.origin, seconds):
+                return []
+            await dcsim.changes.catch_up()
         found: list[SlaBreach] = []
         async with self.itsm.lock:
             now = self.itsm.clock()
@@ -73,8 +91,14 @@ class SlaMonitor:
                 if is_final(INCIDENT_TRANSITIONS, incident.state):
                     continue
                 kinds = sla.overdue(incident.sla, now, incident.created_at)
-                if kinds:
+                if not kinds:
+                    continue
+                try:
                     found += (await self.record(incident, kinds, now))[0]
+                except Conflict:
+                    # Changed elsewhere meanwhile (perhaps that breach): the book now holds
+                    # the newer record, and the next check looks at it again.
+                    log.info("itsm.sla_check_skipped", incident=incident.number, reason="changed elsewhere")
         return found
 
     async def record(self, current: Incident, kinds: list[str], now: datetime) -> tuple[list[SlaBreach], Incident]:
