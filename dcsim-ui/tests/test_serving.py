@@ -44,10 +44,23 @@ def test_client_routes_fall_back_to_the_page(client, path: str) -> None:
     assert answer.content == (serving.STATIC_DIR / "index.html").read_bytes()
 
 
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+@pytest.mark.parametrize("path", ["/cmdb/cis", "/cmdb/cis/some-ci-id", "/itsm/incidents", "/itsm/changes"])
+def test_deep_links_to_api_paths_give_a_browser_the_page(client, path: str) -> None:
+    page = client.get(path, headers={"Accept": BROWSER_ACCEPT})
+    assert page.status_code == 200
+    assert page.content == (serving.STATIC_DIR / "index.html").read_bytes()
+    assert page.headers["vary"] == "Accept"
+
+
 def test_api_paths_are_not_shadowed(client) -> None:
-    # A client route that is also an API path answers as the API: a token is needed.
+    # A client route that is also an API path answers API clients as the API: a token is needed.
+    for accept in ("application/json", "*/*"):
+        assert client.get("/cmdb/cis", headers={"Accept": accept}).status_code == 401
+        assert client.get("/itsm/incidents", headers={"Accept": accept}).status_code == 401
     assert client.get("/cmdb/cis").status_code == 401
-    assert client.get("/itsm/incidents").status_code == 401
     viewer = client.auth_headers("viewer")
     listing = client.get("/cmdb/cis", headers=viewer)
     assert listing.status_code == 200
@@ -69,3 +82,5 @@ def test_an_unbuilt_install_says_how_to_build(make_client, monkeypatch, tmp_path
     assert answer.status_code == 503
     assert "npm ci &amp;&amp; npm run build" in answer.text
     assert client.get("/assets/index.js").status_code == 404
+    # No page to give: a browser's deep link gets the API's answer.
+    assert client.get("/cmdb/cis", headers={"Accept": BROWSER_ACCEPT}).status_code == 401

@@ -115,6 +115,8 @@ class RouteRegistry:
         self.handlers: list[Any] = []
         #: Path prefix -> the handler answering every error under it (:meth:`add_error_format`).
         self.error_formats: dict[str, Callable[[Any, Exception], Any]] = {}
+        #: (glob, page) pairs answering a browser's navigations (:meth:`add_navigation_page`).
+        self.navigation_pages: list[tuple[str, Callable[[], bytes | None]]] = []
 
     def add(self, handler: Any) -> None:
         """Add a route handler, ``Controller`` subclass or ``Router``."""
@@ -134,15 +136,27 @@ class RouteRegistry:
             raise ConfigError(f"error format prefix {prefix!r} must start with / and not end with one")
         self.error_formats[prefix] = handler
 
+    def add_navigation_page(self, pattern: str, page: Callable[[], bytes | None]) -> None:
+        """Answer a browser's page navigation (a GET or HEAD whose ``Accept`` names
+        ``text/html``) to a path matching ``pattern`` (a glob: ``*`` matches across ``/``)
+        with the HTML document ``page()`` returns, before routing; ``None`` declines and the
+        request is routed as usual. API clients, which do not ask for HTML, always reach
+        the routes: a web app's deep links can share their paths with an API
+        (:mod:`dcsim.web.navigation`)."""
+        if not pattern.startswith("/"):
+            raise ConfigError(f"navigation page pattern {pattern!r} must start with /")
+        self.navigation_pages.append((pattern, page))
+
     def checkpoint(self) -> object:
-        """How many handlers and error formats there are now, for :meth:`rollback`."""
-        return len(self.handlers), list(self.error_formats)
+        """How many handlers, error formats and pages there are now, for :meth:`rollback`."""
+        return len(self.handlers), list(self.error_formats), len(self.navigation_pages)
 
     def rollback(self, checkpoint: object) -> None:
-        """Drop the handlers and error formats added since ``checkpoint``."""
+        """Drop the handlers, error formats and pages added since ``checkpoint``."""
         assert isinstance(checkpoint, tuple)
-        handlers, formats = checkpoint
+        handlers, formats, pages = checkpoint
         del self.handlers[handlers:]
+        del self.navigation_pages[pages:]
         for prefix in list(self.error_formats):
             if prefix not in formats:
                 del self.error_formats[prefix]

@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 
 @hookimpl
 def dcsim_register_routes(registry: RouteRegistry) -> None:
-    from dcsim_ui.serving import ui_routes
+    from dcsim_ui.serving import NAVIGATION_PATTERNS, index_html, ui_routes
 
     registry.add_all(ui_routes())
+    # Declined (None) when the app is not built: the API answers as it would anyway.
+    for pattern in NAVIGATION_PATTERNS:
+        registry.add_navigation_page(pattern, index_html)

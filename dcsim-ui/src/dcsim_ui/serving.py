@@ -2,10 +2,12 @@
 routes (the SPA fallback), its hashed files under ``/assets``.
 
 Every route here is public (the page holds no data; the app signs in with a token and
-asks the API) and left out of the OpenAPI document. The fallback covers only client
-routes that no API path serves, so it never shadows an API: ``/cmdb/cis`` and
-``/itsm/...`` are API paths as well as client routes, and a reload there gets the API's
-answer (specs/016-ui.md, "Deep links").
+asks the API) and left out of the OpenAPI document. The fallback routes cover only
+client routes that no API path serves, so they never shadow an API. ``/cmdb/cis``,
+``/cmdb/cis/<id>`` and ``/itsm/...`` are API paths as well as client routes: they are
+registered as navigation pages (:data:`NAVIGATION_PATTERNS`), which core answers with
+the page only for a browser's page navigation (``Accept`` naming ``text/html``), and
+API clients get the API (specs/016-ui.md, "Deep links").
 """
 
 from __future__ import annotations
@@ -29,6 +31,10 @@ FALLBACK_PATHS = (
     "/automation/{view:path}",
     "/observability",
 )
+
+#: Client routes that are API paths too: a browser navigating there gets the page
+#: (dcsim.web.navigation); the app's own fetches, which ask for JSON, get the API.
+NAVIGATION_PATTERNS = ("/cmdb/cis", "/cmdb/cis/*", "/itsm/*")
 
 NOT_BUILT = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>dc-sim: UI not built</title></head>

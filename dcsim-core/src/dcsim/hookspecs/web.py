@@ -25,7 +25,11 @@ def dcsim_register_routes(registry: RouteRegistry) -> None:
             (``from litestar.di import NamedDependency``). Routes need a viewer token for
             reads, an operator token for changes and an admin token for ``DELETE``;
             set ``opt={"role": "admin"}`` to ask for more, or ``opt={"public": True}``
-            for an open route.
+            for an open route. A web app whose client routes share paths with an API
+            calls ``registry.add_navigation_page(pattern, page)``: a browser's page
+            navigation (``Accept`` naming ``text/html``) to a path matching the glob
+            ``pattern`` gets the HTML ``page()`` returns (``None`` declines), every other
+            request reaches the routes (``dcsim.web.navigation``).
 
     Returns: nothing. Calling rule: every implementation is called, one at a time; one
     that raises fails its plugin (its routes are dropped; the others go on).

@@ -23,6 +23,7 @@ from dcsim.web.core_routes import HealthController, PluginsController
 from dcsim.web.docs_page import docs_assets_route, docs_render_plugin
 from dcsim.web.hosts import allowed_hosts
 from dcsim.web.middleware import HeadAsGet, HostAndOriginCheck, HttpMetrics, RequestContext, redact_uvicorn_logs
+from dcsim.web.navigation import BrowserNavigation
 from dcsim.web.problems import exception_handlers
 
 SCHEMA_PATH = "/schema"
@@ -77,7 +78,9 @@ def create_app(sim: DcSim) -> Litestar:
     # Outside the router, as Litestar's own OpenTelemetry plugin does, so that requests
     # that match no route (404, 405) get a request id, a log line and a count too.
     # Host and Origin checks and HEAD inside it, so refusals are logged and counted too.
-    checked = HostAndOriginCheck(HeadAsGet(app.asgi_handler), allowed_hosts(settings), settings.cors_origins)
+    # Page navigations to API paths that a web app shares (dcsim.web.navigation).
+    pages = BrowserNavigation(HeadAsGet(app.asgi_handler), routes.navigation_pages)
+    checked = HostAndOriginCheck(pages, allowed_hosts(settings), settings.cors_origins)
     app.asgi_handler = RequestContext(checked, metrics)
     redact_uvicorn_logs()
     return app
