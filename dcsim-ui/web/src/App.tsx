@@ -5,11 +5,15 @@ import { clearToken, getToken, setToken } from "./api/token";
 import { ROUTES } from "./routes";
 import { SessionLoader, useSession } from "./session";
 import { useTheme } from "./theme";
+import { Automation } from "./views/Automation";
 import { CmdbTable } from "./views/CmdbTable";
+import { Drift } from "./views/Drift";
 import { Explorer } from "./views/Explorer";
 import { ItsmRecords } from "./views/ItsmRecords";
 import { NotBuilt } from "./views/NotBuilt";
+import { Observability } from "./views/Observability";
 import { Overview } from "./views/Overview";
+import { Patch } from "./views/Patch";
 import { SignIn } from "./views/SignIn";
 
 const BUILT: Record<string, () => React.ReactElement> = {
@@ -20,6 +24,10 @@ const BUILT: Record<string, () => React.ReactElement> = {
   "/itsm/incidents": () => <ItsmRecords key="incident" kind="incident" title="Incidents" />,
   "/itsm/changes": () => <ItsmRecords key="change" kind="change" title="Changes" />,
   "/itsm/problems": () => <ItsmRecords key="problem" kind="problem" title="Problems" />,
+  "/drift": () => <Drift />,
+  "/patch": () => <Patch />,
+  "/automation/ansible": () => <Automation />,
+  "/observability": () => <Observability />,
 };
 
 /** The shell: sign-in gate, navigation, theme toggle and the routed views. */
