@@ -30,7 +30,8 @@ def parse(text: str) -> tuple[Values, dict[str, list[dict[str, str]]]]:
     labels: dict[str, list[dict[str, str]]] = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
-            if sample.name.startswith("dcsim_"):
+            # The simulation's series only: ITSM, bus and other modules export dcsim_ series too.
+            if sample.name.startswith(("dcsim_vm_", "dcsim_host_", "dcsim_cluster_")):
                 subject = sample.labels.get("vm") or sample.labels.get("host") or sample.labels["cluster"]
                 values[sample.name, subject] = sample.value
                 labels.setdefault(sample.name, []).append(sample.labels)

@@ -7,8 +7,14 @@ Health, readiness, the plugin listing and event types are the framework's own ro
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dcsim.hooks import hookimpl
-from dcsim.registry import EventTypeRegistry, RouteRegistry
+from dcsim.registry import EventTypeRegistry, RouteRegistry, ServiceRegistry
+
+if TYPE_CHECKING:
+    from dcsim.app import DcSim
+    from dcsim.settings import Settings
 
 
 @hookimpl
@@ -28,3 +34,29 @@ def dcsim_register_routes(registry: RouteRegistry) -> None:
     from dcsim.web.session_route import who_am_i
 
     registry.add_all((routes.EventsController, routes.TokensController, routes.metrics, routes.events_socket, who_am_i))
+
+
+@hookimpl
+def dcsim_register_services(registry: ServiceRegistry, settings: Settings) -> None:
+    from dcsim.bus.metrics import BusCollector
+
+    # The bus's and the outbox's series belong with the /metrics route this plugin serves.
+    registry.add("bus-metrics", BusCollector())
+
+
+@hookimpl
+async def dcsim_startup(dcsim: DcSim) -> None:
+    from dcsim.bus.metrics import BusCollector
+
+    collector = dcsim.services.get(BusCollector)
+    await collector.start(dcsim)
+    dcsim.metrics.register(collector)
+
+
+@hookimpl
+async def dcsim_shutdown(dcsim: DcSim) -> None:
+    from dcsim.bus.metrics import BusCollector
+
+    collector = dcsim.services.get(BusCollector)
+    collector.stop()
+    dcsim.metrics.unregister(collector)

@@ -37,7 +37,11 @@ def dcsim_register_services(registry: ServiceRegistry, settings: Settings) -> No
 # tryfirst, registered before ``cmdb``: starts right after the CMDB it reads.
 @hookimpl(tryfirst=True)
 async def dcsim_startup(dcsim: DcSim) -> None:
-    await _itsm(dcsim).start(dcsim)
+    from dcsim.itsm.metrics import ItsmCollector
+
+    itsm = _itsm(dcsim)
+    await itsm.start(dcsim)
+    dcsim.metrics.register(ItsmCollector(itsm))
 
 
 @hookimpl(tryfirst=True)

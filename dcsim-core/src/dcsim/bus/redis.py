@@ -268,7 +268,7 @@ class RedisBus(EventBus):
             if info.get("lag") is not None:
                 return int(info["lag"])
             after = await self._client.xrange(self.stream, min=f"({info['last-delivered-id']}", max="+")
-        return len(after)
+        return len(cast(list[_Entry], after))
 
     async def dead_letters(self, group: str | None = None, count: int = 100) -> list[DeadLetter]:
         """The oldest ``count`` entries of the dead-letter stream, of ``group`` or of all."""
