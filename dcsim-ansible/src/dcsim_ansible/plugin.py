@@ -37,13 +37,21 @@ def dcsim_register_services(registry: ServiceRegistry, settings: Settings) -> No
 
 @hookimpl
 async def dcsim_startup(dcsim: DcSim) -> None:
+    from dcsim_ansible.metrics import RunnerCollector
+
     runner = dcsim.services["ansible"]
     await runner.start(dcsim, worker=runner.settings.worker)
+    runner.collector = RunnerCollector(dcsim.store)
+    dcsim.metrics.register(runner.collector)
 
 
 @hookimpl
 async def dcsim_shutdown(dcsim: DcSim) -> None:
-    await dcsim.services["ansible"].close()
+    runner = dcsim.services["ansible"]
+    if runner.collector is not None:
+        dcsim.metrics.unregister(runner.collector)
+        runner.collector = None
+    await runner.close()
 
 
 @hookimpl

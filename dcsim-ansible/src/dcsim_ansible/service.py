@@ -18,6 +18,7 @@ from dcsim_ansible.worker import SOURCE, Worker, completed_event
 
 if TYPE_CHECKING:
     from dcsim.app import DcSim
+    from dcsim_ansible.metrics import RunnerCollector
     from dcsim_ansible.settings import AnsibleSettings
     from dcsim_ansible.triggers import Triggers
 
@@ -31,6 +32,8 @@ class AnsibleRunner:
         self._dcsim: DcSim | None = None
         self.worker: Worker | None = None
         self.triggers: Triggers | None = None
+        #: The queue-depth series on ``/metrics`` while started (dcsim_ansible.metrics).
+        self.collector: RunnerCollector | None = None
 
     @property
     def dcsim(self) -> DcSim:
