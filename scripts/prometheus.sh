@@ -3,12 +3,12 @@
 # promtool) and prometheus-alertmanager. The Debian services are NOT started (and are
 # stopped and disabled if the package's postinst started them): the tests run their own
 # processes on free loopback ports, with their own data directories and configs.
-# Prints where the binaries are, one a line: prometheus, promtool, alertmanager.
+# Prints where the binaries are, one a line: prometheus, promtool, alertmanager, amtool.
 set -euo pipefail
 
 have_all() {
     command -v prometheus >/dev/null && command -v promtool >/dev/null \
-        && command -v prometheus-alertmanager >/dev/null
+        && command -v prometheus-alertmanager >/dev/null && command -v amtool >/dev/null
 }
 
 if have_all; then
@@ -39,3 +39,4 @@ fi
 command -v prometheus
 command -v promtool
 command -v prometheus-alertmanager
+command -v amtool
