@@ -99,6 +99,7 @@ class EngineCore:
             labels=self.node_labels.labels(self.world, owner),
             ansible_user=node.ansible_user,
             authorized_keys=tuple(node.authorized_keys),
+            lazy=node.lazy,
         )
 
     # Changing the world -----------------------------------------------------------------

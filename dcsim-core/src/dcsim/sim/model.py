@@ -66,6 +66,9 @@ class Node:
     #: Public keys (``authorized_keys`` lines) that may log in besides dc-sim's own key:
     #: a vendor's key pairs reach the node this way.
     authorized_keys: list[str] = attrs.field(factory=list)
+    #: Made on first touch: the backend keeps only its identity and power state until a
+    #: file, package or snapshot of it is asked for (a generated estate's thousands of nodes).
+    lazy: bool = False
 
 
 @attrs.define(kw_only=True)

@@ -22,6 +22,9 @@ SEED_MAC_PREFIX = {VIRTUAL_PLATFORM: "00:50:56", CLOUD_PLATFORM: "fa:16:3e"}
 FIRMWARE = "4.2(3d)"
 #: Model names of the seed's chassis and servers when no vendor package renames them.
 CHASSIS_MODEL, SERVER_MODEL = "chassis-8-slot", "blade-2s"
+#: SSH ports of a generated estate's nodes: vm-00001 gets the first; they wrap after
+#: GENERATED_PORTS (the default seed keeps 22001..22009).
+GENERATED_PORT_BASE, GENERATED_PORTS = 23001, 40_000
 
 
 def _node(name: str, guest_os: GuestOs, port: int, env: str) -> Node:
@@ -117,8 +120,12 @@ def generate(
     ``chassis``, that many chassis of 8 physical servers per datacenter (vendor packages
     may take them into their own views through ``dcsim_sim_seed_topology``).
 
-    Generated VMs and servers have no node (no SSH guest): thousands of containers are
-    not the point of a large estate. ``progress(done, total)`` is called every 1,000 VMs.
+    Every generated VM has a node named like the seed's (``sim-vmw-vm-00001``), with the
+    VM's guest OS and env: Ansible can target each one. The nodes are lazy: the backend
+    keeps a state record per node and makes its config tree and package inventory on
+    first touch (virtual backend), so 10,000 VMs stay cheap to seed and to serve. SSH
+    ports start at ``GENERATED_PORT_BASE``. Generated physical servers have no node.
+    ``progress(done, total)`` is called every 1,000 VMs.
     """
     t = topology
     all_hosts: list[tuple[Host, Network, Datastore]] = []
@@ -144,13 +151,24 @@ def generate(
         host, network, datastore = all_hosts[(n - 1) % len(all_hosts)]
         cpu, memory = t.random.choice(sizes)
         guest = t.random.choice(list(GuestOs))
+        name, profile, env = f"vm-{n:05d}", t.random.choice(profiles), t.random.choice(envs)
+        node = Node(name=f"sim-vmw-{name}", guest_os=guest, ssh_port=GENERATED_PORT_BASE + (n - 1) % GENERATED_PORTS,
+                    env=env, lazy=True)  # fmt: skip
         t.vm(
-            f"vm-{n:05d}", host, cpu, memory, guest, network,
+            name, host, cpu, memory, guest, network,
             platform=VIRTUAL_PLATFORM, mac_prefix=SEED_MAC_PREFIX[VIRTUAL_PLATFORM], datastore=datastore,
-            load_profile=t.random.choice(profiles), tags={"env": t.random.choice(envs)},
+            load_profile=profile, tags={"env": env}, node=node,
         )  # fmt: skip
         if progress and (n % 1000 == 0 or n == vms):
             progress(n, vms)
 
 
-__all__ = ["BAREMETAL_PLATFORM", "FIRMWARE", "SEED_MAC_PREFIX", "build_default", "generate"]
+__all__ = [
+    "BAREMETAL_PLATFORM",
+    "FIRMWARE",
+    "GENERATED_PORTS",
+    "GENERATED_PORT_BASE",
+    "SEED_MAC_PREFIX",
+    "build_default",
+    "generate",
+]

@@ -62,6 +62,8 @@ class VirtualNode:
         self._backend = VirtualNodes(Settings(data_dir=nodes_dir.parent))
         if "/" in name or not (self.node_dir / "state.json").is_file():
             raise NodeError(f"virtual node {name!r} does not exist in {nodes_dir}")
+        # A generated estate's node gets its tree on first touch: this is one.
+        self._backend.materialise(name)
 
     # Identity -----------------------------------------------------------------------------
 

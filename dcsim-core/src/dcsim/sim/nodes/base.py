@@ -39,6 +39,10 @@ class NodeSpec:
     #: ``authorized_keys`` lines for the node's user besides dc-sim's own key, fixed when
     #: the node is made (``/root/.ssh/authorized_keys`` holds dc-sim's key, then these).
     authorized_keys: tuple[str, ...] = ()
+    #: Materialise the config tree and package inventory on first touch (any file,
+    #: package or snapshot call, or the Ansible connection opening it) instead of now;
+    #: backends that cannot defer (docker) make the node at once.
+    lazy: bool = False
 
 
 class NodeListener(Protocol):

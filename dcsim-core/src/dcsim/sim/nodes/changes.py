@@ -5,7 +5,8 @@ A backend's watcher (watchdog for virtual nodes, inotify inside docker nodes) on
 :class:`FileChanges` tracker waits until a path has been quiet for a moment, reads it
 through the backend, diffs it against the last text it knew and reports a real change
 once. Text the backend knew comes from :meth:`FileChanges.baseline` (what a node held
-when the backend created it or started watching it).
+when the backend created it or started watching it), or, for a node whose files do not
+exist yet (a lazy node), from :meth:`FileChanges.expect`: what they will be when made.
 """
 
 from __future__ import annotations
@@ -74,6 +75,8 @@ class FileChanges:
         self._delay = delay
         # node -> path -> text last seen; node -> path -> lock of the check in progress.
         self._known: dict[str, dict[str, str]] = {}
+        # node -> the files it will have when made (a lazy node): its baseline on first touch.
+        self._expected: dict[str, Callable[[], dict[str, str]]] = {}
         self._locks: dict[str, dict[str, asyncio.Lock]] = {}
         self._timers: dict[tuple[str, str], asyncio.TimerHandle] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -86,6 +89,7 @@ class FileChanges:
         from what was known are checked and reported like any change: they changed
         while nobody watched.
         """
+        self._expected.pop(node, None)
         known = self._known.get(node)
         if known is None:
             self._known[node] = dict(files)
@@ -94,9 +98,17 @@ class FileChanges:
             if files.get(path) != known.get(path):
                 self._schedule((node, path))
 
+    def expect(self, node: str, files: Callable[[], dict[str, str]]) -> None:
+        """``node`` has no files yet; when they appear (made on first touch, by this process
+        or another), ``files()`` is what they hold: the baseline, so making them is no news.
+        Event-loop thread only."""
+        if node not in self._known:
+            self._expected[node] = files
+
     def forget(self, node: str) -> None:
         """Drop what is known about ``node`` (it is being removed). Event-loop thread only."""
         self._known.pop(node, None)
+        self._expected.pop(node, None)
         self._locks.pop(node, None)
         for key in [key for key in self._timers if key[0] == node]:
             self._timers.pop(key).cancel()
@@ -117,8 +129,13 @@ class FileChanges:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
     def _schedule(self, key: tuple[str, str]) -> None:
-        if self._closed or key[0] not in self._known:
+        if self._closed:
             return
+        if key[0] not in self._known:
+            expected = self._expected.pop(key[0], None)
+            if expected is None:
+                return
+            self._known[key[0]] = dict(expected())
         timer = self._timers.pop(key, None)
         if timer is not None:
             timer.cancel()

@@ -13,16 +13,25 @@ One watchdog observer watches the whole ``nodes`` directory; changes under a nod
 are reported to the listener as unified diffs. Trees are assembled in
 ``<data_dir>/nodes-staging`` and moved in (or out) with one rename, so the watcher
 meets a node complete and watches all of it at once.
+
+A lazy node (``NodeSpec.lazy``, a generated estate's) starts as its ``state.json``
+alone; ``root/`` and ``packages.json`` are made from its guest OS on first touch (a file,
+package or snapshot call, or :meth:`VirtualNodes.materialise` from dcsim-ansible's
+connection), in staging and moved in, so thousands of nodes cost thousands of small
+files until used. The watcher takes the made files as the node's baseline
+(:meth:`FileChanges.expect`): making them is not a change.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import json
 import os
 import shutil
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -43,7 +52,7 @@ from watchdog.observers.api import BaseObserver
 
 from dcsim.errors import InvalidInput, NotFound, Unavailable
 from dcsim.sim.guests import PACKAGES, config_files
-from dcsim.sim.model import PowerState
+from dcsim.sim.model import GuestOs, PowerState
 from dcsim.sim.nodes.base import WATCHED_DIR, NodeBackend, NodeListener, NodeSpec
 from dcsim.sim.nodes.changes import FileChanges
 
@@ -83,7 +92,10 @@ class VirtualNodes(NodeBackend):
         loop = asyncio.get_running_loop()
         changes = FileChanges(loop, listener, self._read_text)
         for name in await self.list_nodes():
-            changes.baseline(name, await asyncio.to_thread(self._etc_files, name))
+            if (self._node_dir(name) / _ROOT).is_dir():
+                changes.baseline(name, await asyncio.to_thread(self._etc_files, name))
+            else:
+                changes.expect(name, functools.partial(self._made_files, name))
 
         def arrived(name: str) -> None:
             future = self._arrivals.pop(name, None)
@@ -134,7 +146,12 @@ class VirtualNodes(NodeBackend):
 
         A new node's files are watched when this returns.
         """
-        if not (self._node_dir(spec.name) / _STATE).exists():
+        if not (self._node_dir(spec.name) / _STATE).exists() and spec.lazy:
+            if self._changes is not None:
+                self._changes.expect(spec.name, functools.partial(self._made_files, spec.name))
+            # Nothing to watch yet: the tree is watched when it is moved in, on first touch.
+            await asyncio.to_thread(self._create, spec, None)
+        elif not (self._node_dir(spec.name) / _STATE).exists():
             files = config_files(spec.name, spec.guest_os)
             arrival = None
             if self._changes is not None:
@@ -153,6 +170,8 @@ class VirtualNodes(NodeBackend):
     async def set_power(self, name: str, power_state: PowerState) -> None:
         """Record the power state; a virtual node has nothing to start or stop."""
         state = self._state(name)
+        if state["power_state"] == power_state.value:
+            return  # a start ensures every node: thousands of rewrites saved
         state["power_state"] = power_state.value
         _write_json(self._node_dir(name) / _STATE, state)
 
@@ -186,12 +205,12 @@ class VirtualNodes(NodeBackend):
     async def snapshot(self, name: str, snapshot_id: str) -> None:
         """Copy the node's files and package inventory to ``snapshots/<snapshot_id>`` (replacing it)."""
         _check_name(snapshot_id, "snapshot id")
-        self._state(name)
+        await self._touch(name)
         await asyncio.to_thread(self._copy_snapshot, self._node_dir(name), snapshot_id)
 
     async def read_file(self, name: str, path: str) -> str:
         """The text of ``path`` in the node's tree."""
-        self._state(name)
+        await self._touch(name)
         text = await self._read_text(name, path)
         if text is None:
             raise NotFound(f"node {name} has no file {path}")
@@ -199,19 +218,55 @@ class VirtualNodes(NodeBackend):
 
     async def write_file(self, name: str, path: str, content: str) -> None:
         """Write ``content`` to ``path`` in the node's tree; the watcher reports the change."""
-        self._state(name)
+        await self._touch(name)
         await asyncio.to_thread(_write_text, self._host_path(name, path), content)
 
     async def packages(self, name: str) -> dict[str, str]:
         """The node's ``packages.json``."""
-        self._state(name)
+        await self._touch(name)
         inventory: dict[str, str] = json.loads((self._node_dir(name) / _PACKAGES).read_text())
         return inventory
 
     async def set_packages(self, name: str, packages: dict[str, str]) -> None:
         """Replace the node's ``packages.json`` (what installing or patching changed)."""
-        self._state(name)
+        await self._touch(name)
         await asyncio.to_thread(_write_json, self._node_dir(name) / _PACKAGES, dict(packages))
+
+    def materialise(self, name: str) -> bool:
+        """Make a lazy node's config tree and package inventory if they are not there yet
+        (from any process; blocking). NotFound for an unknown node.
+
+        Returns:
+            True when this call made them.
+        """
+        node_dir = self._node_dir(name)
+        if (node_dir / _ROOT).is_dir():
+            return False
+        state = self._state(name)
+        work = self._staging(f"tree-{name}")
+        _write_tree(work, self._made_files(name), state.get("authorized_keys", []))
+        _write_json(work / _PACKAGES, PACKAGES[GuestOs(state["guest_os"])])
+        # The inventory first, without replacing one already there: the tree's arrival is
+        # what says the node is made, so readers never meet a tree without an inventory.
+        with contextlib.suppress(FileExistsError):
+            os.link(work / _PACKAGES, node_dir / _PACKAGES)
+        try:
+            (work / _ROOT).rename(node_dir / _ROOT)
+        except OSError:
+            return False  # another process made it first
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return True
+
+    async def _touch(self, name: str) -> None:
+        """NotFound for an unknown node; a lazy node is made now."""
+        self._state(name)
+        if not (self._node_dir(name) / _ROOT).is_dir():
+            await asyncio.to_thread(self.materialise, name)
+
+    def _made_files(self, name: str) -> dict[str, str]:
+        """The ``/etc`` files a lazy node gets when it is made."""
+        return config_files(name, GuestOs(self._state(name)["guest_os"]))
 
     @classmethod
     def ansible_host_vars(cls, settings: Settings) -> dict[str, str]:
@@ -265,13 +320,12 @@ class VirtualNodes(NodeBackend):
         self._staging_dir.mkdir(parents=True, exist_ok=True)
         return self._staging_dir / f"{what}-{uuid.uuid4().hex}"
 
-    def _create(self, spec: NodeSpec, files: dict[str, str]) -> None:
+    def _create(self, spec: NodeSpec, files: dict[str, str] | None) -> None:
+        """Assemble the node in staging and move it in; ``files`` None: a lazy node's state alone."""
         work = self._staging(spec.name)
-        for path, text in files.items():
-            _write_text(work / _ROOT / path.lstrip("/"), text)
-        if spec.authorized_keys:
-            _write_text(work / _ROOT / AUTHORIZED_KEYS.lstrip("/"), "".join(f"{key}\n" for key in spec.authorized_keys))
-        _write_json(work / _PACKAGES, PACKAGES[spec.guest_os])
+        if files is not None:
+            _write_tree(work, files, spec.authorized_keys)
+            _write_json(work / _PACKAGES, PACKAGES[spec.guest_os])
         state = {
             "name": spec.name,
             "guest_os": spec.guest_os.value,
@@ -281,6 +335,7 @@ class VirtualNodes(NodeBackend):
             "ansible_user": spec.ansible_user,
             "labels": spec.labels,
             "power_state": spec.power_state.value,
+            "authorized_keys": list(spec.authorized_keys),
         }
         _write_json(work / _STATE, state)
         self.nodes_dir.mkdir(parents=True, exist_ok=True)
@@ -339,6 +394,13 @@ class _Handler(FileSystemEventHandler):
 def _check_name(name: str, what: str) -> None:
     if not name or name.startswith(_HIDDEN) or "/" in name:
         raise InvalidInput(f"{name!r} is not a valid {what}")
+
+
+def _write_tree(work: Path, files: dict[str, str], authorized_keys: Sequence[str]) -> None:
+    for path, text in files.items():
+        _write_text(work / _ROOT / path.lstrip("/"), text)
+    if authorized_keys:
+        _write_text(work / _ROOT / AUTHORIZED_KEYS.lstrip("/"), "".join(f"{key}\n" for key in authorized_keys))
 
 
 def _write_text(path: Path, text: str) -> None:
