@@ -1,5 +1,6 @@
 import { useState } from "react";
 import { apiGet, apiPost } from "../api/client";
+import { FaultPanel } from "../components/FaultPanel";
 import { useCan } from "../session";
 import type { Vm } from "./loadTree";
 
@@ -59,6 +60,7 @@ export function VmDetail({ vm, onChanged }: { vm: Vm; onChanged: (vm: Vm) => voi
         </div>
       )}
       {error && <p role="alert">{error}</p>}
+      <FaultPanel param="vm" name={vm.name} id={vm.id} />
     </section>
   );
 }

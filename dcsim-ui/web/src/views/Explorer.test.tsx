@@ -25,6 +25,8 @@ const tree = {
     { id: "h2", name: "compute-01", cluster_id: "c2", status: "ok", vm_count: 0 },
   ]),
   "/sim/vms?host=h1&limit=1000&offset=0": page([vm("on")]),
+  "/sim/inject/kinds": { body: [] },
+  "/sim/inject": page([]),
 };
 
 describe("Explorer", () => {

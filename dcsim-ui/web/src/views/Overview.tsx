@@ -3,6 +3,7 @@ import { useEventFeed } from "../api/events";
 import { describeHealth, healthScore } from "../health";
 import { type Answer, type OverviewData, healthInputs, loadOverview } from "../overview/loadOverview";
 import { EventFeed } from "../components/EventFeed";
+import { Topology } from "../components/Topology";
 
 function Tile({ title, answer, children }: { title: string; answer: Answer<unknown>; children: React.ReactNode }) {
   return (
@@ -60,7 +61,7 @@ export function OverviewTiles({ data }: { data: OverviewData }) {
   );
 }
 
-/** `/`: health score, tiles and the live event feed. */
+/** `/`: health score, tiles, the live event feed and the topology graph. */
 export function Overview() {
   const [data, setData] = useState<OverviewData | null>(null);
   const feed = useEventFeed();
@@ -68,19 +69,25 @@ export function Overview() {
     loadOverview().then(setData, () => undefined);
   }, []);
   useEffect(refresh, [refresh]);
-  // A new event may change a tile: reload the numbers, at most every two seconds.
+  // A new event may change a tile or the graph: reload them, at most every two seconds
+  // for the tiles and one second for the graph (which only reads /sim and /ucs).
   const newest = feed.events[0]?.id;
+  const [graphVersion, setGraphVersion] = useState<string | undefined>(undefined);
   useEffect(() => {
     if (newest === undefined) return;
     const timer = setTimeout(refresh, 2000);
-    return () => clearTimeout(timer);
+    const graph = setTimeout(() => setGraphVersion(newest), 1000);
+    return () => {
+      clearTimeout(timer);
+      clearTimeout(graph);
+    };
   }, [newest, refresh]);
   return (
     <>
       <h1>Overview</h1>
       {data ? <OverviewTiles data={data} /> : <p role="status">Loading…</p>}
       <EventFeed events={feed.events} status={feed.status} error={feed.error} />
-      <p className="muted">The topology graph is not built yet (issue #16).</p>
+      <Topology version={graphVersion} />
     </>
   );
 }
