@@ -2,7 +2,9 @@
 
 Every record is a store document (namespaces ``cmdb.ci``, ``cmdb.rel``,
 ``cmdb.history``); an in-memory index, loaded at start and written through, answers
-queries, so listing and impact analysis do not scan the database.
+queries, so listing and impact analysis do not scan the database. CIs and relationships
+other processes write reach the index through the change feed (``dcsim.store.changes``);
+a get of a CI the index does not hold reads the store first.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from dcsim.model import Event, utcnow
 if TYPE_CHECKING:
     from dcsim.app import DcSim
     from dcsim.store.base import DocumentSession, Store
+    from dcsim.store.changes import Update
 
 CI_NAMESPACE = "cmdb.ci"
 REL_NAMESPACE = "cmdb.rel"
@@ -50,7 +53,28 @@ class BuiltinCmdb(CmdbBackend):
         self._rel_keys: set[tuple[str, str, str]] = set()
         self._pending: _Writes | None = None
         self._lock = asyncio.Lock()
+        self._shared = dcsim.changes.active
+        # Before the read: a write committed meanwhile is applied again, never missed.
+        dcsim.changes.follow([CI_NAMESPACE, REL_NAMESPACE], self._apply)
         await self._load()
+
+    def _apply(self, updates: list[Update]) -> None:
+        """Take the CIs and relationships other processes wrote (the change feed's callback)."""
+        for update in updates:
+            if update.namespace == CI_NAMESPACE and update.document is not None:
+                ci = converter.structure(update.document.value, Ci)
+                held = self._cis.get(ci.id)
+                # Writes are unconditional bulk upserts: the newer edit wins, never an older copy.
+                if held is None or ci.updated_at >= held.updated_at:
+                    self._index(ci)
+            elif update.namespace == REL_NAMESPACE:
+                old = self._rels.pop(update.key, None)
+                if old is not None:
+                    self._rel_keys.discard(_key(old))
+                if update.document is not None:
+                    rel = converter.structure(update.document.value, Relationship)
+                    self._rels[rel.id] = rel
+                    self._rel_keys.add(_key(rel))
 
     async def _load(self) -> None:
         """Index what the store holds (at start, and after a batch that failed to commit)."""
@@ -73,6 +97,11 @@ class BuiltinCmdb(CmdbBackend):
         return len(matching), matching[query.offset : query.offset + query.limit]
 
     async def get_ci(self, ci_id: str) -> Ci:
+        if ci_id not in self._cis and self._shared:
+            # Made by another process within the feed's staleness bound, or not at all.
+            doc = await asyncio.to_thread(self._store.find, CI_NAMESPACE, ci_id)
+            if doc is not None:
+                self._index(converter.structure(doc.value, Ci))
         try:
             return self._cis[ci_id]
         except KeyError:

@@ -6,11 +6,21 @@ Compliance comes from each CI's node: its package inventory against the advisori
 the runner: they publish ``patch.scheduled`` and wait for the ``ansible.run.completed``
 with the same correlation id. A policy's schedule arms one timer to its next due time;
 nothing polls.
+
+Several processes on one store (SPEC-018): policies, states and runs other processes
+write reach this one through the change feed (``dcsim.store.changes``), re-arming
+timers; a due schedule starts one run, in the process that takes the store lease
+``patch-schedule:<digest of the policy id>``; a runner's answer handled by another process of the
+subscriber group is handed over as a ``result/<correlation id>`` document; and a run
+left unfinished is failed at start only when the process driving it (which holds the
+lease ``patch-run:<run id>`` while it does) is gone.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hashlib
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +38,7 @@ if TYPE_CHECKING:
     from dcsim.cmdb.model import Ci
     from dcsim.model import Event
     from dcsim.settings import Settings
+    from dcsim.store.changes import Update
 
 log = structlog.get_logger(__name__)
 
@@ -38,6 +49,10 @@ RUN_TIMEOUT = timedelta(minutes=15)
 #: A scan older than this is stale.
 STALE_AFTER = timedelta(hours=24)
 REBOOT_MARK = "/var/run/reboot-required"
+#: Seconds a schedule's lease is held: longer than timers of processes disagree, shorter than any period.
+SCHEDULE_LEASE_SECONDS = 30.0
+#: A driving process renews its lease this often, for three times as long.
+DRIVER_RENEW_SECONDS = 10.0
 
 
 def seed_policies() -> list[Policy]:
@@ -93,6 +108,8 @@ class PatchService:
         self.cancelled: set[str] = set()
         self.lock = asyncio.Lock()
         self.run_timeout = RUN_TIMEOUT
+        self._versions: dict[str, int] = {}
+        self._driver: asyncio.Task[None] | None = None
 
     @property
     def dcsim(self) -> DcSim:
@@ -105,20 +122,18 @@ class PatchService:
         self._dcsim = dcsim
         dcsim.plugins.register_each("dcsim_patch_register_advisory_feeds", registry=self.feeds)
         self.advisories = feeds.collect(self.feeds)
+        # Before the read: a write committed meanwhile is applied again, never missed.
+        dcsim.changes.follow([NAMESPACE], self._apply)
+        if dcsim.changes.active:
+            self._driver = asyncio.get_running_loop().create_task(self._hold_driver_lease())
         documents = await asyncio.to_thread(dcsim.store.list, NAMESPACE)
         for document in documents:
-            kind, _, key = document.key.partition("/")
-            if kind == "policy":
-                self.policies[key] = from_json(document.value, Policy)
-            elif kind == "state":
-                self.states[key] = from_json(document.value, CiPatchState)
-            elif kind == "run":
-                self.runs[key] = from_json(document.value, Run)
+            self._take(document.key, document.value, document.version)
         if not any(document.key.startswith("policy/") for document in documents):
             for policy in seed_policies():
                 await self.save_policy(policy)
-        for run in self.runs.values():
-            if run.state not in FINAL_RUN_STATES:
+        for run in list(self.runs.values()):
+            if run.state not in FINAL_RUN_STATES and not await self._driven_elsewhere(run):
                 # The task that drove it died with the last process.
                 run.state, run.finished_at = RunState.FAILED, utcnow()
                 run.summary["reason"] = "interrupted by a restart"
@@ -126,8 +141,76 @@ class PatchService:
         for policy in self.policies.values():
             self.arm(policy)
 
+    def _take(self, name: str, value: dict[str, Any] | None, version: int) -> bool:
+        """Hold document ``name`` (None: deleted) unless an equal or newer version is held."""
+        if value is not None and version <= self._versions.get(name, 0):
+            return False
+        self._versions[name] = version
+        kind, _, key = name.partition("/")
+        maps: dict[str, dict[str, Any]] = {"policy": self.policies, "state": self.states, "run": self.runs}
+        held = maps.get(kind, {})
+        cls: Any = {"policy": Policy, "state": CiPatchState, "run": Run}.get(kind)
+        if cls is not None:
+            held.pop(key, None)
+            if value is not None:
+                held[key] = from_json(value, cls)
+        return True
+
+    def _apply(self, updates: list[Update]) -> None:
+        """Take what other processes wrote (the change feed's callback)."""
+        for update in updates:
+            document = update.document
+            kind, _, key = update.key.partition("/")
+            if kind == "result":
+                waiter = self._waiters.get(key)
+                if document is not None and waiter is not None and not waiter.done():
+                    waiter.set_result(dict(document.value))
+                continue
+            taken = self._take(
+                update.key, None if document is None else document.value, document.version if document else 0
+            )
+            if kind == "policy" and taken:
+                policy = self.policies.get(key)
+                if policy is not None:
+                    self.arm(policy)
+                elif (timer := self._timers.pop(key, None)) is not None:
+                    timer.cancel()
+
+    async def _put(self, name: str, value: dict[str, Any]) -> None:
+        document = await asyncio.to_thread(self.dcsim.store.put, NAMESPACE, name, value)
+        self._versions[name] = max(self._versions.get(name, 0), document.version)
+
+    async def _hold_driver_lease(self) -> None:
+        """Renew the lease of every run this process drives, so others know it is alive."""
+        while True:
+            await asyncio.sleep(DRIVER_RENEW_SECONDS)
+            for run_id in list(self._tasks):
+                await self._lease_run(run_id)
+
+    async def _lease_run(self, run_id: str) -> None:
+        store = self.dcsim.store
+        try:
+            await asyncio.to_thread(store.take_lease, f"patch-run:{run_id}", store.origin, 3 * DRIVER_RENEW_SECONDS)
+        except DcsimError:
+            log.warning("patch.run_lease_failed", run=run_id, exc_info=True)
+
+    async def _driven_elsewhere(self, run: Run) -> bool:
+        """True when another live process drives ``run`` (it holds the run's lease)."""
+        store = self.dcsim.store
+        if not self.dcsim.changes.active:
+            return False
+        name = f"patch-run:{run.id}"
+        if await asyncio.to_thread(store.take_lease, name, store.origin, 1.0):
+            # Free or expired: the process that drove it is gone. Let the lease go at once.
+            await asyncio.to_thread(store.drop_lease, name, store.origin)
+            return False
+        return True
+
     async def close(self) -> None:
         """Disarm schedules and stop runs in flight."""
+        if self._driver is not None:
+            self._driver.cancel()
+            self._driver = None
         for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()
@@ -204,7 +287,7 @@ class PatchService:
 
     async def _save_state(self, state: CiPatchState) -> None:
         self.states[state.ci_id] = state
-        await asyncio.to_thread(self.dcsim.store.put, NAMESPACE, f"state/{state.ci_id}", to_json(state))
+        await self._put(f"state/{state.ci_id}", to_json(state))
 
     def state_of(self, ci_ref: str) -> CiPatchState:
         """The patch state of a CI by id or name; NotFound when it was never scanned."""
@@ -230,7 +313,7 @@ class PatchService:
         """Create or replace a policy and re-arm its schedule."""
         check_schedule(policy.schedule)
         self.policies[policy.id] = policy
-        await asyncio.to_thread(self.dcsim.store.put, NAMESPACE, f"policy/{policy.id}", to_json(policy))
+        await self._put(f"policy/{policy.id}", to_json(policy))
         self.arm(policy)
         return policy
 
@@ -272,8 +355,17 @@ class PatchService:
         policy = self.policies.get(policy_id)
         if policy is None:
             return
-        task = asyncio.get_running_loop().create_task(self.start_run(policy_id, "schedule"))
+        task = asyncio.get_running_loop().create_task(self._scheduled_run(policy_id))
         task.add_done_callback(lambda _: self._rearm(policy_id))
+
+    async def _scheduled_run(self, policy_id: str) -> None:
+        """Start the due run, unless another process on the store started it (its lease)."""
+        store = self.dcsim.store
+        if self.dcsim.changes.active and not await asyncio.to_thread(
+            store.take_lease, _schedule_lease(policy_id), store.origin, SCHEDULE_LEASE_SECONDS
+        ):
+            return
+        await self.start_run(policy_id, "schedule")
 
     def _rearm(self, policy_id: str) -> None:
         policy = self.policies.get(policy_id)
@@ -289,6 +381,8 @@ class PatchService:
         policy = self.policy(policy_id)
         run = Run(policy=policy.id, requested_by=actor)
         await self.save_run(run)
+        if self.dcsim.changes.active:
+            await self._lease_run(run.id)
         pipeline = RunPipeline(self, run, policy)
         task = asyncio.get_running_loop().create_task(pipeline.drive())
         self._tasks[run.id] = task
@@ -316,7 +410,7 @@ class PatchService:
     async def save_run(self, run: Run) -> None:
         """Keep a run (memory and store)."""
         self.runs[run.id] = run
-        await asyncio.to_thread(self.dcsim.store.put, NAMESPACE, f"run/{run.id}", to_json(run))
+        await self._put(f"run/{run.id}", to_json(run))
 
     async def request(self, correlation_id: str, data: dict[str, Any]) -> dict[str, Any]:
         """Publish ``patch.scheduled`` and wait for the runner's ``ansible.run.completed``."""
@@ -330,6 +424,12 @@ class PatchService:
             return {"status": "timeout", "reason": f"no ansible.run.completed within {self.run_timeout}"}
         finally:
             self._waiters.pop(correlation_id, None)
+            if self.dcsim.changes.active:
+                await asyncio.to_thread(self._forget_result, correlation_id)
+
+    def _forget_result(self, correlation_id: str) -> None:
+        with contextlib.suppress(NotFound):
+            self.dcsim.store.delete(NAMESPACE, f"result/{correlation_id}")
 
     async def on_event(self, event: Event) -> None:
         """Runner results: wake the run waiting for them; other runs make their nodes' scans stale."""
@@ -340,6 +440,10 @@ class PatchService:
         if future is not None and not future.done():
             future.set_result(dict(event.data))
             return
+        if future is None and correlation_id.startswith("patch:") and self.dcsim.changes.active:
+            # Another process of the group waits for it: hand it over through the store.
+            await asyncio.to_thread(self.dcsim.store.put, NAMESPACE, f"result/{correlation_id}", dict(event.data))
+            return
         stats = event.data.get("stats")
         if correlation_id.startswith("patch:") or not isinstance(stats, dict):
             return
@@ -348,3 +452,8 @@ class PatchService:
                 # Something else ran on the node (package remediation, a playbook): rescan it.
                 state.last_scanned = None
                 await self._save_state(state)
+
+
+def _schedule_lease(policy_id: str) -> str:
+    """The lease name of a policy's schedule (a digest: lease names have at most 64 characters)."""
+    return "patch-schedule:" + hashlib.sha1(policy_id.encode(), usedforsecurity=False).hexdigest()
