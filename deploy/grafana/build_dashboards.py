@@ -34,6 +34,19 @@ from panels import (
     with_panels,
 )
 
+#: Series of the estate's shared state (the store's incidents, drift, patch results, the
+#: world) are served alike by every dc-sim process that Prometheus scrapes, so panels take
+#: ``max by`` the metric's own labels before adding up: N processes are not counted N
+#: times. Per-process series (HTTP requests) are summed as they are.
+OPEN_INCIDENTS = "max by (priority) (dcsim_itsm_open_incidents)"
+OPEN_DRIFT = "max by (category, severity) (dcsim_drift_open_count)"
+
+
+def vm_series(metric: str) -> str:
+    """``metric`` of the VMs the dashboard's variables select, one series per VM."""
+    return f"max by (platform, cluster, host, vm) ({metric}{{{VM_SELECTOR}}})"
+
+
 #: Where the JSON files go (Grafana's dashboards provider reads this folder).
 OUT = Path(__file__).resolve().parent / "dashboards"
 
@@ -45,14 +58,22 @@ def overview() -> gd.Dashboard:
         (
             "Estate",
             [
-                single("Hosts up", "sum(dcsim_host_power_state)", thresholds=steps((None, "red"), (1, "green"))),
-                single("Hosts down", "count(dcsim_host_power_state == 0) or vector(0)", thresholds=GOOD_LOW),
-                single("VMs placed", "sum(dcsim_cluster_vm_count)"),
-                single("Open incidents", "sum(dcsim_itsm_open_incidents)", thresholds=GOOD_LOW),
-                single("Open drift", "sum(dcsim_drift_open_count)", thresholds=GOOD_LOW),
+                single(
+                    "Hosts up",
+                    "sum(max by (cluster, host) (dcsim_host_power_state))",
+                    thresholds=steps((None, "red"), (1, "green")),
+                ),
+                single(
+                    "Hosts down",
+                    "count(max by (cluster, host) (dcsim_host_power_state) == 0) or vector(0)",
+                    thresholds=GOOD_LOW,
+                ),
+                single("VMs placed", "sum(max by (cluster) (dcsim_cluster_vm_count))"),
+                single("Open incidents", f"sum({OPEN_INCIDENTS})", thresholds=GOOD_LOW),
+                single("Open drift", f"sum({OPEN_DRIFT})", thresholds=GOOD_LOW),
                 single(
                     "Patch compliance",
-                    'dcsim_patch_compliance_pct{os="all"}',
+                    'max(dcsim_patch_compliance_pct{os="all"})',
                     unit="percent",
                     thresholds=steps((None, "red"), (80, "orange"), (95, "green")),
                 ),
@@ -63,20 +84,24 @@ def overview() -> gd.Dashboard:
             [
                 graph(
                     "Cluster CPU capacity used",
-                    query("dcsim_cluster_capacity_used", "{{cluster}}"),
+                    query("max by (cluster) (dcsim_cluster_capacity_used)", "{{cluster}}"),
                     unit="percentunit",
                     span=8,
                     description="Load-weighted share of the running hosts' cores in use (ClusterCapacityHigh above 85 %).",
                 ),
                 bars(
                     "vCPU overcommit",
-                    "dcsim_cluster_overcommit_ratio",
+                    "max by (cluster) (dcsim_cluster_overcommit_ratio)",
                     "{{cluster}}",
                     "short",
                     steps((None, "green"), (2, "orange"), (4, "red")),
                     span=4,
                 ),
-                graph("Host inlet temperature", query("dcsim_host_temperature", "{{host}}"), unit="celsius"),
+                graph(
+                    "Host inlet temperature",
+                    query("max by (host) (dcsim_host_temperature)", "{{host}}"),
+                    unit="celsius",
+                ),
                 graph(
                     "API requests by status",
                     query(f"sum by (status) (rate(dcsim_http_requests_total[{RATE}]))", "{{status}}"),
@@ -104,22 +129,22 @@ def vm_performance() -> gd.Dashboard:
             [
                 graph(
                     "CPU usage",
-                    query(f"dcsim_vm_cpu_usage{{{VM_SELECTOR}}}", "{{vm}}"),
+                    query(vm_series("dcsim_vm_cpu_usage"), "{{vm}}"),
                     unit="percentunit",
                     description="Share of the VM's vCPUs in use (HighCPUUsage: above 75 % for 2 minutes).",
                 ),
-                graph("Memory usage", query(f"dcsim_vm_memory_usage{{{VM_SELECTOR}}}", "{{vm}}"), unit="percentunit"),
-                graph("Disk throughput", query(f"dcsim_vm_disk_io{{{VM_SELECTOR}}}", "{{vm}}"), unit="Bps"),
-                graph("Network throughput", query(f"dcsim_vm_net_io{{{VM_SELECTOR}}}", "{{vm}}"), unit="Bps"),
+                graph("Memory usage", query(vm_series("dcsim_vm_memory_usage"), "{{vm}}"), unit="percentunit"),
+                graph("Disk throughput", query(vm_series("dcsim_vm_disk_io"), "{{vm}}"), unit="Bps"),
+                graph("Network throughput", query(vm_series("dcsim_vm_net_io"), "{{vm}}"), unit="Bps"),
             ],
         ),
         (
             "Hot spots",
             [
-                grid("Busiest VMs (CPU)", f"topk(5, dcsim_vm_cpu_usage{{{VM_SELECTOR}}})", unit="percentunit"),
+                grid("Busiest VMs (CPU)", f"topk(5, {vm_series('dcsim_vm_cpu_usage')})", unit="percentunit"),
                 graph(
                     "CPU of the selected VMs by host",
-                    query(f"sum by (host) (dcsim_vm_cpu_usage{{{VM_SELECTOR}}})", "{{host}}"),
+                    query(f"sum by (host) ({vm_series('dcsim_vm_cpu_usage')})", "{{host}}"),
                     unit="short",
                     description="Sum of the VMs' CPU fractions per host: vCPU-weighted load is in Datacenter Overview.",
                 ),
@@ -136,17 +161,23 @@ def patch_compliance() -> gd.Dashboard:
         (
             "Compliance",
             [
-                single("Estate compliance", 'dcsim_patch_compliance_pct{os="all"}', "percent", compliance),
-                single("Pending CVEs", 'dcsim_patch_pending_cves{os="all"}', thresholds=GOOD_LOW),
+                single("Estate compliance", 'max(dcsim_patch_compliance_pct{os="all"})', "percent", compliance),
+                single("Pending CVEs", 'max(dcsim_patch_pending_cves{os="all"})', thresholds=GOOD_LOW),
                 single(
                     "OS below target",
-                    'count(dcsim_patch_compliance_pct{os!="all"} < 80) or vector(0)',
+                    'count(max by (os) (dcsim_patch_compliance_pct{os!="all"}) < 80) or vector(0)',
                     thresholds=GOOD_LOW,
                 ),
-                bars("Compliance by OS", 'dcsim_patch_compliance_pct{os!="all"}', "{{os}}", "percent", compliance),
+                bars(
+                    "Compliance by OS",
+                    'max by (os) (dcsim_patch_compliance_pct{os!="all"})',
+                    "{{os}}",
+                    "percent",
+                    compliance,
+                ),
                 bars(
                     "Pending CVEs by OS",
-                    'dcsim_patch_pending_cves{os!="all"}',
+                    'max by (os) (dcsim_patch_pending_cves{os!="all"})',
                     "{{os}}",
                     "short",
                     steps((None, "green"), (1, "orange"), (5, "red")),
@@ -158,11 +189,11 @@ def patch_compliance() -> gd.Dashboard:
             [
                 graph(
                     "Compliance over time",
-                    query("dcsim_patch_compliance_pct", "{{os}}"),
+                    query("max by (os) (dcsim_patch_compliance_pct)", "{{os}}"),
                     unit="percent",
                     description="PatchNonCompliance fires below 80 % for 15 minutes.",
                 ),
-                graph("Pending CVEs over time", query("dcsim_patch_pending_cves", "{{os}}")),
+                graph("Pending CVEs over time", query("max by (os) (dcsim_patch_pending_cves)", "{{os}}")),
             ],
         ),
     )
@@ -175,15 +206,15 @@ def drift_tracker() -> gd.Dashboard:
         (
             "Open drift",
             [
-                single("Open drift events", "sum(dcsim_drift_open_count)", thresholds=GOOD_LOW),
+                single("Open drift events", f"sum({OPEN_DRIFT})", thresholds=GOOD_LOW),
                 single(
                     "High or critical",
-                    'sum(dcsim_drift_open_count{severity=~"high|critical"}) or vector(0)',
+                    'sum(max by (category, severity) (dcsim_drift_open_count{severity=~"high|critical"})) or vector(0)',
                     thresholds=GOOD_LOW,
                 ),
-                single("Opened in the last hour", "sum(increase(dcsim_drift_events_total[1h]))"),
-                pie("By category", "sum by (category) (dcsim_drift_open_count)", "{{category}}", span=12),
-                pie("By severity", "sum by (severity) (dcsim_drift_open_count)", "{{severity}}", span=12),
+                single("Opened in the last hour", "sum(max by (category) (increase(dcsim_drift_events_total[1h])))"),
+                pie("By category", f"sum by (category) ({OPEN_DRIFT})", "{{category}}", span=12),
+                pie("By severity", f"sum by (severity) ({OPEN_DRIFT})", "{{severity}}", span=12),
             ],
         ),
         (
@@ -191,12 +222,12 @@ def drift_tracker() -> gd.Dashboard:
             [
                 graph(
                     "Open drift by category",
-                    query("sum by (category) (dcsim_drift_open_count)", "{{category}}"),
+                    query(f"sum by (category) ({OPEN_DRIFT})", "{{category}}"),
                     description="DriftDetected fires while any is open for a minute.",
                 ),
                 graph(
                     "Drift opened per minute",
-                    query(f"sum by (category) (rate(dcsim_drift_events_total[{RATE}])) * 60", "{{category}}"),
+                    query(f"max by (category) (rate(dcsim_drift_events_total[{RATE}])) * 60", "{{category}}"),
                 ),
             ],
         ),
@@ -210,16 +241,18 @@ def itsm_health() -> gd.Dashboard:
         (
             "Incidents",
             [
-                single("Open incidents", "sum(dcsim_itsm_open_incidents)", thresholds=GOOD_LOW),
+                single("Open incidents", f"sum({OPEN_INCIDENTS})", thresholds=GOOD_LOW),
                 single(
                     "Open P1",
-                    'sum(dcsim_itsm_open_incidents{priority="P1"})',
+                    'max(dcsim_itsm_open_incidents{priority="P1"})',
                     thresholds=GOOD_LOW,
                 ),
-                single("Past their SLA", "sum(dcsim_itsm_sla_breached_incidents)", thresholds=GOOD_LOW),
+                single(
+                    "Past their SLA", "sum(max by (priority) (dcsim_itsm_sla_breached_incidents))", thresholds=GOOD_LOW
+                ),
                 bars(
                     "Open incidents by priority",
-                    "sum by (priority) (dcsim_itsm_open_incidents)",
+                    OPEN_INCIDENTS,
                     "{{priority}}",
                     "short",
                     steps((None, "green"), (1, "orange"), (5, "red")),
@@ -231,13 +264,21 @@ def itsm_health() -> gd.Dashboard:
             [
                 graph(
                     "Open incidents by priority",
-                    query("sum by (priority) (dcsim_itsm_open_incidents)", "{{priority}}"),
+                    query(OPEN_INCIDENTS, "{{priority}}"),
                     span=8,
                 ),
                 single("Mean time to resolve", "max(dcsim_itsm_mttr_seconds)", unit="s"),
                 graph(
+                    "SLA targets missed per hour, by kind",
+                    query(
+                        "sum by (kind) (max by (priority, kind) (increase(dcsim_itsm_sla_breaches_total[1h])))",
+                        "{{kind}}",
+                    ),
+                    description="Response and resolution targets missed, each incident's target counted once.",
+                ),
+                graph(
                     "Incidents past their SLA by priority",
-                    query("sum by (priority) (dcsim_itsm_sla_breached_incidents)", "{{priority}}"),
+                    query("max by (priority) (dcsim_itsm_sla_breached_incidents)", "{{priority}}"),
                     description="IncidentSLABreached fires while any open incident has missed its target.",
                 ),
             ],
@@ -290,23 +331,23 @@ def service_latency() -> gd.Dashboard:
             [
                 graph(
                     "Bus lag by subscriber group",
-                    query("dcsim_bus_lag_events", "{{group}}"),
+                    query("max by (group) (dcsim_bus_lag_events)", "{{group}}"),
                     span=8,
                     description="Events published that the group has not been handed yet.",
                 ),
                 single(
                     "Outbox backlog",
-                    "sum(dcsim_outbox_pending_events)",
+                    "max(dcsim_outbox_pending_events)",
                     thresholds=steps((None, "green"), (100, "red")),
                 ),
                 graph(
                     "Unacknowledged events by subscriber group",
-                    query("dcsim_bus_pending_events", "{{group}}"),
+                    query("max by (group) (dcsim_bus_pending_events)", "{{group}}"),
                     span=8,
                 ),
                 single(
                     "Runs waiting for a runner",
-                    "sum(dcsim_ansible_queued_runs)",
+                    "max(dcsim_ansible_queued_runs)",
                     thresholds=steps((None, "green"), (10, "red")),
                 ),
             ],
