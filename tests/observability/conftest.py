@@ -29,8 +29,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-import yaml
-from stack import ALERTMANAGER_CONFIG, RULES, Process, Prometheus, fast_rules, free_port, running
+from stack import Process, Prometheus, start_alertmanager, start_prometheus
 
 from dcsim.testing import ServerProcess, run_server
 
@@ -75,27 +74,8 @@ def alertmanager(
 ) -> Iterator[Process]:
     """The shipped alertmanager.yml pointed at the test's dc-sim, with short timers."""
     root = tmp_path_factory.mktemp("alertmanager")
-    token_file = root / "dcsim-token"
-    token_file.write_text(webhook_token)
-    config = yaml.safe_load(ALERTMANAGER_CONFIG.read_text())
-    config["route"] |= {"group_wait": "1s", "group_interval": "1s", "repeat_interval": "1m"}
-    for receiver in config["receivers"]:
-        for webhook in receiver.get("webhook_configs", []):
-            webhook["url"] = f"{dcsim_stack.url}/itsm/alerts/alertmanager"
-            webhook["http_config"]["authorization"]["credentials_file"] = str(token_file)
-    (root / "alertmanager.yml").write_text(yaml.safe_dump(config, sort_keys=False))
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    command = [
-        observability_tools["prometheus-alertmanager"],
-        f"--config.file={root / 'alertmanager.yml'}",
-        f"--storage.path={root / 'data'}",
-        f"--web.listen-address=127.0.0.1:{port}",
-        # No gossip: one instance, and no port outside loopback.
-        "--cluster.listen-address=",
-    ]
-    with running(command, root / "alertmanager.log", f"{url}/-/ready") as process:
-        yield Process(url=url, process=process, log_path=root / "alertmanager.log")
+    with start_alertmanager(observability_tools, root, dcsim_stack.url, webhook_token) as process:
+        yield process
 
 
 @pytest.fixture(scope="session")
@@ -107,29 +87,5 @@ def prometheus(
 ) -> Iterator[Prometheus]:
     """Prometheus scraping dc-sim and evaluating the (fast copy of the) shipped rules every second."""
     root = tmp_path_factory.mktemp("prometheus")
-    rules = fast_rules(RULES, root / "dcsim-alerts.yml")
-    config = {
-        "global": {"scrape_interval": "1s", "scrape_timeout": "1s", "evaluation_interval": "1s"},
-        "rule_files": [str(rules)],
-        "alerting": {"alertmanagers": [{"static_configs": [{"targets": [alertmanager.url.removeprefix("http://")]}]}]},
-        "scrape_configs": [
-            {
-                "job_name": "dcsim",
-                "metrics_path": "/metrics",
-                "static_configs": [{"targets": [f"127.0.0.1:{dcsim_stack.port}"]}],
-            }
-        ],
-    }
-    (root / "prometheus.yml").write_text(yaml.safe_dump(config, sort_keys=False))
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    command = [
-        observability_tools["prometheus"],
-        f"--config.file={root / 'prometheus.yml'}",
-        f"--storage.tsdb.path={root / 'data'}",
-        f"--web.listen-address=127.0.0.1:{port}",
-        # Resend firing alerts every second, not every minute.
-        "--rules.alert.resend-delay=1s",
-    ]
-    with running(command, root / "prometheus.log", f"{url}/-/ready") as process:
-        yield Prometheus(url=url, process=process, log_path=root / "prometheus.log")
+    with start_prometheus(observability_tools, root, dcsim_stack.port, alertmanager.url) as process:
+        yield process

@@ -130,3 +130,65 @@ def running(
             process.kill()
             process.wait()
         log.close()
+
+
+@contextlib.contextmanager
+def start_alertmanager(tools: dict[str, str], root: Path, dcsim_url: str, token: str) -> Iterator[Process]:
+    """The shipped alertmanager.yml posting to ``dcsim_url`` with ``token``, group_wait and
+    group_interval of a second, on a free loopback port, its files under ``root``."""
+    token_file = root / "dcsim-token"
+    token_file.write_text(token)
+    config = yaml.safe_load(ALERTMANAGER_CONFIG.read_text())
+    config["route"] |= {"group_wait": "1s", "group_interval": "1s", "repeat_interval": "1m"}
+    for receiver in config["receivers"]:
+        for webhook in receiver.get("webhook_configs", []):
+            webhook["url"] = f"{dcsim_url}/itsm/alerts/alertmanager"
+            webhook["http_config"]["authorization"]["credentials_file"] = str(token_file)
+    (root / "alertmanager.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [
+        tools["prometheus-alertmanager"],
+        f"--config.file={root / 'alertmanager.yml'}",
+        f"--storage.path={root / 'data'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        # No gossip: one instance, and no port outside loopback.
+        "--cluster.listen-address=",
+    ]
+    with running(command, root / "alertmanager.log", f"{url}/-/ready") as process:
+        yield Process(url=url, process=process, log_path=root / "alertmanager.log")
+
+
+@contextlib.contextmanager
+def start_prometheus(
+    tools: dict[str, str], root: Path, dcsim_port: int, alertmanager_url: str, *, fast: bool = True
+) -> Iterator[Prometheus]:
+    """Prometheus scraping dc-sim on ``dcsim_port`` and evaluating the shipped rules (their
+    :func:`fast_rules` copy unless ``fast`` is False) every second, alerting
+    ``alertmanager_url``, on a free loopback port, its files under ``root``."""
+    rules = fast_rules(RULES, root / "dcsim-alerts.yml") if fast else RULES
+    config = {
+        "global": {"scrape_interval": "1s", "scrape_timeout": "1s", "evaluation_interval": "1s"},
+        "rule_files": [str(rules)],
+        "alerting": {"alertmanagers": [{"static_configs": [{"targets": [alertmanager_url.removeprefix("http://")]}]}]},
+        "scrape_configs": [
+            {
+                "job_name": "dcsim",
+                "metrics_path": "/metrics",
+                "static_configs": [{"targets": [f"127.0.0.1:{dcsim_port}"]}],
+            }
+        ],
+    }
+    (root / "prometheus.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [
+        tools["prometheus"],
+        f"--config.file={root / 'prometheus.yml'}",
+        f"--storage.tsdb.path={root / 'data'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        # Resend firing alerts every second, not every minute.
+        "--rules.alert.resend-delay=1s",
+    ]
+    with running(command, root / "prometheus.log", f"{url}/-/ready") as process:
+        yield Prometheus(url=url, process=process, log_path=root / "prometheus.log")
