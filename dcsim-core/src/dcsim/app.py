@@ -21,6 +21,7 @@ import attrs
 import structlog
 from prometheus_client import CollectorRegistry
 
+from dcsim import tracing
 from dcsim.bus.base import EventBus
 from dcsim.bus.relay import OutboxRelay
 from dcsim.bus.subscription import SubscriptionRunner
@@ -89,9 +90,15 @@ class DcSim:
         plugins.register_each("dcsim_cmdb_register_types", registry=self.cmdb_types)
         self.store: Store = load_driver("dcsim.store", settings)
         self.bus: EventBus = load_driver("dcsim.bus", settings)
+        #: Spans of requests, publishes and subscribers (``dcsim.tracing``); a no-op when off.
+        self.tracing = tracing.setup(settings)
         #: Publishes the store's outbox on the bus (``dcsim.bus.relay``).
         self.relay = OutboxRelay(
-            self.store, self.bus, settings, groups=lambda: [s.group for s in self.subscribers.values()]
+            self.store,
+            self.bus,
+            settings,
+            groups=lambda: [s.group for s in self.subscribers.values()],
+            tracing=self.tracing,
         )
         #: Keeps in-memory indexes fresh with other processes' writes (``dcsim.store.changes``).
         self.changes = ChangeFeed(self.store)
@@ -155,7 +162,7 @@ class DcSim:
                 for item in pending:
                     _discard(item.awaitable)
             for subscriber in self.subscribers.values():
-                runner = SubscriptionRunner(self.bus, subscriber, self)
+                runner = SubscriptionRunner(self.bus, subscriber, self, tracing=self.tracing)
                 runner.start()
                 self._runners.append(runner)
             self.started = True

@@ -90,7 +90,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, strict: bool |
     from dcsim.web.app import create_app
 
     settings = _settings(ctx, host=host, port=port, strict_plugins=strict)
-    configure_logging(settings.log_level, settings.log_format)
+    configure_logging(settings.log_level, settings.log_format, service=settings.service_name, env=settings.environment)
     if bool(settings.tls_certfile) != bool(settings.tls_keyfile):
         raise click.ClickException("HTTPS needs both tls_certfile and tls_keyfile")
     try:

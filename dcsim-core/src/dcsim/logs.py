@@ -6,6 +6,12 @@ caller configures logging (``logging.basicConfig(level="INFO")`` shows dc-sim's 
 lines). ``dcsim serve`` and the CLI route structlog and the standard library (uvicorn,
 alembic) to one formatter on stderr: readable lines on a terminal, JSON lines otherwise
 or when ``log_format`` says so. Alembic logs at WARNING in both.
+
+Server log lines carry ``service`` (the ``service_name`` setting) and ``env`` (the
+``environment`` setting, when set) on every line, and the context variables bound where
+they are known: ``request_id`` in a request, ``trace_id`` while a span is current (with
+``tracing`` on: a request, a subscriber's handling, a runner's run) and ``ci_id`` while
+an event about a CI is handled (``dcsim.tracing``). As JSON lines they are ready for Loki.
 """
 
 from __future__ import annotations
@@ -65,15 +71,25 @@ def resolve_format(fmt: str, stream: TextIO | None = None) -> str:
     return "console" if stream.isatty() else "json"
 
 
-def configure_logging(level: str = "INFO", fmt: str = "auto") -> None:
+def configure_logging(
+    level: str = "INFO",
+    fmt: str = "auto",
+    *,
+    service: str = "dcsim",
+    env: str | None = None,
+    stream: TextIO | None = None,
+) -> None:
     """Route structlog and the standard library (uvicorn, alembic) to one formatter on
-    stderr; ``fmt`` is one of :data:`LOG_FORMATS`."""
+    ``stream`` (stderr); ``fmt`` is one of :data:`LOG_FORMATS`; every line carries
+    ``service`` and, when given, ``env``."""
+    stream = sys.stderr if stream is None else stream
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer()
-        if resolve_format(fmt) == "json"
+        if resolve_format(fmt, stream) == "json"
         else structlog.dev.ConsoleRenderer(colors=False)
     )
     shared: list[structlog.types.Processor] = [
+        _ProcessFields(service, env),
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
@@ -94,7 +110,7 @@ def configure_logging(level: str = "INFO", fmt: str = "auto") -> None:
             renderer,
         ],
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = [handler]
@@ -105,3 +121,17 @@ def configure_logging(level: str = "INFO", fmt: str = "auto") -> None:
     # The host app logs each request itself, with its request id.
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+class _ProcessFields:
+    """Add the fields of the whole process (``service``, ``env``) to every line."""
+
+    def __init__(self, service: str, env: str | None) -> None:
+        self.fields = {"service": service} if env is None else {"service": service, "env": env}
+
+    def __call__(
+        self, _logger: object, _method: str, event_dict: structlog.types.EventDict
+    ) -> structlog.types.EventDict:
+        for key, value in self.fields.items():
+            event_dict.setdefault(key, value)
+        return event_dict

@@ -29,6 +29,8 @@ class Event:
 
     ``schemaversion`` is a CloudEvents extension attribute: the version of the schema of
     ``data`` for this ``type``; consumers check it before reading ``data``.
+    ``traceparent`` (the CloudEvents distributed-tracing extension) is the W3C trace
+    context of the span that caused the event, None when tracing is off (``dcsim.tracing``).
     """
 
     type: str
@@ -40,6 +42,7 @@ class Event:
     specversion: str = "1.0"
     schemaversion: int = 1
     datacontenttype: str = "application/json"
+    traceparent: str | None = None
 
 
 class Role(enum.Enum):

@@ -99,6 +99,15 @@ class Settings:
     log_level: str = "INFO"
     # auto: readable lines when stderr is a terminal, JSON lines otherwise; or console, json.
     log_format: str = "auto"
+    # This process's name in traces and log lines (``service``), and its deployment
+    # environment (``env`` in log lines, e.g. "prod"; None leaves it out).
+    service_name: str = "dcsim"
+    environment: str | None = None
+    # OpenTelemetry traces (dcsim.tracing; needs dcsim-core[tracing]); off by default.
+    tracing: bool = False
+    # OTLP/HTTP traces endpoint, e.g. http://127.0.0.1:4318/v1/traces; None exports nowhere
+    # unless the process already has a tracer provider (a library caller's, a test's).
+    tracing_otlp_endpoint: str | None = None
     create_admin_token: bool = True
     # Requests per token in a fixed window, "<count>/<second|minute|hour|day>" or "off";
     # counted in the bus's Redis with the redis bus, so every process shares the budget.
@@ -261,7 +270,11 @@ _BOUNDS: dict[str, tuple[float, bool]] = {
     "jwt_leeway_seconds": (0, True),
 }
 #: URL fields and the schemes they take.
-_SCHEMES = {"redis_url": ("redis", "rediss", "unix"), "netbox_url": ("http", "https")}
+_SCHEMES = {
+    "redis_url": ("redis", "rediss", "unix"),
+    "netbox_url": ("http", "https"),
+    "tracing_otlp_endpoint": ("http", "https"),
+}
 
 
 def _check(field: str, value: Any, source: str, raw: Any) -> Any:

@@ -36,6 +36,7 @@ import structlog
 
 from dcsim.errors import Unavailable
 from dcsim.model import utcnow
+from dcsim.tracing import NO_TRACING, NoTracing
 
 if TYPE_CHECKING:
     from dcsim.bus.base import EventBus
@@ -64,6 +65,7 @@ class OutboxRelay:
         settings: retentions of sent entries and of Idempotency-Key responses.
         holder: this relay's name in the lease; ``<hostname>-<pid>-<random>`` by default.
         groups: the consumer groups to (re)create before publishing a batch.
+        tracing: spans of the publishes (``dcsim.tracing``); none by default.
     """
 
     def __init__(
@@ -73,8 +75,10 @@ class OutboxRelay:
         settings: Settings,
         holder: str | None = None,
         groups: Callable[[], Iterable[str]] = tuple,
+        tracing: NoTracing = NO_TRACING,
     ) -> None:
         self.store = store
+        self.tracing = tracing
         self.bus = bus
         self.settings = settings
         self.groups = groups
@@ -151,7 +155,9 @@ class OutboxRelay:
         if entries:
             # One round trip for the batch (issue #18). If it fails, the whole batch stays
             # unsent and is published again: at least once, as after a crash.
-            await self.bus.publish_many([entry.event for entry in entries])
+            # Each event leaves with its publish span's trace context (when tracing is on).
+            with self.tracing.publishing([entry.event for entry in entries]) as events:
+                await self.bus.publish_many(events)
             await asyncio.to_thread(self.store.outbox_mark_sent, [entry.id for entry in entries])
         return len(entries)
 

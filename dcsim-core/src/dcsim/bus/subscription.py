@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import structlog
 
 from dcsim.errors import NotFound, Unavailable
+from dcsim.tracing import NO_TRACING, NoTracing
 
 if TYPE_CHECKING:
     from dcsim.app import DcSim
@@ -46,6 +47,7 @@ class SubscriptionRunner:
         consumer: this runner's consumer name in the group; ``<hostname>-<pid>-<random>`` by default.
         count: deliveries fetched per read.
         block_seconds: how long one read waits for events.
+        tracing: a span per handled event (``dcsim.tracing``); none by default.
     """
 
     def __init__(
@@ -57,8 +59,10 @@ class SubscriptionRunner:
         *,
         count: int = 10,
         block_seconds: float = 1.0,
+        tracing: NoTracing = NO_TRACING,
     ) -> None:
         self.bus = bus
+        self.tracing = tracing
         self.subscriber = subscriber
         self.dcsim = dcsim
         self.consumer = consumer or consumer_name()
@@ -140,7 +144,9 @@ class SubscriptionRunner:
         event = delivery.event
         if self.subscriber.wants(event.type):
             try:
-                await self.subscriber.handler(self.dcsim, event)
+                # A consumer span, child of the event's trace context, when tracing is on.
+                with self.tracing.consuming(event, f"{delivery.group} {event.type}", delivery.group):
+                    await self.subscriber.handler(self.dcsim, event)
             except Exception:
                 log.exception(
                     "subscriber.handler_failed",

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 from dcsim.convert import converter, to_json
 from dcsim.model import Event, utcnow
 from dcsim.store.tables import idempotency_table, leases_table, outbox_table, utc
+from dcsim.tracing import with_traceparent
 
 
 @attrs.frozen
@@ -41,8 +42,9 @@ class StoredResponse:
 
 
 def outbox_row(event: Event) -> dict[str, Any]:
-    """The row that puts ``event`` in the outbox."""
-    return {"event": to_json(event), "created_at": utcnow(), "sent_at": None}
+    """The row that puts ``event`` in the outbox, with the trace context of the span
+    current here (the request or handler that caused it) when tracing is on."""
+    return {"event": to_json(with_traceparent(event)), "created_at": utcnow(), "sent_at": None}
 
 
 def pending(connection: Connection, limit: int) -> list[OutboxEntry]:

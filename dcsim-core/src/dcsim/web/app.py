@@ -81,7 +81,9 @@ def create_app(sim: DcSim) -> Litestar:
     # Page navigations to API paths that a web app shares (dcsim.web.navigation).
     pages = BrowserNavigation(HeadAsGet(app.asgi_handler), routes.navigation_pages)
     checked = HostAndOriginCheck(pages, allowed_hosts(settings), settings.cors_origins)
-    app.asgi_handler = RequestContext(checked, metrics)
+    # The server span outermost, so the access log line carries its trace_id; when tracing
+    # is off, wrap_asgi returns the handler itself (nothing on the request path).
+    app.asgi_handler = sim.tracing.wrap_asgi(RequestContext(checked, metrics))
     redact_uvicorn_logs()
     return app
 
