@@ -15,6 +15,7 @@ ago is found at once.
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Generic, TypeVar
 
@@ -31,7 +32,10 @@ R = TypeVar("R", bound=Record)
 
 COUNTER_NAMESPACE = "itsm.counter"
 FIRST_SERIAL = 1001
-_ALLOCATION_ATTEMPTS = 5
+#: Tries at the next serial; processes creating at once lose races to each other, and
+#: a jittered, growing pause between tries lets each through.
+_ALLOCATION_ATTEMPTS = 30
+_BACKOFF_SECONDS = 0.005
 
 
 class RecordBook(Generic[R]):
@@ -130,6 +134,7 @@ class RecordBook(Generic[R]):
                 # Another process took the serial first; the next attempt reads its successor.
                 if attempt == _ALLOCATION_ATTEMPTS - 1:
                     raise
+                await asyncio.sleep(random.uniform(0, _BACKOFF_SECONDS * min(attempt + 1, 10)))
         self._records[record.number] = record
         self._versions[record.number] = version
         return record
