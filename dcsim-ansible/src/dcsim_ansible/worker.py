@@ -126,10 +126,18 @@ class Worker:
         event = delivery.event
         run_id = event.data.get("run_id") if event.type == "ansible.run.requested" else None
         if isinstance(run_id, str):
-            try:
-                await asyncio.to_thread(self._take, run_id)
-            except NotFound:
-                log.warning("ansible.request_without_run", run_id=run_id)
+            # With tracing on, the run is a span of the trace that requested it (the
+            # request's traceparent in the envelope); its events continue that trace.
+            name = f"ansible.run {event.data.get('playbook', '')}".rstrip()
+            with self.dcsim.tracing.consuming(event, name, GROUP) as span:
+                try:
+                    await asyncio.to_thread(self._take, run_id)
+                except NotFound:
+                    log.warning("ansible.request_without_run", run_id=run_id)
+                else:
+                    if span is not None:
+                        run = await asyncio.to_thread(self.runbook.get, run_id)
+                        span.set_attributes({"dcsim.run.id": run_id, "dcsim.run.status": run.status})
         await self.dcsim.bus.ack(GROUP, delivery.message_id)
 
     # Runs, in a thread (the store and ansible-runner block) ------------------------------
