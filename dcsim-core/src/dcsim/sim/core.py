@@ -32,6 +32,7 @@ from dcsim.sim.kinds import KindRegistry
 from dcsim.sim.labels import NodeLabelRegistry
 from dcsim.sim.model import PowerState, Vm
 from dcsim.sim.nodes.base import NodeBackend, NodeSpec
+from dcsim.sim.sync import WorldLock, WorldSync
 from dcsim.sim.world import World
 
 if TYPE_CHECKING:
@@ -56,7 +57,10 @@ class EngineCore:
         self.fault_kinds = FaultRegistry()
         self.node_labels = NodeLabelRegistry()
         self.faults: dict[str, Fault] = {}
-        self._lock = asyncio.Lock()
+        #: The cross-process side of the world (journal, advisory lock, follower).
+        self.sync = WorldSync(self)
+        # The one lock of every change: across processes too on a shared store.
+        self._lock = WorldLock(self.sync)
         self._dcsim: DcSim | None = None
 
     @property
@@ -192,19 +196,33 @@ class EngineCore:
     ) -> None:
         objects, removed, faults, events = list(objects), list(removed), list(faults), list(events)
 
-        def write() -> None:
+        def write() -> int | None:
             with self.dcsim.store.transaction() as session:
                 self.world.save(session, objects, removed)
                 for fault in faults:
                     session.put(FAULTS_NAMESPACE, fault.id, converter.unstructure(fault))
                 for event in events:
                     session.add_event(event)
+                return self.sync.record(session, objects, removed, faults)
 
-        await asyncio.to_thread(write)
+        try:
+            sequence = await asyncio.to_thread(write)
+        except BaseException:
+            # The objects were changed in memory and the store refused them: the next
+            # catch-up (shared store) puts the world back to what is committed.
+            self.sync.stale = True
+            raise
+        self.sync.committed(sequence)
 
     def _save_all(self) -> None:
         with self.dcsim.store.transaction() as session:
             self.world.save_all(session)
+            sequence = self.sync.record(session, [obj for _, objs in self.world.kinds() for obj in objs], (), ())
+        self.sync.committed(sequence)
+
+    def fault_changed(self, fault_id: str, fault: Fault) -> None:
+        """Another process injected, changed or cleared fault ``fault_id``: keep its record."""
+        self.faults[fault_id] = fault
 
 
 def _unique(objects: list[Any]) -> list[Any]:

@@ -62,12 +62,17 @@ class Simulation(VmLifecycle):
         self.node_labels = type(self.node_labels)()
         dcsim.plugins.register_each("dcsim_sim_register_node_labels", registry=self.node_labels)
         store = dcsim.store
-        self.world = await asyncio.to_thread(World.load, store, self.kinds)
-        if len(self.world) == 0:
-            topology = Topology(self.world, seed=self.settings.sim_seed)
-            dcsim.call.sim_seed_topology(topology=topology, settings=self.settings)
-            await asyncio.to_thread(self._save_all)
-            log.info("sim.seeded", objects=len(self.world), seed=self.settings.sim_seed)
+        if self.sync.shared:
+            # Under the world lock: processes starting together seed an empty store once.
+            self.world = World(self.kinds)
+            async with self._lock:
+                await self.sync.load()
+                if self._seed_if_empty():
+                    await asyncio.to_thread(self._save_all)
+        else:
+            self.world = await asyncio.to_thread(World.load, store, self.kinds)
+            if self._seed_if_empty():
+                await asyncio.to_thread(self._save_all)
         documents = await asyncio.to_thread(store.list, FAULTS_NAMESPACE)
         self.faults = {doc.key: converter.structure(doc.value, Fault) for doc in documents}
         await self.nodes.start(self)
@@ -81,13 +86,34 @@ class Simulation(VmLifecycle):
         for fault in self.active_faults():
             if fault.expires_at is not None:
                 self._arm_expiry(fault)
+        self.sync.start_following()
+
+    def _seed_if_empty(self) -> bool:
+        """Seed an empty world through the plugins' topology hooks; True when it did."""
+        if len(self.world) != 0:
+            return False
+        topology = Topology(self.world, seed=self.settings.sim_seed)
+        self.dcsim.call.sim_seed_topology(topology=topology, settings=self.settings)
+        log.info("sim.seeded", objects=len(self.world), seed=self.settings.sim_seed)
+        return True
 
     async def close(self) -> None:
-        """Stop timers and node watchers."""
+        """Stop following other processes, timers and node watchers."""
+        await self.sync.close()
         for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()
         await self.nodes.close()
+
+    def fault_changed(self, fault_id: str, fault: Fault) -> None:
+        """Another process injected or cleared fault ``fault_id``: keep its record and
+        its expiry timer (whichever process's timer fires first clears it, once)."""
+        super().fault_changed(fault_id, fault)
+        if fault.active and fault.expires_at is not None:
+            if fault_id not in self._timers:
+                self._arm_expiry(fault)
+        elif fault_id in self._timers:
+            self._timers.pop(fault_id).cancel()
 
     # Queries --------------------------------------------------------------------------
 
@@ -141,6 +167,8 @@ class Simulation(VmLifecycle):
         assert fault.expires_at is not None
         delay = max(0.0, (fault.expires_at - utcnow()).total_seconds())
         loop = asyncio.get_running_loop()
+        if fault.id in self._timers:
+            self._timers[fault.id].cancel()
         self._timers[fault.id] = loop.call_later(delay, lambda: asyncio.ensure_future(self._expire(fault.id)))
 
     async def _expire(self, fault_id: str) -> None:

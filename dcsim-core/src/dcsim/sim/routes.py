@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 import attrs
 import msgspec
-from litestar import Controller, delete, get, patch, post
+from litestar import Controller, Request, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import Body, FromPath, FromQuery
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
@@ -45,6 +45,7 @@ from dcsim.web.contracts import (
     convert_strict,
     page,
     responses,
+    strict_body,
 )
 from dcsim.web.idempotency import IdempotentOperation, idempotent
 
@@ -215,11 +216,21 @@ def _host_fields(host: Host) -> dict[str, Any]:
     return {field.name: getattr(host, field.name) for field in attrs.fields(Host)}
 
 
+async def fresh_world(request: Request[Any, Any, Any]) -> None:
+    """The ``/sim`` controllers' ``before_request``: before a read, the world reflects
+    every world write committed so far by any process (one point read of the store on a
+    shared store, nothing on SQLite); then the app's own strict body check."""
+    if request.method in ("GET", "HEAD"):
+        await request.app.state.dcsim.sim.sync.fresh()
+    await strict_body(request)
+
+
 class VmController(Controller):
     """VMs and instances: list, create, power, snapshots, clone, migrate, reconfigure."""
 
     path = "/sim/vms"
     tags = ["sim"]
+    before_request = fresh_world  # type: ignore[assignment]  # litestar unbinds it
 
     @get(
         "/",
@@ -347,6 +358,7 @@ class InventoryController(Controller):
 
     path = "/sim"
     tags = ["sim"]
+    before_request = fresh_world  # type: ignore[assignment]  # litestar unbinds it
 
     @get("/datacenters", summary="Datacenters and regions", responses=responses())
     async def datacenters(
@@ -410,6 +422,7 @@ class FaultController(Controller):
 
     path = "/sim/inject"
     tags = ["sim"]
+    before_request = fresh_world  # type: ignore[assignment]  # litestar unbinds it
 
     @get("/", summary="Active faults (all=true: every fault ever injected)", responses=responses())
     async def list_faults(

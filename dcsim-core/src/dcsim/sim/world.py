@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
 
+import attrs
 import structlog
 
 from dcsim.convert import converter
@@ -59,6 +60,36 @@ class World:
         self._names[kind].pop(obj.name, None)
         if isinstance(obj, Vm):
             self._vms_by_host[obj.host_id].discard(obj.id)
+
+    def upsert(self, obj: Any) -> Any:
+        """Add ``obj``, or copy its fields into the object of its kind and id already held
+        (which keeps its identity: references to it stay valid); returns the held object.
+        How another process's write reaches this world (``dcsim.sim.sync``)."""
+        kind = self.kind_of(obj)
+        held = self._objects[kind].get(obj.id)
+        if held is None:
+            self.add(obj)
+            return obj
+        unique = self.kinds_registry.get(kind).unique_names
+        if unique and obj.name != held.name:
+            if self._names[kind].get(obj.name, obj.id) != obj.id:
+                raise Conflict(f"a {kind} named {obj.name!r} already exists")
+            self._names[kind].pop(held.name, None)
+            self._names[kind][obj.name] = obj.id
+        if isinstance(obj, Vm) and obj.host_id != held.host_id:
+            self.move_vm(held, obj.host_id)
+        if attrs.has(type(obj)):
+            for field in attrs.fields(type(obj)):
+                setattr(held, field.name, getattr(obj, field.name))
+        else:
+            vars(held).update(vars(obj))
+        return held
+
+    def discard(self, cls: type[Any], object_id: str) -> None:
+        """Remove the object of class ``cls`` with id ``object_id`` if it is held."""
+        held = self._objects[self.kinds_registry.name_of(cls)].get(object_id)
+        if held is not None:
+            self.remove(held)
 
     def move_vm(self, vm: Vm, host_id: str) -> None:
         """Place ``vm`` on another host, keeping the index true."""
