@@ -7,6 +7,7 @@ Health, readiness, the plugin listing and event types are the framework's own ro
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING
 
 from dcsim.hooks import hookimpl
@@ -59,4 +60,6 @@ async def dcsim_shutdown(dcsim: DcSim) -> None:
 
     collector = dcsim.services.get(BusCollector)
     collector.stop()
-    dcsim.metrics.unregister(collector)
+    # Not registered when the start-up failed before it; a restart registers it again.
+    with contextlib.suppress(KeyError):
+        dcsim.metrics.unregister(collector)

@@ -6,6 +6,7 @@ ITSM reads the CMDB through its service when the ``cmdb`` plugin is on
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING
 
 from dcsim.hooks import hookimpl
@@ -29,9 +30,12 @@ def _itsm(dcsim: DcSim) -> Itsm:
 
 @hookimpl
 def dcsim_register_services(registry: ServiceRegistry, settings: Settings) -> None:
+    from dcsim.itsm.metrics import ItsmCollector
     from dcsim.itsm.service import Itsm
 
-    registry.add("itsm", Itsm(settings))
+    itsm = Itsm(settings)
+    registry.add("itsm", itsm)
+    registry.add("itsm-metrics", ItsmCollector(itsm))
 
 
 # tryfirst, registered before ``cmdb``: starts right after the CMDB it reads.
@@ -39,13 +43,17 @@ def dcsim_register_services(registry: ServiceRegistry, settings: Settings) -> No
 async def dcsim_startup(dcsim: DcSim) -> None:
     from dcsim.itsm.metrics import ItsmCollector
 
-    itsm = _itsm(dcsim)
-    await itsm.start(dcsim)
-    dcsim.metrics.register(ItsmCollector(itsm))
+    await _itsm(dcsim).start(dcsim)
+    dcsim.metrics.register(dcsim.services.get(ItsmCollector))
 
 
 @hookimpl(tryfirst=True)
 async def dcsim_shutdown(dcsim: DcSim) -> None:
+    from dcsim.itsm.metrics import ItsmCollector
+
+    # Not registered when the start-up failed before it; a restart registers it again.
+    with contextlib.suppress(KeyError):
+        dcsim.metrics.unregister(dcsim.services.get(ItsmCollector))
     await _itsm(dcsim).close()
 
 
