@@ -81,26 +81,48 @@ main.add_command(patch)
 @click.option("--host", help="Address to bind (default 127.0.0.1).")
 @click.option("--port", type=int, help="Port to listen on (default 8000).")
 @click.option("--strict", is_flag=True, default=None, help="Fail when any plugin fails to load.")
+@click.option(
+    "--workers",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Processes serving one host and port (more than 1 needs PostgreSQL and Redis).",
+)
 @click.pass_context
-def serve(ctx: click.Context, host: str | None, port: int | None, strict: bool | None) -> None:
+def serve(ctx: click.Context, host: str | None, port: int | None, strict: bool | None, workers: int) -> None:
     """Run the dc-sim server with the installed plugins (HTTPS when tls_certfile and tls_keyfile are set)."""
+    import os
+
     import uvicorn
 
+    from dcsim import serving
     from dcsim.logs import configure_logging
     from dcsim.web.app import create_app
 
-    settings = _settings(ctx, host=host, port=port, strict_plugins=strict)
+    overrides = {"host": host, "port": port, "strict_plugins": strict}
+    settings = _settings(ctx, **overrides)
     configure_logging(settings.log_level, settings.log_format, service=settings.service_name, env=settings.environment)
     if bool(settings.tls_certfile) != bool(settings.tls_keyfile):
         raise click.ClickException("HTTPS needs both tls_certfile and tls_keyfile")
     try:
-        sim = dcsim.open(settings=settings)
-        app = create_app(sim)
+        serving.check_workers(settings, workers)
+        serving.hold_sqlite_store(settings)
+        if workers == 1:
+            sim = dcsim.open(settings=settings)
+            app: Any = create_app(sim)
+            for info in sim.plugins.failures():
+                click.echo(f"warning: plugin {info.name} failed: {info.error}", err=True)
+        else:
+            # Each worker builds its own app from the same options and runs its start-up.
+            os.environ[serving.WORKER_OPTIONS_VARIABLE] = serving.worker_options(
+                ctx.obj.get("config"), ctx.obj.get("data_dir"), overrides
+            )
+            app = "dcsim.serving:worker_app"
     except DcsimError as exc:
         raise click.ClickException(exc.detail) from exc
-    for info in sim.plugins.failures():
-        click.echo(f"warning: plugin {info.name} failed: {info.error}", err=True)
-    click.echo(f"dc-sim {dcsim.__version__} serving on http://{settings.host}:{settings.port}", err=True)
+    scheme = "https" if settings.tls_certfile else "http"
+    processes = f" ({workers} worker processes)" if workers > 1 else ""
+    click.echo(f"dc-sim {dcsim.__version__} serving on {scheme}://{settings.host}:{settings.port}{processes}", err=True)
     click.echo(f"admin token: {settings.admin_token_path} (written on first start; cat it)", err=True)
     uvicorn.run(
         app,
@@ -110,6 +132,8 @@ def serve(ctx: click.Context, host: str | None, port: int | None, strict: bool |
         lifespan="on",
         ssl_certfile=settings.tls_certfile,
         ssl_keyfile=settings.tls_keyfile,
+        factory=workers > 1,
+        workers=workers if workers > 1 else None,
     )
 
 
