@@ -124,15 +124,34 @@ test("drift, patch, automation and metrics show the API's data", async ({ page, 
 
 test("axe finds no serious or critical violation in the operations views, light and dark; screenshots", async ({ page }) => {
   await signIn(page);
-  const views = ["Incidents", "Changes", "Problems", "Drift", "Patch", "Automation", "Metrics"];
+  // Each view with its data in and a record open, so the scan sees tables, forms and details.
+  const firstRecord = (page: Page, pattern: RegExp) => page.getByRole("button", { name: pattern }).first().click();
+  const views: Record<string, (page: Page) => Promise<void>> = {
+    Incidents: async (p) => {
+      await firstRecord(p, /^INC\d{7}$/);
+      await expect(p.getByTestId("record-state")).toBeVisible();
+    },
+    Changes: (p) => expect(p.getByRole("region", { name: "Change calendar" })).toBeVisible(),
+    Problems: (p) => expect(p.locator("caption", { hasText: "Problems" })).toBeVisible(),
+    Drift: (p) => expect(p.getByRole("row", { name: /power_state/ }).first()).toBeVisible(),
+    Patch: async (p) => {
+      await expect(p.locator("caption", { hasText: "Advisories" })).toBeVisible();
+      await firstRecord(p, /RHEL 9 baseline$/);
+      await expect(p.getByTestId("patch-run-state")).toBeVisible();
+    },
+    Automation: async (p) => {
+      await firstRecord(p, /^hello-world$/);
+      await expect(p.getByTestId("ansible-log")).toContainText("PLAY [");
+    },
+    Metrics: (p) => expect(p.getByTestId("dcsim_vm_cpu_usage-vm-001")).toBeVisible(),
+  };
   const found: string[] = [];
   for (const theme of ["light", "dark"] as const) {
     const current = await page.evaluate(() => document.documentElement.dataset.theme);
     if (current !== theme) await page.getByRole("button", { name: `Switch to ${theme} theme` }).click();
-    for (const view of views) {
+    for (const [view, ready] of Object.entries(views)) {
       await open(page, view);
-      // Let the view's data arrive, so the scan sees its tables and forms.
-      await page.waitForLoadState("networkidle");
+      await ready(page);
       // With the data the earlier cases made: these replace the empty views' captures.
       await page.screenshot({ path: `test-results/screenshots/${view.toLowerCase()}-${theme}.png`, fullPage: true });
       const { violations } = await new AxeBuilder({ page }).analyze();

@@ -113,7 +113,14 @@ export function AutomationRun({ run, canAct, onRun }: { run: AnsibleRun; canAct:
           </tbody>
         </table>
       )}
-      <pre className="log" role="log" data-testid="ansible-log" aria-label="Run log" tabIndex={0}>
+      <pre
+        className="log"
+        role="log"
+        data-testid="ansible-log"
+        aria-label="Run log"
+        tabIndex={0}
+        style={{ whiteSpace: "pre-wrap", overflowWrap: "anywhere", maxHeight: "32rem", overflow: "auto" }}
+      >
         {output || "(no output yet)"}
       </pre>
     </section>

@@ -57,7 +57,7 @@ function Row({ event, canAct, onChanged }: { event: DriftEvent; canAct: boolean;
       <td>
         <code>{show(event.actual)}</code>
       </td>
-      <td>{event.diff ? <pre className="diff">{event.diff}</pre> : "–"}</td>
+      <td>{event.diff ? <pre className="diff" style={{ whiteSpace: "pre-wrap", margin: 0 }}>{event.diff}</pre> : "–"}</td>
       <td>
         {canAct && (
           <div className="actions" role="group" aria-label={`Actions on ${event.ci_name} ${event.field}`}>
