@@ -1,6 +1,6 @@
 """Fixtures of the scale-out suite: ``dcsim serve`` processes on one PostgreSQL and one Redis.
 
-PostgreSQL comes from ``DCSIM_TEST_DATABASE_URL`` (a schema of its own per module);
+PostgreSQL comes from ``DCSIM_TEST_DATABASE_URL`` (a schema of its own per test session);
 Redis is a real ``redis-server`` started on a free loopback port (``tests/bus/redis_server.py``).
 Without PostgreSQL the suite is skipped locally and fails under ``CI``.
 """
@@ -29,9 +29,9 @@ DATABASE_URL_VARIABLE = "DCSIM_TEST_DATABASE_URL"
 SLA_CHECK_SECONDS = "0.5"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def shared_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The URL of an empty PostgreSQL schema for the module's servers."""
+    """The URL of an empty PostgreSQL schema for the session's servers."""
     url = os.environ.get(DATABASE_URL_VARIABLE)
     if not url:
         message = f"{DATABASE_URL_VARIABLE} is not set: the scale-out tests need PostgreSQL"
@@ -48,16 +48,16 @@ def shared_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     admin.dispose()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def shared_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    """A redis-server for the module's servers."""
+    """A redis-server for the session's servers."""
     server = RedisServer(tmp_path_factory.mktemp("redis"))
     server.start()
     yield server
     server.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def shared_env(shared_database: str, shared_redis: RedisServer) -> dict[str, str]:
     """The ``DCSIM_*`` settings every process of one datacenter shares."""
     return {
@@ -69,7 +69,7 @@ def shared_env(shared_database: str, shared_redis: RedisServer) -> dict[str, str
     }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def two_servers(
     shared_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[ServerProcess, ServerProcess]]:
