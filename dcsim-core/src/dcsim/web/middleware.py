@@ -10,10 +10,11 @@ masks secret-named query parameters in every record of uvicorn's loggers.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
+import os
 import time
-import uuid
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -39,6 +40,10 @@ log = structlog.get_logger("dcsim.http")
 _access = logging.getLogger("dcsim.http")
 
 REQUEST_ID_HEADER = b"x-request-id"
+# Request ids made here: 32 hex digits like a uuid4's, a random prefix per process and a
+# counter (a uuid4 per request was a twentieth of a /healthz answer).
+_ID_PREFIX = os.urandom(8).hex()
+_ID_COUNTER = itertools.count(1)
 
 
 class HttpMetrics:
@@ -65,6 +70,10 @@ class RequestContext:
     def __init__(self, app: ASGIApp, metrics: HttpMetrics) -> None:
         self.app = app
         self.metrics = metrics
+        # Children of the two metrics by label values: ``labels()`` checks and locks on
+        # each call; routes are templates, so these stay few.
+        self._counts: dict[tuple[str, str, int], Any] = {}
+        self._latencies: dict[tuple[str, str], Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
@@ -73,8 +82,8 @@ class RequestContext:
         await self._observe(scope, receive, send)
 
     async def _observe(self, scope: HTTPScope, receive: Receive, send: Send) -> None:
-        given = dict(scope["headers"]).get(REQUEST_ID_HEADER, b"").decode("latin-1")[:128]
-        request_id = given or uuid.uuid4().hex
+        given = next((value for name, value in scope["headers"] if name == REQUEST_ID_HEADER), b"")
+        request_id = given.decode("latin-1")[:128] or f"{_ID_PREFIX}{next(_ID_COUNTER):016x}"
         # As asked: HeadAsGet, further in, routes a HEAD as a GET.
         method = scope["method"]
         scope.setdefault("state", {})["request_id"] = request_id
@@ -88,26 +97,44 @@ class RequestContext:
                 message["headers"] = [*message.get("headers", []), (REQUEST_ID_HEADER, request_id.encode())]
             await send(message)
 
-        with structlog.contextvars.bound_contextvars(request_id=request_id):
+        bound = structlog.contextvars.bind_contextvars(request_id=request_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
             try:
-                await self.app(scope, receive, send_with_id)
+                self._done(scope, method, status, time.perf_counter() - started)
             finally:
-                elapsed = time.perf_counter() - started
-                # The router writes the matched template into the scope; labels stay bounded.
-                route = scope.get("path_template") or "unmatched"
-                self.metrics.requests.labels(method, route, str(status)).inc()
-                self.metrics.latency.labels(method, route).observe(elapsed)
-                # structlog runs its processors before the standard library filters by
-                # level: ask first, so a quieter level costs a request nothing.
-                if _access.isEnabledFor(logging.INFO):
-                    log.info(
-                        "http.request",
-                        method=method,
-                        path=scope["path"],
-                        route=route,
-                        status=status,
-                        duration_ms=round(elapsed * 1000, 2),
-                    )
+                structlog.contextvars.reset_contextvars(**bound)
+
+    def _done(self, scope: HTTPScope, method: str, status: int, elapsed: float) -> None:
+        """Count, time and log one answered request."""
+        # The router writes the matched template into the scope; labels stay bounded.
+        route = scope.get("path_template") or "unmatched"
+        self._count(method, route, status).inc()
+        self._latency(method, route).observe(elapsed)
+        # structlog runs its processors before the standard library filters by
+        # level: ask first, so a quieter level costs a request nothing.
+        if _access.isEnabledFor(logging.INFO):
+            log.info(
+                "http.request",
+                method=method,
+                path=scope["path"],
+                route=route,
+                status=status,
+                duration_ms=round(elapsed * 1000, 2),
+            )
+
+    def _count(self, method: str, route: str, status: int) -> Any:
+        child = self._counts.get((method, route, status))
+        if child is None:
+            child = self._counts[method, route, status] = self.metrics.requests.labels(method, route, str(status))
+        return child
+
+    def _latency(self, method: str, route: str) -> Any:
+        child = self._latencies.get((method, route))
+        if child is None:
+            child = self._latencies[method, route] = self.metrics.latency.labels(method, route)
+        return child
 
 
 class HeadAsGet:
@@ -153,9 +180,10 @@ class HostAndOriginCheck:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # Litestar answers lifespan itself: only HTTP and WebSocket scopes come here.
-        headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
-        host = headers.get("host")
+        raw_host = next((value for name, value in scope["headers"] if name == b"host"), None)
+        host = None if raw_host is None else raw_host.decode("latin-1")
         if scope["type"] == ScopeType.WEBSOCKET:
+            headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
             _token_to_header(scope)
             if not host_allowed(host, self.allowed_hosts) or not origin_allowed(
                 headers.get("origin"), host, self.allowed_origins
