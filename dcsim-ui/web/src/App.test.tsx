@@ -53,12 +53,12 @@ describe("App", () => {
     expect(getToken()).toBeNull();
   });
 
-  it("says plainly that a view is not built yet, and shows no data", async () => {
+  it("says plainly that an address is no view of the app", async () => {
     setToken("tok");
     stubFetch({});
-    renderAt("/infrastructure/ucs");
-    expect(screen.getByRole("heading", { name: "UCS" })).toBeInTheDocument();
-    expect(screen.getByRole("status")).toHaveTextContent("not built yet");
+    renderAt("/no/such/view");
+    expect(screen.getByRole("heading", { name: "No such page" })).toBeInTheDocument();
+    expect(screen.getByRole("link", { name: "Go to the overview" })).toHaveAttribute("href", "/");
   });
 
   it("toggles between light and dark themes and remembers the choice", async () => {

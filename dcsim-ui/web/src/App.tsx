@@ -6,21 +6,25 @@ import { ROUTES } from "./routes";
 import { SessionLoader, useSession } from "./session";
 import { useTheme } from "./theme";
 import { Automation } from "./views/Automation";
+import { CiDetail } from "./views/CiDetail";
 import { CmdbTable } from "./views/CmdbTable";
 import { Drift } from "./views/Drift";
 import { Explorer } from "./views/Explorer";
 import { ItsmRecords } from "./views/ItsmRecords";
-import { NotBuilt } from "./views/NotBuilt";
+import { NoSuchPage, NotBuilt } from "./views/NotBuilt";
 import { Observability } from "./views/Observability";
 import { Overview } from "./views/Overview";
 import { Patch } from "./views/Patch";
 import { SignIn } from "./views/SignIn";
+import { UcsExplorer } from "./views/UcsExplorer";
 
 const BUILT: Record<string, () => React.ReactElement> = {
   "/": () => <Overview />,
   "/cmdb/cis": () => <CmdbTable />,
   "/infrastructure/vmware": () => <Explorer key="vmware" platform="vmware" title="VMware" />,
   "/infrastructure/openstack": () => <Explorer key="openstack" platform="openstack" title="OpenStack" />,
+  "/infrastructure/ucs": () => <UcsExplorer />,
+  "/cmdb/cis/:id": () => <CiDetail />,
   "/itsm/incidents": () => <ItsmRecords key="incident" kind="incident" title="Incidents" />,
   "/itsm/changes": () => <ItsmRecords key="change" kind="change" title="Changes" />,
   "/itsm/problems": () => <ItsmRecords key="problem" kind="problem" title="Problems" />,
@@ -97,7 +101,7 @@ export function App() {
               const view = r.built ? BUILT[r.path] : undefined;
               return <Route key={r.path} path={r.path} element={view ? view() : <NotBuilt title={r.title} />} />;
             })}
-            <Route path="*" element={<NotBuilt title="No such page" />} />
+            <Route path="*" element={<NoSuchPage />} />
           </Routes>
         </main>
       </div>

@@ -1,5 +1,6 @@
 import { render, screen } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
+import { MemoryRouter } from "react-router";
 import { describe, expect, it } from "vitest";
 import { setToken } from "../api/token";
 import { stubFetch } from "../test/fetchStub";
@@ -16,7 +17,11 @@ describe("CmdbTable", () => {
       "/cmdb/cis?status=active&limit=50&offset=50": { body: { items: [ci(50)], total: 120, limit: 50, offset: 50 } },
       "/cmdb/cis?q=vm-7&status=active&limit=50&offset=0": { body: { items: [ci(7)], total: 1, limit: 50, offset: 0 } },
     });
-    render(<CmdbTable />);
+    render(
+      <MemoryRouter>
+        <CmdbTable />
+      </MemoryRouter>,
+    );
     expect(await screen.findByText("Configuration items 1–50 of 120")).toBeInTheDocument();
     expect(screen.getByRole("cell", { name: "vm-0" })).toBeInTheDocument();
     await userEvent.click(screen.getByRole("button", { name: "Next" }));

@@ -1,4 +1,5 @@
 import { type FormEvent, useEffect, useState } from "react";
+import { Link } from "react-router";
 import { apiGet, buildUrl, request } from "../api/client";
 import type { components } from "../api/schema";
 
@@ -111,7 +112,7 @@ export function CmdbTable() {
             <tbody>
               {page.items.map((ci: Ci) => (
                 <tr key={ci.id ?? ci.name}>
-                  <td>{ci.name}</td>
+                  <td>{ci.id ? <Link to={`/cmdb/cis/${encodeURIComponent(ci.id)}`}>{ci.name}</Link> : ci.name}</td>
                   <td>{ci.type}</td>
                   <td>{ci.status}</td>
                   <td>{ci.source}</td>
