@@ -18,7 +18,8 @@ that copy. So:
   (re-reading those documents), so its checks run on exactly what is committed.
 - **Readers are fresh.** ``/sim`` reads call :meth:`WorldSync.fresh` (one point read of
   the sequence; a catch-up when it moved); everything else (vendor APIs, metrics) sees
-  other processes' writes within :data:`POLL_SECONDS` through the background follower.
+  other processes' writes within :data:`POLL_SECONDS` (plus a read): the store's change
+  feed (SPEC-018) reports the sequence document's change, and the world catches up.
 
 On the embedded SQLite store (one process) none of this runs: the lock is the asyncio
 lock alone and nothing extra is written.
@@ -38,6 +39,8 @@ from dcsim.convert import converter
 from dcsim.errors import Conflict, NotFound
 from dcsim.sim.faults import Fault
 from dcsim.store.base import DocumentSession
+from dcsim.store.changes import POLL_SECONDS as FEED_POLL_SECONDS
+from dcsim.store.changes import Following, Update
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -54,9 +57,9 @@ SEQUENCE_KEY = "world-sequence"
 JOURNAL_KEEP = 1000
 #: A process more entries behind than this reads the whole world instead of the entries.
 CATCH_UP_ENTRIES = 100
-#: Seconds between the background checks of the sequence (the staleness bound of reads
-#: that do not call :meth:`WorldSync.fresh`).
-POLL_SECONDS = 0.25
+#: How often other processes' world writes are looked for (the store's change feed):
+#: reads that do not call :meth:`WorldSync.fresh` are at most this (plus a read) behind.
+POLL_SECONDS = FEED_POLL_SECONDS
 #: The advisory lock's key: 63 bits of a digest of its name, the same in every process.
 LOCK_KEY = int.from_bytes(hashlib.blake2b(b"dcsim.sim.world", digest_size=8).digest(), "big") >> 1
 
@@ -77,13 +80,15 @@ class WorldSync:
         #: reloads the whole world from the store.
         self.stale = False
         self._connection: Connection | None = None
+        self._following: Following | None = None
+        self._moved = False
         self._follower: asyncio.Task[None] | None = None
         self._unlocking: set[asyncio.Future[None]] = set()
 
     @property
     def shared(self) -> bool:
         """Whether other processes may write the same world (the store is shared)."""
-        return bool(getattr(self.engine.dcsim.store, "shared", False))
+        return self.engine.dcsim.store.shared
 
     # Start and stop ---------------------------------------------------------------------
 
@@ -93,12 +98,24 @@ class WorldSync:
         return document.version if document is not None else 0
 
     def start_following(self) -> None:
-        """Follow other processes' writes in the background (shared stores only)."""
-        if self.shared and self._follower is None:
-            self._follower = asyncio.create_task(self._follow(), name="dcsim-world-follower")
+        """Catch up whenever another process commits a world write (shared stores): the
+        store's change feed (``DcSim.changes``, SPEC-018) reports the sequence document's
+        change within its poll interval."""
+        if self.shared and self._following is None:
+            self._following = self.engine.dcsim.changes.follow([_meta()], self._world_moved)
+
+    def _world_moved(self, updates: list[Update]) -> None:
+        if not any(update.key == SEQUENCE_KEY for update in updates):
+            return
+        self._moved = True
+        if self._follower is None or self._follower.done():
+            self._follower = asyncio.create_task(self._follow(), name="dcsim-world-catch-up")
 
     async def close(self) -> None:
         """Stop following and give the lock's connection back."""
+        if self._following is not None:
+            self._following.cancel()
+            self._following = None
         if self._follower is not None:
             self._follower.cancel()
             await asyncio.gather(self._follower, return_exceptions=True)
@@ -108,12 +125,13 @@ class WorldSync:
             await asyncio.to_thread(connection.close)
 
     async def _follow(self) -> None:
-        while True:
-            await asyncio.sleep(POLL_SECONDS)
+        # A move reported while catching up is caught up with by the next turn.
+        while self._moved:
+            self._moved = False
             try:
                 await self.fresh()
             except Exception:
-                log.exception("sim.world_follow_failed")
+                log.exception("sim.world_catch_up_failed")
 
     # The lock ---------------------------------------------------------------------------
 
