@@ -19,6 +19,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind
 
 from dcsim import hookimpl
+from dcsim.bus.relay import OutboxRelay
 from dcsim.logs import configure_logging
 from dcsim.model import Event
 from dcsim.testing import DcsimClient
@@ -119,6 +120,30 @@ def test_a_power_off_request_is_one_trace_through_bus_and_subscribers(
     assert ci_line["trace_id"] == hex_id
     assert ci_line["ci_id"] and ci_line["service"] == "dcsim-test"
     assert client.get(f"/cmdb/cis/{ci_line['ci_id']}").json()["attributes"]["power_state"] == "off"
+
+
+def test_the_context_is_stored_with_the_outbox_row_and_carried_by_another_relay(
+    make_client: Callable[..., DcsimClient], spans: InMemorySpanExporter
+) -> None:
+    # This instance never relays (another process would): its events wait in the outbox.
+    client = make_client(tracing=True, outbox_relay=False)
+    vm = vm_id(client, "vm-003")
+    client.call(client.sim.relay.relay_once)  # nothing of the start-up left waiting
+    spans.clear()
+    assert client.post(f"/sim/vms/{vm}/power", json={"action": "off"}).status_code == 200
+    request = next(s for s in spans.get_finished_spans() if s.name == POWER_ROUTE)
+    waiting = [entry.event for entry in client.sim.store.outbox_pending(100)]
+    power = next(e for e in waiting if e.type == "vm.power_changed")
+    assert power.traceparent is not None
+    assert power.traceparent.startswith(f"00-{request.context.trace_id:032x}-{request.context.span_id:016x}-")
+
+    other = OutboxRelay(client.sim.store, client.sim.bus, client.sim.settings, tracing=client.sim.tracing)
+    assert client.call(other.relay_once) >= 1
+    found = wait_for_spans(spans, lambda found: any(s.name == "cmdb-sync vm.power_changed" for s in found))
+    publish = next(s for s in found if s.name == "publish vm.power_changed")
+    assert publish.parent is not None and publish.parent.span_id == request.context.span_id
+    cmdb = next(s for s in found if s.name == "cmdb-sync vm.power_changed")
+    assert cmdb.parent is not None and cmdb.parent.span_id == publish.context.span_id
 
 
 def test_tracing_off_makes_no_span_and_no_traceparent(
