@@ -20,8 +20,10 @@ from opentelemetry.trace import SpanKind
 
 from dcsim import hookimpl
 from dcsim.bus.relay import OutboxRelay
+from dcsim.errors import ConfigError
 from dcsim.logs import configure_logging
 from dcsim.model import Event
+from dcsim.settings import load_settings
 from dcsim.testing import DcsimClient
 
 POWER_ROUTE = "POST /sim/vms/{vm}/power"
@@ -187,3 +189,28 @@ def test_tracing_off_leaves_the_request_path_unwrapped_and_makes_no_tracer() -> 
     done = subprocess.run([sys.executable, "-c", OFF_PROBE], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+MISSING_PROBE = """
+import sys, tempfile
+sys.modules["opentelemetry"] = None  # as if dcsim-core[tracing] were not installed
+import dcsim
+from dcsim.errors import ConfigError
+try:
+    dcsim.open(data_dir=tempfile.mkdtemp(), tracing=True)
+except ConfigError as exc:
+    print(exc.detail)
+"""
+
+
+def test_tracing_on_without_the_packages_names_the_extra() -> None:
+    done = subprocess.run([sys.executable, "-c", MISSING_PROBE], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "pip install 'dcsim-core[tracing]'" in done.stdout
+
+
+def test_the_otlp_endpoint_must_be_an_http_url() -> None:
+    environ = {"DCSIM_TRACING_OTLP_ENDPOINT": "grpc://127.0.0.1:4317"}
+    with pytest.raises(ConfigError, match=r"DCSIM_TRACING_OTLP_ENDPOINT.*allowed: http://, https://"):
+        load_settings(environ=environ)
+    assert load_settings(environ={"DCSIM_TRACING": "true"}).tracing is True
