@@ -11,8 +11,8 @@ import collections
 import itertools
 import math
 import time
-from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
+from collections.abc import AsyncIterator, Sequence
+from typing import TYPE_CHECKING, NamedTuple
 
 import attrs
 
@@ -24,11 +24,52 @@ if TYPE_CHECKING:
     from dcsim.settings import Settings
 
 
-@attrs.frozen
-class _Entry:
+class _Entry(NamedTuple):
+    # A tuple: made once per publish, and a frozen class's __init__ costs several times more.
     message_id: str
     event: Event
     published_at: float
+
+
+class _Ring:
+    """The log: a fixed number of slots reused in turn, so that the entry at any log
+    position is one list index away (a deque walks to the middle), and length retention
+    is overwriting the oldest slot."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = max(1, capacity)
+        self._slots: list[_Entry | None] = []
+        #: Log position of the oldest entry kept, and of the next one to be appended.
+        self.first = 0
+        self.next = 0
+
+    def __len__(self) -> int:
+        return self.next - self.first
+
+    def append(self, entry: _Entry) -> None:
+        if len(self._slots) < self.capacity:
+            self._slots.append(entry)
+        else:
+            self._slots[self.next % self.capacity] = entry
+        self.next += 1
+        if self.next - self.first > self.capacity:
+            self.first = self.next - self.capacity
+
+    def get(self, position: int) -> _Entry:
+        """The entry at ``position`` (which must be kept: ``first <= position < next``)."""
+        entry = self._slots[position % self.capacity]
+        assert entry is not None
+        return entry
+
+    def between(self, start: int, stop: int) -> list[_Entry]:
+        """The kept entries from position ``start`` up to ``stop``, oldest first."""
+        return [self.get(position) for position in range(max(start, self.first), min(stop, self.next))]
+
+    def drop_oldest(self) -> _Entry:
+        entry = self.get(self.first)
+        self._slots[self.first % self.capacity] = None
+        self.first += 1
+        return entry
 
 
 @attrs.define
@@ -50,8 +91,10 @@ class MemoryBus(EventBus):
     """An asyncio event bus in one process: an ordered log, consumer groups, dead letters.
 
     Every event gets a log position (its index since the bus was created) and a Redis-style
-    message id ``<milliseconds>-<sequence>``. Readers and tails wait on one condition that
-    ``publish`` notifies, so nothing polls.
+    message id ``<milliseconds>-<sequence>``. Readers and tails wait on a future of their
+    own that the next ``publish`` resolves, so nothing polls. Nothing here awaits between
+    reading and changing the log (one event loop), so no lock is needed; the log is a ring
+    of slots, so a read costs the events it hands out whatever the log's length.
     """
 
     name = "memory"
@@ -59,18 +102,22 @@ class MemoryBus(EventBus):
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
-        # A bounded deque drops the oldest event on append: that is length retention.
-        self._log: collections.deque[_Entry] = collections.deque(maxlen=self.retention_max_len)
-        self._next_position = 0
+        # Appending to a full ring drops the oldest event: that is length retention.
+        self._log = _Ring(self.retention_max_len)
         self._groups: dict[str, _Group] = {}
         self._dead: collections.deque[DeadLetter] = collections.deque(maxlen=self.retention_max_len)
-        self._changed = asyncio.Condition()
+        # Futures of the readers and tails waiting for the next publish.
+        self._waiters: list[asyncio.Future[None]] = []
         self._last_ms = 0
         self._seq = 0
 
     @property
     def _first_position(self) -> int:
-        return self._next_position - len(self._log)
+        return self._log.first
+
+    @property
+    def _next_position(self) -> int:
+        return self._log.next
 
     def _new_id(self) -> str:
         ms = int(time.time() * 1000)
@@ -86,12 +133,41 @@ class MemoryBus(EventBus):
 
     async def publish(self, event: Event) -> str:
         """Append ``event`` to the log, wake readers and tails, and return its message id."""
-        async with self._changed:
-            message_id = self._new_id()
-            self._log.append(_Entry(message_id, event, time.time()))
-            self._next_position += 1
-            self._changed.notify_all()
+        message_id = self._new_id()
+        self._log.append(_Entry(message_id, event, time.time()))
+        self._wake()
         return message_id
+
+    async def publish_many(self, events: Sequence[Event]) -> list[str]:
+        """Append ``events`` in order, waking readers once; their message ids."""
+        now = time.time()
+        ids = []
+        for event in events:
+            message_id = self._new_id()
+            self._log.append(_Entry(message_id, event, now))
+            ids.append(message_id)
+        self._wake()
+        return ids
+
+    def _wake(self) -> None:
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def _wait(self, timeout: float) -> None:
+        """Until the next publish, at most ``timeout`` seconds."""
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            async with asyncio.timeout(None if math.isinf(timeout) else timeout):
+                await waiter
+        except TimeoutError:
+            pass
+        finally:
+            if not waiter.done():
+                waiter.cancel()
+                self._waiters.remove(waiter)
 
     async def ensure_group(self, group: str) -> None:
         """Create ``group`` positioned after the newest event, unless it exists."""
@@ -107,19 +183,14 @@ class MemoryBus(EventBus):
         if state is None:
             raise NotFound(f"consumer group {group!r} does not exist on stream {self.stream!r}")
         deadline = time.monotonic() + block_seconds
-        async with self._changed:
-            while True:
-                now = time.monotonic()
-                deliveries = self._redeliver(group, state, consumer, count, now)
-                deliveries += self._deliver_new(group, state, consumer, count - len(deliveries), now)
-                remaining = deadline - now
-                if deliveries or remaining <= 0:
-                    return deliveries
-                try:
-                    async with asyncio.timeout(min(remaining, self._until_overdue(state, now))):
-                        await self._changed.wait()
-                except TimeoutError:
-                    pass
+        while True:
+            now = time.monotonic()
+            deliveries = self._redeliver(group, state, consumer, count, now) if state.pending else []
+            deliveries += self._deliver_new(group, state, consumer, count - len(deliveries), now)
+            remaining = deadline - now
+            if deliveries or remaining <= 0:
+                return deliveries
+            await self._wait(min(remaining, self._until_overdue(state, now)))
 
     def _redeliver(self, group: str, state: _Group, consumer: str, count: int, now: float) -> list[Delivery]:
         deliveries: list[Delivery] = []
@@ -128,12 +199,11 @@ class MemoryBus(EventBus):
                 break
             if now - pending.delivered_at < self.redelivery_seconds:
                 continue
-            index = pending.position - self._first_position
-            if index < 0:
+            if pending.position < self._first_position:
                 # Retention dropped the event while it was pending: there is nothing to hand out.
                 del state.pending[message_id]
                 continue
-            event = self._log[index].event
+            event = self._log.get(pending.position).event
             if pending.attempts >= self.max_deliveries:
                 del state.pending[message_id]
                 self._dead.append(DeadLetter(message_id, event, group, pending.attempts))
@@ -146,12 +216,14 @@ class MemoryBus(EventBus):
     def _deliver_new(self, group: str, state: _Group, consumer: str, count: int, now: float) -> list[Delivery]:
         # Events trimmed before this group read them are skipped, as Redis does.
         state.cursor = max(state.cursor, self._first_position)
-        start = state.cursor - self._first_position
+        pending = state.pending
         deliveries = []
-        for entry in itertools.islice(self._log, start, start + max(count, 0)):
-            state.pending[entry.message_id] = _Pending(position=state.cursor, delivered_at=now, attempts=1)
-            state.cursor += 1
+        position = state.cursor
+        for entry in self._log.between(position, position + max(count, 0)):
+            pending[entry.message_id] = _Pending(position=position, delivered_at=now, attempts=1)
             deliveries.append(Delivery(entry.message_id, entry.event, group, consumer, 1))
+            position += 1
+        state.cursor = position
         return deliveries
 
     def _until_overdue(self, state: _Group, now: float) -> float:
@@ -164,6 +236,13 @@ class MemoryBus(EventBus):
         state = self._groups.get(group)
         if state is not None:
             state.pending.pop(message_id, None)
+
+    async def ack_many(self, group: str, message_ids: Sequence[str]) -> None:
+        """Forget several pending deliveries at once."""
+        state = self._groups.get(group)
+        if state is not None:
+            for message_id in message_ids:
+                state.pending.pop(message_id, None)
 
     async def pending(self, group: str) -> int:
         """Deliveries of ``group`` not acknowledged yet; 0 for an unknown group."""
@@ -184,8 +263,8 @@ class MemoryBus(EventBus):
 
     async def recent(self, count: int = 100) -> list[tuple[str, Event]]:
         """The newest ``count`` retained events, oldest first."""
-        start = max(len(self._log) - count, 0)
-        return [(entry.message_id, entry.event) for entry in itertools.islice(self._log, start, None)]
+        entries = self._log.between(self._next_position - count, self._next_position)
+        return [(entry.message_id, entry.event) for entry in entries]
 
     async def tail(self) -> AsyncIterator[tuple[str, Event]]:
         """Yield every event published after the first iteration, as it is published.
@@ -194,13 +273,10 @@ class MemoryBus(EventBus):
         """
         position = self._next_position
         while True:
-            async with self._changed:
-                while self._next_position == position:
-                    await self._changed.wait()
-                start = max(position, self._first_position) - self._first_position
-                batch = list(itertools.islice(self._log, start, None))
-                position = self._next_position
-            # Yield outside the lock: a slow consumer must not hold up publishers.
+            while self._next_position == position:
+                await self._wait(math.inf)
+            batch = self._log.between(position, self._next_position)
+            position = self._next_position
             for entry in batch:
                 yield entry.message_id, entry.event
 
@@ -208,7 +284,7 @@ class MemoryBus(EventBus):
         """Drop events published more than ``retention_max_age_seconds`` ago."""
         cutoff = time.time() - self.retention_max_age_seconds
         dropped = 0
-        while self._log and self._log[0].published_at < cutoff:
-            self._log.popleft()
+        while self._log and self._log.get(self._first_position).published_at < cutoff:
+            self._log.drop_oldest()
             dropped += 1
         return dropped
