@@ -36,7 +36,7 @@ describe("CiDetail", () => {
     );
     expect(await screen.findByRole("heading", { level: 1, name: "vm-001" })).toBeInTheDocument();
     expect(within(screen.getByLabelText("Fields")).getByText("esxi-01")).toBeInTheDocument();
-    expect(screen.getByRole("img", { name: "vm-001: 1 CIs depend on it, it depends on 1" })).toBeInTheDocument();
+    expect(screen.getByRole("group", { name: "vm-001: 1 CIs depend on it, it depends on 1" })).toBeInTheDocument();
     expect(screen.getAllByTestId("relationship-node").map((n) => n.dataset.name)).toEqual(["web", "esxi-01"]);
     expect(within(screen.getByLabelText("It depends on (upstream)")).getByRole("link", { name: "cluster-01" })).toHaveAttribute(
       "href",

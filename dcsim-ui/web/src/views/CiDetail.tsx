@@ -75,7 +75,7 @@ function RelationshipGraph({ ci, neighbours }: { ci: Ci; neighbours: Impact }) {
       className="relationships"
       width={700}
       height={height}
-      role="img"
+      role="group"
       aria-label={`${ci.name}: ${left.length} CIs depend on it, it depends on ${right.length}`}
     >
       {side(left, 220, "end")}
