@@ -123,6 +123,8 @@ test("drift, patch, automation and metrics show the API's data", async ({ page, 
 });
 
 test("axe finds no serious or critical violation in the operations views, light and dark; screenshots", async ({ page }) => {
+  // Fourteen scans and full-page captures: more than the default minute on a busy machine.
+  test.setTimeout(180_000);
   await signIn(page);
   // Each view with its data in and a record open, so the scan sees tables, forms and details.
   const firstRecord = (page: Page, pattern: RegExp) => page.getByRole("button", { name: pattern }).first().click();

@@ -36,7 +36,7 @@ export function DriftHeatmap({ events, total }: { events: DriftEvent[]; total: n
   const max = Math.max(0, ...rows.flatMap((r) => Object.values(r.counts)));
   return (
     <section aria-label="Drift heatmap">
-      <h2>Live drift by CI and category</h2>
+      <h2>Live events by CI and category</h2>
       {rows.length === 0 ? (
         <p className="muted">No live drift.</p>
       ) : (
