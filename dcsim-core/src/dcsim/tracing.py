@@ -120,8 +120,9 @@ class Tracing(NoTracing):
     def publishing(self, events: Sequence[Event]) -> Iterator[list[Event]]:
         """A producer span per event (child of its ``traceparent``), open while the
         caller publishes the events this yields: each carries its publish span's
-        ``traceparent``, so its subscribers' spans are the publish span's children."""
-        from opentelemetry.trace import SpanKind
+        ``traceparent``, so its subscribers' spans are the publish span's children. A
+        failed publish (the bus away) ends the spans with an error status."""
+        from opentelemetry.trace import SpanKind, StatusCode
 
         spans: list[Span] = []
         sent: list[Event] = []
@@ -139,6 +140,7 @@ class Tracing(NoTracing):
         except BaseException as exc:
             for span in spans:
                 span.record_exception(exc)
+                span.set_status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}")
             raise
         finally:
             for span in spans:
