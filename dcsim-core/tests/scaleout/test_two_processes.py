@@ -89,7 +89,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def database_url() -> Iterator[str]:
     """A PostgreSQL database of this test's own, dropped afterwards."""
     url = os.environ.get(DATABASE_URL_VARIABLE)
@@ -110,17 +110,17 @@ def database_url() -> Iterator[str]:
         admin.dispose()
 
 
-@pytest.fixture
-def redis_url(tmp_path: Path) -> Iterator[str]:
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A redis-server without persistence on a free port, stopped by PID."""
+    tmp_path = tmp_path_factory.mktemp("redis")
     binary = shutil.which("redis-server") or "/usr/bin/redis-server"
     if not os.access(binary, os.X_OK):
         if os.environ.get("CI"):
             pytest.fail("redis-server not found")
         pytest.skip("redis-server not found")
     port = _free_port()
-    directory = tmp_path / "redis"
-    directory.mkdir()
+    directory = tmp_path
     command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
     process = subprocess.Popen(command, cwd=directory, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     client = redis.Redis(port=port, socket_timeout=1)
@@ -220,9 +220,11 @@ class WsCollector:
         self.thread.join(timeout=5)
 
 
-@pytest.fixture
-def cluster(tmp_path: Path, database_url: str, redis_url: str) -> Iterator[dict[str, Any]]:
-    """Servers A and B and workers w1, w2 on one PostgreSQL and one Redis."""
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory, database_url: str, redis_url: str) -> Iterator[dict[str, Any]]:
+    """Servers A and B and workers w1, w2 on one PostgreSQL and one Redis, shared by the
+    module's tests (the last one kills B)."""
+    tmp_path = tmp_path_factory.mktemp("cluster")
     probe_log = tmp_path / "probe.log"
     env = {
         "DCSIM_DATABASE_URL": database_url,
