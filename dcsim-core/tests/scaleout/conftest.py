@@ -29,9 +29,10 @@ DATABASE_URL_VARIABLE = "DCSIM_TEST_DATABASE_URL"
 SLA_CHECK_SECONDS = "0.5"
 
 
-@pytest.fixture(scope="session")
-def shared_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The URL of an empty PostgreSQL schema for the session's servers."""
+@contextlib.contextmanager
+def postgres_schema() -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL schema, dropped afterwards; skip (or fail under
+    ``CI``) without ``DCSIM_TEST_DATABASE_URL``."""
     url = os.environ.get(DATABASE_URL_VARIABLE)
     if not url:
         message = f"{DATABASE_URL_VARIABLE} is not set: the scale-out tests need PostgreSQL"
@@ -42,10 +43,19 @@ def shared_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     schema = f"dcsim_scaleout_{uuid.uuid4().hex[:12]}"
     with admin.connect() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    yield admin.url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    try:
+        yield admin.url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def shared_database() -> Iterator[str]:
+    """The URL of the PostgreSQL schema of the session's two servers."""
+    with postgres_schema() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -57,16 +67,21 @@ def shared_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
     server.stop()
 
 
-@pytest.fixture(scope="session")
-def shared_env(shared_database: str, shared_redis: RedisServer) -> dict[str, str]:
+def datacenter_env(database_url: str, redis: RedisServer) -> dict[str, str]:
     """The ``DCSIM_*`` settings every process of one datacenter shares."""
     return {
-        "DCSIM_DATABASE_URL": shared_database,
+        "DCSIM_DATABASE_URL": database_url,
         "DCSIM_BUS_DRIVER": "redis",
-        "DCSIM_REDIS_URL": shared_redis.url,
+        "DCSIM_REDIS_URL": redis.url,
         "DCSIM_BUS_STREAM": f"scaleout:{uuid.uuid4().hex}",
         "DCSIM_PLUGINS__ITSM__SLA_CHECK_SECONDS": SLA_CHECK_SECONDS,
     }
+
+
+@pytest.fixture(scope="session")
+def shared_env(shared_database: str, shared_redis: RedisServer) -> dict[str, str]:
+    """The settings of the session's two servers."""
+    return datacenter_env(shared_database, shared_redis)
 
 
 @pytest.fixture(scope="session")

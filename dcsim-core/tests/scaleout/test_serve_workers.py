@@ -14,6 +14,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import datacenter_env, postgres_schema
+from redis_server import RedisServer
 
 from dcsim.testing import _free_port, run_server
 
@@ -67,8 +69,14 @@ def test_a_second_server_on_one_sqlite_file_is_refused_naming_the_first(tmp_path
 
 
 @pytest.fixture
-def two_workers(shared_env: dict[str, str], tmp_path: Path) -> Iterator[tuple[str, int, str]]:
-    """``dcsim serve --workers 2`` on the shared store and bus: (URL, supervisor PID, admin token)."""
+def two_workers(shared_redis: RedisServer, tmp_path: Path) -> Iterator[tuple[str, int, str]]:
+    """``dcsim serve --workers 2`` on a store of its own and the shared Redis: (URL,
+    supervisor PID, admin token)."""
+    with postgres_schema() as database_url:
+        yield from _serve_workers(datacenter_env(database_url, shared_redis), tmp_path)
+
+
+def _serve_workers(shared_env: dict[str, str], tmp_path: Path) -> Iterator[tuple[str, int, str]]:
     port = _free_port()
     log = (tmp_path / "workers.log").open("wb")
     process = subprocess.Popen(
