@@ -68,6 +68,23 @@ def metrics_p50(port: int, token: str, scrapes: int) -> float:
         connection.close()
 
 
+def metrics_first_of_bucket(port: int, token: str, samples: int, bucket: float = 15.0) -> float:
+    """Median milliseconds of the first ``GET /metrics`` of a time bucket (values change,
+    so nothing of the last scrape's VM rows is reused): one a bucket, ``samples`` buckets."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    try:
+        get = getter(connection, {"Authorization": f"Bearer {token}"})
+        timings = []
+        for _ in range(samples):
+            time.sleep(bucket - time.time() % bucket + 0.05)
+            started = time.perf_counter()
+            get("/metrics", as_json=False)
+            timings.append((time.perf_counter() - started) * 1000)
+        return statistics.median(timings)
+    finally:
+        connection.close()
+
+
 def get_seconds(port: int, token: str, path: str) -> float:
     """Seconds of one authenticated ``GET path`` (body read) on a fresh connection."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
