@@ -59,6 +59,8 @@ def test_lag_and_pending_per_group_on_each_scrape(make_client):
     for n in range(3):
         assert client.post("/events", json={"type": "test.happened", "data": {"n": n}}).status_code in (200, 201, 202)
     wait(lambda: stuck.got)
+    # Every event on the bus, none left in the outbox.
+    client.call(client.sim.relay.drain)
 
     lag, pending = series(client, "dcsim_bus_lag_events"), series(client, "dcsim_bus_pending_events")
     assert pending["test-stuck"] >= 1, "the held event is handed out, not acknowledged"

@@ -56,10 +56,10 @@ class BusCollector:
         self._refresh: asyncio.Task[None] | None = None
 
     async def start(self, dcsim: DcSim) -> None:
-        """Sample ``dcsim`` from now on, on its event loop; take a first sample."""
+        """Sample ``dcsim`` from now on, on its event loop (the first scrape takes the first
+        sample: a bus that is down at start-up must not hold the start-up)."""
         self._dcsim = dcsim
         self._loop = asyncio.get_running_loop()
-        await self.sample()
 
     def stop(self) -> None:
         """Forget the loop: later scrapes report the last sample."""
