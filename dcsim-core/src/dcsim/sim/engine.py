@@ -63,8 +63,11 @@ class Simulation(VmLifecycle):
         dcsim.plugins.register_each("dcsim_sim_register_node_labels", registry=self.node_labels)
         store = dcsim.store
         if self.sync.shared:
-            # Under the world lock: processes starting together seed an empty store once.
             self.world = World(self.kinds)
+            # Following first: a write another process commits while this one loads is
+            # caught up with, not left until the next one.
+            self.sync.start_following()
+            # Under the world lock: processes starting together seed an empty store once.
             async with self._lock:
                 await self.sync.load()
                 if self._seed_if_empty():
@@ -86,7 +89,6 @@ class Simulation(VmLifecycle):
         for fault in self.active_faults():
             if fault.expires_at is not None:
                 self._arm_expiry(fault)
-        self.sync.start_following()
 
     def _seed_if_empty(self) -> bool:
         """Seed an empty world through the plugins' topology hooks; True when it did."""
