@@ -71,18 +71,19 @@ def metrics_p50(port: int, token: str, scrapes: int) -> float:
 def metrics_first_of_bucket(port: int, token: str, samples: int, bucket: float = 15.0) -> float:
     """Median milliseconds of the first ``GET /metrics`` of a time bucket (values change,
     so nothing of the last scrape's VM rows is reused): one a bucket, ``samples`` buckets."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    try:
-        get = getter(connection, {"Authorization": f"Bearer {token}"})
-        timings = []
-        for _ in range(samples):
-            time.sleep(bucket - time.time() % bucket + 0.05)
+    timings = []
+    for _ in range(samples):
+        time.sleep(bucket - time.time() % bucket + 0.05)
+        # A connection per scrape: the server closes one left idle for a bucket.
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        try:
+            get = getter(connection, {"Authorization": f"Bearer {token}"})
             started = time.perf_counter()
             get("/metrics", as_json=False)
             timings.append((time.perf_counter() - started) * 1000)
-        return statistics.median(timings)
-    finally:
-        connection.close()
+        finally:
+            connection.close()
+    return statistics.median(timings)
 
 
 def get_seconds(port: int, token: str, path: str) -> float:
