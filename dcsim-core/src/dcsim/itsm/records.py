@@ -56,7 +56,8 @@ class RecordBook(Generic[R]):
         """Read every record of the kind from ``store`` into the index, and follow the
         writes of other processes through ``changes`` (the instance's change feed)."""
         self._store = store
-        if changes is not None and self._following is None:
+        if changes is not None:
+            self.close()
             # Before the read: a write committed meanwhile is applied again, never missed.
             self._following = changes.follow([self.namespace], self.apply)
             self._shared = changes.active

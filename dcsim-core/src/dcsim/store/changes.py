@@ -118,11 +118,13 @@ class ChangeFeed:
         self._task = asyncio.create_task(self._run(), name="dcsim-change-feed")
 
     async def stop(self) -> None:
-        """Stop reading."""
+        """Stop reading and forget the followers (a restarted instance's indexes follow again)."""
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
+        self._followings.clear()
+        self._position = None
 
     async def catch_up(self) -> int:
         """Read every change committed so far now and deliver it; return how many
