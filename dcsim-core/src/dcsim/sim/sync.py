@@ -253,29 +253,30 @@ class WorldSync:
 
     def _read_changes(self) -> tuple[int, tuple[dict[tuple[str, str], Any], dict[str, Fault]] | None]:
         """The sequence now and the documents behind the entries since :attr:`applied`
-        (None when an entry is gone: reload). Blocking."""
-        store = self.engine.dcsim.store
-        sequence = self.read_sequence()
-        if sequence <= self.applied:
-            return sequence, ({}, {})
-        if sequence - self.applied > CATCH_UP_ENTRIES:
-            return sequence, None
-        keys: dict[tuple[str, str], None] = {}
-        fault_ids: dict[str, None] = {}
-        for number in range(self.applied + 1, sequence + 1):
-            entry = store.find(JOURNAL_NAMESPACE, journal_key(number))
-            if entry is None:
+        (None when an entry is gone: reload), read in one transaction. Blocking."""
+        with self.engine.dcsim.store.transaction() as session:
+            found = session.find(_meta(), SEQUENCE_KEY)
+            sequence = found.version if found is not None else 0
+            if sequence <= self.applied:
+                return sequence, ({}, {})
+            if sequence - self.applied > CATCH_UP_ENTRIES:
                 return sequence, None
-            for namespace, key in entry.value["saved"] + entry.value["removed"]:
-                keys[(namespace, key)] = None
-            fault_ids.update(dict.fromkeys(entry.value["faults"]))
-        documents = {name: _value(store.find(*name)) for name in keys}
-        faults = {}
-        for fault_id in fault_ids:
-            found = store.find(_faults(), fault_id)
-            if found is not None:
-                faults[fault_id] = converter.structure(found.value, Fault)
-        return sequence, (documents, faults)
+            keys: dict[tuple[str, str], None] = {}
+            fault_ids: dict[str, None] = {}
+            for number in range(self.applied + 1, sequence + 1):
+                entry = session.find(JOURNAL_NAMESPACE, journal_key(number))
+                if entry is None:
+                    return sequence, None
+                for namespace, key in entry.value["saved"] + entry.value["removed"]:
+                    keys[(namespace, key)] = None
+                fault_ids.update(dict.fromkeys(entry.value["faults"]))
+            documents = {name: _value(session.find(*name)) for name in keys}
+            faults = {}
+            for fault_id in fault_ids:
+                stored = session.find(_faults(), fault_id)
+                if stored is not None:
+                    faults[fault_id] = converter.structure(stored.value, Fault)
+            return sequence, (documents, faults)
 
     def _read_everything(self) -> tuple[dict[tuple[str, str], Any], dict[str, Fault]]:
         """Every world document and fault as stored, and None for each object of the
