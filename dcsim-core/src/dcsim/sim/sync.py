@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -84,6 +85,9 @@ class WorldSync:
         self._moved = False
         self._follower: asyncio.Task[None] | None = None
         self._unlocking: set[asyncio.Future[None]] = set()
+        # One thread at a time on the lock's connection (an unlock left running by a
+        # cancellation may overlap the next lock; the advisory lock itself is re-entrant).
+        self._using = threading.Lock()
 
     @property
     def shared(self) -> bool:
@@ -139,25 +143,27 @@ class WorldSync:
         from sqlalchemy import func, select
 
         store = self.engine.dcsim.store
-        if self._connection is None:
-            # AUTOCOMMIT: the lock's connection never holds a transaction (or a snapshot) open.
-            self._connection = store.engine.connect().execution_options(isolation_level="AUTOCOMMIT")  # type: ignore[attr-defined]
-        try:
-            self._connection.execute(select(func.pg_advisory_lock(LOCK_KEY)))
-        except Exception:
-            self._drop_connection()
-            raise
+        with self._using:
+            if self._connection is None:
+                # AUTOCOMMIT: the lock's connection never holds a transaction (or a snapshot) open.
+                self._connection = store.engine.connect().execution_options(isolation_level="AUTOCOMMIT")  # type: ignore[attr-defined]
+            try:
+                self._connection.execute(select(func.pg_advisory_lock(LOCK_KEY)))
+            except Exception:
+                self._drop_connection()
+                raise
 
     def _unlock_blocking(self) -> None:
         from sqlalchemy import func, select
 
-        if self._connection is None:
-            return
-        try:
-            self._connection.execute(select(func.pg_advisory_unlock(LOCK_KEY)))
-        except Exception:
-            # A broken connection released the lock with it.
-            self._drop_connection()
+        with self._using:
+            if self._connection is None:
+                return
+            try:
+                self._connection.execute(select(func.pg_advisory_unlock(LOCK_KEY)))
+            except Exception:
+                # A broken connection released the lock with it.
+                self._drop_connection()
 
     def _drop_connection(self) -> None:
         connection, self._connection = self._connection, None
