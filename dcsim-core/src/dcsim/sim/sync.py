@@ -310,7 +310,7 @@ class WorldSync:
                 world.discard(registry.get(kind).cls, object_id)
             else:
                 present.append(converter.structure(value, registry.get(kind).cls))
-        # Removals first, then objects by kind: a name freed and taken in one catch-up applies.
+        # Removals first, then the rest: a name freed and taken again in one catch-up applies.
         for obj in present:
             try:
                 world.upsert(obj)
