@@ -23,7 +23,7 @@ from dcsim.app import DcSim
 from dcsim.errors import Conflict
 from dcsim.sim.engine import VmRequest
 from dcsim.sim.model import Cluster, Network, PowerState, Vm
-from dcsim.sim.sync import POLL_SECONDS
+from dcsim.sim.sync import CATCH_UP_ENTRIES, POLL_SECONDS
 from dcsim.store.engine import normalize_url
 from dcsim.store.tables import outbox_table
 
@@ -65,6 +65,11 @@ async def pair(
         await asyncio.gather(a.close(), b.close())
 
 
+def _by_id(instance: DcSim) -> dict[str, dict[str, object]]:
+    """The world as JSON by kind and id (insertion order aside)."""
+    return {kind: {o["id"]: o for o in objects} for kind, objects in instance.sim.world.dump().items()}
+
+
 def _vm(name: str, **fields: object) -> VmRequest:
     values: dict[str, object] = {"cluster": "cluster-01", "cpu": 1, "memory_mb": 256, "disk_gb": 1, "power_on": False}
     return VmRequest(name=name, **(values | fields))  # type: ignore[arg-type]
@@ -75,7 +80,7 @@ async def test_two_instances_starting_together_seed_the_world_once(pair: tuple[D
     names = sorted(vm.name for vm in a.sim.world.all(Vm))
     assert names == sorted(vm.name for vm in b.sim.world.all(Vm))
     assert len(names) == len(set(names)) and names, names
-    assert a.sim.world.dump() == b.sim.world.dump()
+    assert _by_id(a) == _by_id(b)
     stored = await asyncio.to_thread(a.store.count, "sim")
     assert stored == len(a.sim.world) == len(b.sim.world)
 
@@ -91,7 +96,7 @@ async def test_concurrent_creates_through_both_keep_names_and_addresses_unique(p
     refused = [r for r in results if isinstance(r, Conflict)]
     assert len(created) == 16 and len(refused) == 16, [r for r in results if not isinstance(r, Vm | Conflict)]
     await asyncio.gather(a.sim.sync.fresh(), b.sim.sync.fresh())
-    assert a.sim.world.dump() == b.sim.world.dump()
+    assert _by_id(a) == _by_id(b)
     vms = a.sim.world.all(Vm)
     addresses = [nic.ip for vm in vms for nic in vm.nics if nic.ip]
     assert len(addresses) == len(set(addresses)), "two VMs were given one address"
@@ -155,3 +160,18 @@ async def test_a_fault_expiry_fires_once_across_instances(pair: tuple[DcSim, DcS
     network = a.sim.world.get(Network, "VM Network")
     assert not network.partitioned
     assert not b.sim.world.get(Network, "VM Network").partitioned
+
+
+async def test_a_process_far_behind_reads_the_whole_world_and_keeps_its_objects(pair: tuple[DcSim, DcSim]) -> None:
+    a, b = pair
+    await b.changes.stop()  # B hears of nothing: it falls behind until it reads
+    held = b.sim.world.get(Vm, "vm-002")
+    await a.sim.destroy_vm("vm-003")
+    for n in range(CATCH_UP_ENTRIES + 5):
+        await a.sim.create_vm(_vm(f"far-{n:03d}"))
+    await a.sim.power("vm-002", "off")
+    assert b.sim.world.find(Vm, "far-000") is None and b.sim.world.find(Vm, "vm-003") is not None
+    await b.sim.sync.fresh()
+    assert _by_id(b) == _by_id(a)
+    assert b.sim.world.find(Vm, "vm-003") is None
+    assert b.sim.world.get(Vm, "vm-002") is held and held.power_state is PowerState.OFF
