@@ -50,25 +50,38 @@ async function incidentCounts(): Promise<{ P1: number; P2: number; P3: number; P
   return { P1: totals[0] ?? 0, P2: totals[1] ?? 0, P3: totals[2] ?? 0, P4: totals[3] ?? 0 };
 }
 
-/** Ask every API the overview needs, in parallel; one failing does not hide the others. */
-export async function loadOverview(): Promise<OverviewData> {
-  const [vms, hosts, incidents, patchCompliancePct, openDrift] = await Promise.all([
-    answer(async () => {
+/** Every API the overview needs, asked in parallel: one promise per tile, each settling
+ * on its own, so a slow API (patch compliance of a large estate) delays its tile only. */
+export function overviewParts(): { [K in keyof OverviewData]: Promise<OverviewData[K]> } {
+  return {
+    vms: answer(async () => {
       const [all, on] = await Promise.all([
         apiGet("/sim/vms", { query: { limit: 1 } }),
         apiGet("/sim/vms", { query: { limit: 1, power_state: "on" } }),
       ]);
       return { total: all.total, on: on.total };
     }),
-    answer(hostCounts),
-    answer(incidentCounts),
-    answer(async () => {
+    hosts: answer(hostCounts),
+    incidents: answer(incidentCounts),
+    patchCompliancePct: answer(async () => {
       const { summary } = await apiGet("/patch/compliance");
       // 0 % of nothing is not a compliance figure: the part stays out of the score.
       if (summary.total === 0) throw new Error("no CI has been scanned yet");
       return summary.compliance_pct;
     }),
-    answer(async () => (await apiGet("/drift/events", { query: { state: OPEN_DRIFT_STATES, limit: 1 } })).total),
+    openDrift: answer(async () => (await apiGet("/drift/events", { query: { state: OPEN_DRIFT_STATES, limit: 1 } })).total),
+  };
+}
+
+/** Every tile's answer; one failing does not hide the others. */
+export async function loadOverview(): Promise<OverviewData> {
+  const parts = overviewParts();
+  const [vms, hosts, incidents, patchCompliancePct, openDrift] = await Promise.all([
+    parts.vms,
+    parts.hosts,
+    parts.incidents,
+    parts.patchCompliancePct,
+    parts.openDrift,
   ]);
   return { vms, hosts, incidents, patchCompliancePct, openDrift };
 }

@@ -8,6 +8,13 @@ const page = (total: number, items: unknown[] = []) => ({ body: { items, total, 
 const host = (status: string) => ({ id: status, name: status, status, cluster_id: "c", cpu_cores: 1, memory_mb: 1, vm_count: 0, blade_id: null, booted_at: "", power_state: "on" });
 
 describe("Overview", () => {
+  it("shows each tile as its answer comes, and the score only once every part answered", () => {
+    render(<OverviewTiles data={{ vms: { ok: true, value: { total: 10000, on: 9000 } } }} />);
+    expect(screen.getByTestId("vm-total")).toHaveTextContent("10000");
+    expect(screen.getByLabelText("Patch compliance")).toHaveTextContent("Loading…");
+    expect(screen.getByTestId("health-score")).toHaveTextContent("–");
+  });
+
   it("leaves patch compliance out while no CI has been scanned", async () => {
     const empty = { total: 0, compliant: 0, non_compliant: 0, unknown: 0, pending_cves: 0, compliance_pct: 0 };
     stubFetch({ "/patch/compliance": { body: { summary: empty, by_env: {}, by_os: {}, by_policy: {}, cis: [] } } });

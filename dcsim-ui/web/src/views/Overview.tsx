@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from "react";
 import { useEventFeed } from "../api/events";
 import { describeHealth, healthScore } from "../health";
-import { type Answer, type OverviewData, healthInputs, loadOverview } from "../overview/loadOverview";
+import { type Answer, type OverviewData, healthInputs, overviewParts } from "../overview/loadOverview";
 import { EventFeed } from "../components/EventFeed";
 import { Topology } from "../components/Topology";
 
@@ -14,10 +14,21 @@ function Tile({ title, answer, children }: { title: string; answer: Answer<unkno
   );
 }
 
-/** The overview's tiles and health score, from whatever the APIs answered. */
-export function OverviewTiles({ data }: { data: OverviewData }) {
-  const health = healthScore(healthInputs(data));
-  const description = describeHealth(health);
+const LOADING = { ok: false, reason: "Loading…" } as const;
+
+/** The overview's tiles and health score, from whatever the APIs answered; a tile whose
+ * answer is still coming says so, and the score waits for every part. */
+export function OverviewTiles({ data: partial }: { data: Partial<OverviewData> }) {
+  const data: OverviewData = {
+    vms: partial.vms ?? LOADING,
+    hosts: partial.hosts ?? LOADING,
+    incidents: partial.incidents ?? LOADING,
+    patchCompliancePct: partial.patchCompliancePct ?? LOADING,
+    openDrift: partial.openDrift ?? LOADING,
+  };
+  const complete = Object.keys(partial).length === Object.keys(data).length;
+  const health = complete ? healthScore(healthInputs(data)) : { ...healthScore(healthInputs(data)), score: null };
+  const description = complete ? describeHealth(health) : "The score waits for every part's answer.";
   return (
     <div className="tiles">
       <section className="tile health" aria-label="Health score" title={description} tabIndex={0} aria-describedby="health-formula">
@@ -63,10 +74,13 @@ export function OverviewTiles({ data }: { data: OverviewData }) {
 
 /** `/`: health score, tiles, the live event feed and the topology graph. */
 export function Overview() {
-  const [data, setData] = useState<OverviewData | null>(null);
+  const [data, setData] = useState<Partial<OverviewData>>({});
   const feed = useEventFeed();
   const refresh = useCallback(() => {
-    loadOverview().then(setData, () => undefined);
+    // Each tile as its answer comes; a reload keeps the old figure until the new one.
+    for (const [key, part] of Object.entries(overviewParts())) {
+      void part.then((value) => setData((current) => ({ ...current, [key]: value })));
+    }
   }, []);
   useEffect(refresh, [refresh]);
   // A new event may change a tile or the graph: reload them, at most every two seconds
@@ -85,7 +99,7 @@ export function Overview() {
   return (
     <>
       <h1>Overview</h1>
-      {data ? <OverviewTiles data={data} /> : <p role="status">Loading…</p>}
+      <OverviewTiles data={data} />
       <EventFeed events={feed.events} status={feed.status} error={feed.error} />
       <Topology version={graphVersion} />
     </>
