@@ -1726,6 +1726,7 @@ export interface components {
             subject?: string | null;
             /** Format: date-time */
             time?: string;
+            traceparent?: string | null;
             type: string;
         };
         /** EventType */
@@ -2015,6 +2016,7 @@ export interface components {
             labels?: {
                 [key: string]: string;
             };
+            lazy?: boolean;
             name: string;
             ssh_port: number;
         };
