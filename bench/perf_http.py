@@ -68,12 +68,13 @@ def metrics_p50(port: int, token: str, scrapes: int) -> float:
         connection.close()
 
 
-def metrics_first_of_bucket(port: int, token: str, samples: int, bucket: float = 15.0) -> float:
-    """Median milliseconds of the first ``GET /metrics`` of a time bucket (values change,
-    so nothing of the last scrape's VM rows is reused): one a bucket, ``samples`` buckets."""
+def metrics_first_of_bucket(port: int, token: str, samples: int, bucket: float = 15.0, offset: float = 2.0) -> float:
+    """Median milliseconds of the first ``GET /metrics`` of a time bucket, ``offset`` seconds
+    into it (a Prometheus scrape lands anywhere in its interval; values change with the
+    bucket, so the last scrape's VM rows are stale): one a bucket, ``samples`` buckets."""
     timings = []
     for _ in range(samples):
-        time.sleep(bucket - time.time() % bucket + 0.05)
+        time.sleep(bucket - time.time() % bucket + offset)
         # A connection per scrape: the server closes one left idle for a bucket.
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
         try:

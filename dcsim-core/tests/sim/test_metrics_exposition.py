@@ -99,3 +99,21 @@ async def test_text_of_10000_vms_is_faster_than_the_families(make_dcsim):
 
         # A ratio, not a wall-clock bound: the machine may be busy (bench/run measures ms).
         assert best_of_three(collector.exposition) * 2 < best_of_three(lambda: families_text(collector))
+
+
+async def test_a_new_bucket_is_derived_before_the_scrape(make_dcsim):
+    async with make_dcsim() as dc:
+        now = [T0 + 1.0]
+        collector = SimMetrics(dc.sim, seed=0, clock=lambda: now[0])
+        collector.exposition()  # a scrape: prefetching is on while scrapes come
+        now[0] += BUCKET_SECONDS
+        collector._prefetch_now()  # what the timer does just after the bucket starts
+        block = collector._vm_block[1]
+        assert "dcsim_vm_cpu_usage" in block
+        text = collector.exposition()
+        assert collector._vm_block[1] is block  # the scrape wrote nothing of the VMs again
+        assert text == families_text(SimMetrics(dc.sim, seed=0, clock=lambda: now[0]))
+        await dc.sim.power("vm-001", "off")  # a change: that VM's lines are derived again
+        assert b'dcsim_vm_cpu_usage{cluster="cluster-01",host="esxi-01",platform="vmware",vm="vm-001"} 0.0' in (
+            collector.exposition()
+        )

@@ -35,13 +35,16 @@ Cluster figures count only hosts that are on and not failed (capacity is what ca
 from __future__ import annotations
 
 import hashlib
+import math
 import struct
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import attrs
+import structlog
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.utils import floatToGoString
 
@@ -55,6 +58,12 @@ if TYPE_CHECKING:
 
 #: Seconds a value holds still: one Prometheus scrape interval.
 BUCKET_SECONDS = 15
+# A new bucket's rows are derived this long after it starts, while the last scrape is
+# more recent than two buckets.
+_PREFETCH_AFTER_SECONDS = 0.05
+_PREFETCH_WHILE_SCRAPED_SECONDS = 2 * BUCKET_SECONDS
+
+log = structlog.get_logger(__name__)
 #: Peak disk and network throughput of a VM, in bytes per second per vCPU.
 DISK_PEAK_PER_VCPU = 25_000_000
 NET_PEAK_PER_VCPU = 12_500_000
@@ -180,6 +189,10 @@ class SimMetrics:
         # Each VM's row and text of the last scrape, by VM id: reused while what they are
         # derived from (bucket, power, profile, size, faults, labels) is the same.
         self._vms: dict[str, _VmEntry] = {}
+        # The VM entries of the last text written and that text (four series of them).
+        self._vm_block: tuple[list[_VmEntry], str] = ([], "")
+        self._scraped_at = -math.inf
+        self._prefetch: threading.Timer | None = None
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         """Every series, from one pass over the VMs, then the hosts, then the clusters."""
@@ -195,12 +208,10 @@ class SimMetrics:
 
     def exposition(self) -> bytes:
         """Every series in the text exposition format, as ``generate_latest`` writes them."""
+        self._scraped_at = time.monotonic()
+        self._prefetch_later()
         scrape = self._compute()
-        vm_lines = [entry.text() for entry in scrape.vms]
-        out: list[str] = []
-        for index, series in enumerate(_VM_GROUP):
-            out.append(series.header)
-            out.extend([lines[index] for lines in vm_lines])
+        out: list[str] = [self._vm_text(scrape.vms)]
         for group, rows in scrape.groups()[1:]:
             labels = [_label_text(row[0], group[0].labels) for row in rows]
             for index, series in enumerate(group):
@@ -210,6 +221,43 @@ class SimMetrics:
                     [f"{name}{text} {_go_float(row[index + 1])}\n" for text, row in zip(labels, rows, strict=True)]
                 )
         return "".join(out).encode()
+
+    def _vm_text(self, entries: list[_VmEntry]) -> str:
+        """The four VM series' text; the last scrape's when every VM's entry is the same."""
+        last_entries, last_text = self._vm_block
+        if len(entries) == len(last_entries) and all(a is b for a, b in zip(entries, last_entries, strict=True)):
+            return last_text
+        vm_lines = [entry.text() for entry in entries]
+        out: list[str] = []
+        for index, series in enumerate(_VM_GROUP):
+            out.append(series.header)
+            out.extend([lines[index] for lines in vm_lines])
+        text = "".join(out)
+        self._vm_block = (entries, text)
+        return text
+
+    def _prefetch_later(self) -> None:
+        """While someone scrapes, derive each new bucket's VM rows and text just after the
+        bucket starts (in a timer thread), so a scrape (Prometheus's, every 15 s) rarely
+        pays for a whole estate's hashing and formatting itself."""
+        if self._prefetch is not None and self._prefetch.is_alive():
+            return
+        delay = BUCKET_SECONDS - self._clock() % BUCKET_SECONDS + _PREFETCH_AFTER_SECONDS
+        self._prefetch = threading.Timer(delay, self._prefetch_now)
+        self._prefetch.daemon = True
+        self._prefetch.start()
+
+    def _prefetch_now(self) -> None:
+        self._prefetch = None
+        if time.monotonic() - self._scraped_at > _PREFETCH_WHILE_SCRAPED_SECONDS:
+            return  # nobody scrapes: spend nothing
+        try:
+            self._vm_text(self._compute().vms)
+        except Exception:
+            # The world changed under the read (a VM removed meanwhile): the scrape derives it.
+            log.debug("sim.metrics.prefetch_failed", exc_info=True)
+            return
+        self._prefetch_later()
 
     def _compute(self) -> _Scrape:
         now = self._clock()
