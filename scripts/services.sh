@@ -111,6 +111,8 @@ ensure_docker() {
     ensure_command dockerd docker.io
     ensure_command debootstrap debootstrap
     ensure_command ssh openssh-client
+    # tests/deploy validates deploy/compose.yaml with it (no daemon round trip).
+    ensure_command docker-compose docker-compose
     if docker info >/dev/null 2>&1; then
         say "Docker engine already running: $(docker info --format '{{.ServerVersion}}')"
         return

@@ -45,10 +45,9 @@ import redis
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+import dcsim_ansible  # noqa: F401  (the scaleout env installs it for the runner workers)
 from dcsim.store.engine import normalize_url
 from dcsim.testing import ServerProcess, run_server
-
-pytest.importorskip("dcsim_ansible", reason="the scaleout env installs dcsim-ansible for the runner workers")
 
 DATABASE_URL_VARIABLE = "DCSIM_TEST_DATABASE_URL"
 STREAM = "scaleout"
