@@ -20,9 +20,9 @@ def test_db_upgrade_shows_progress_and_is_idempotent(tmp_path):
     runner = CliRunner()
     first = runner.invoke(main, ["--data-dir", str(tmp_path), "db", "upgrade"])
     assert first.exit_code == 0, first.output
-    assert "applying" in first.output and "store at revision 0002 (2 migration(s) applied)" in first.output
+    assert "applying" in first.output and "store at revision 0003 (3 migration(s) applied)" in first.output
     second = runner.invoke(main, ["--data-dir", str(tmp_path), "db", "upgrade"])
-    assert "store at revision 0002 (0 migration(s) applied)" in second.output
+    assert "store at revision 0003 (0 migration(s) applied)" in second.output
 
 
 def test_token_create_list_revoke(tmp_path):

@@ -54,7 +54,7 @@ async def test_dcsim_startup(make_dcsim):
             seen["started"] = True
 
     async with make_dcsim(Plugin()):
-        assert seen == {"revision": "0002", "started": True}
+        assert seen == {"revision": "0003", "started": True}
 
     class Broken:
         @hookimpl

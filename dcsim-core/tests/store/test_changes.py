@@ -6,6 +6,10 @@ import asyncio
 import threading
 from collections.abc import Callable
 
+import pytest
+from sqlalchemy import text
+
+from dcsim.store.changelog import ChangePosition
 from dcsim.store.changes import ChangeFeed, Update
 from dcsim.store.sql import SqlStore
 
@@ -136,4 +140,29 @@ async def test_a_store_that_is_not_shared_records_nothing(make_store: Callable[[
     assert not feed.active
     assert await feed.catch_up() == 0
     store.record_changes = True
-    assert store.changes_read(0)[0] == []
+    assert store.changes_read(ChangePosition(0))[0] == []
+
+
+async def test_a_long_transaction_elsewhere_delays_nothing(make_store: Callable[[], SqlStore], backend: str) -> None:
+    """An unrelated transaction that stays open (holding PostgreSQL's oldest running
+    transaction id back) does not hold back changes committed after it began."""
+    if backend != "postgresql":
+        pytest.skip("SQLite has one writer at a time: an open write transaction blocks every other")
+    reader, writer = _pair(make_store)
+    feed = ChangeFeed(reader)
+    seen: list[str] = []
+    feed.follow(["ns"], lambda updates: seen.extend(u.key for u in updates))
+    await feed.start()
+    idle = make_store()
+    with idle.engine.connect() as connection, connection.begin():
+        connection.execute(text("SELECT pg_current_xact_id()"))  # holds a transaction id, open
+        writer.put("ns", "first", {"v": 1})
+        await feed.catch_up()
+        assert seen == ["first"]
+        writer.put("ns", "second", {"v": 1})
+        await feed.catch_up()
+        assert seen == ["first", "second"]
+
+    await feed.catch_up()
+
+    assert seen == ["first", "second"]  # each once

@@ -21,7 +21,7 @@ from dcsim.model import Document, Event, Role, Token, new_id
 
 if TYPE_CHECKING:
     from dcsim.settings import Settings
-    from dcsim.store.changelog import ChangeRow
+    from dcsim.store.changelog import ChangePosition, ChangeRow
     from dcsim.store.outbox import OutboxEntry, StoredResponse
 
 
@@ -92,11 +92,11 @@ class Store(DocumentSession):
         #: (``dcsim.store.changes``); on by default when the store is :attr:`shared`.
         self.record_changes = self.shared
 
-    def changes_start(self) -> int:
+    def changes_start(self) -> ChangePosition:
         """The change-log position of a reader starting now (see ``dcsim.store.changelog``)."""
         raise NotImplementedError(f"the {self.name} store keeps no change log")
 
-    def changes_read(self, position: int) -> tuple[builtins.list[ChangeRow], int, bool]:
+    def changes_read(self, position: ChangePosition) -> tuple[builtins.list[ChangeRow], ChangePosition, bool]:
         """Committed changes after ``position``, the next position, and whether more wait."""
         raise NotImplementedError(f"the {self.name} store keeps no change log")
 

@@ -4,13 +4,16 @@ A write transaction that changed documents adds one row per (namespace, key) it 
 in the same transaction, so the log holds exactly the committed writes. Readers follow
 it from a position:
 
-- PostgreSQL: the position is a transaction id. A reader takes the rows of transactions
-  from its position up to the oldest transaction still running (``pg_snapshot_xmin``):
-  every one of those has finished, so none of their rows can appear later, and a row id
-  that committed late is never skipped. A long write transaction delays the rows of
-  transactions that started after it until it ends.
+- PostgreSQL: row ids are handed out at insert, not at commit, so "after the last id
+  read" would skip a slow transaction's rows. The position is a transaction id ``low``
+  (every transaction below it has finished and was read) and the ids of the
+  transactions at or above it already read (``seen``). A read takes the rows of
+  transactions from ``low`` not seen yet, whatever is still running, then moves ``low``
+  to the oldest transaction that was running before the read (``pg_snapshot_xmin``). A
+  long transaction anywhere on the server holds ``low`` back (``seen`` grows meanwhile)
+  but delays nothing.
 - SQLite: writers commit one at a time (``BEGIN IMMEDIATE``), so ids commit in order
-  and the position is the last id read.
+  and the position is the last id read (``low``).
 """
 
 from __future__ import annotations
@@ -31,6 +34,14 @@ BATCH = 2000
 
 _PG_TXID = "pg_current_xact_id()::text::bigint"
 _PG_XMIN = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+
+
+@attrs.frozen
+class ChangePosition:
+    """Where a reader of the change log is (see the module's docstring)."""
+
+    low: int
+    seen: frozenset[int] = frozenset()
 
 
 @attrs.frozen
@@ -58,38 +69,39 @@ def record(connection: Connection, changed: Mapping[tuple[str, str], bool], orig
     connection.execute(insert, rows)
 
 
-def start_position(connection: Connection) -> int:
+def start_position(connection: Connection) -> ChangePosition:
     """Where a reader starting now begins: nothing committed from here on is missed."""
     if connection.dialect.name == "postgresql":
-        return int(connection.execute(select(literal_column(_PG_XMIN))).scalar_one())
-    return int(connection.execute(select(func.coalesce(func.max(changes_table.c.id), 0))).scalar_one())
+        return ChangePosition(int(connection.execute(select(literal_column(_PG_XMIN))).scalar_one()))
+    return ChangePosition(int(connection.execute(select(func.coalesce(func.max(changes_table.c.id), 0))).scalar_one()))
 
 
-def read(connection: Connection, position: int) -> tuple[list[ChangeRow], int, bool]:
-    """The rows after ``position`` that can be read safely, the next position, and
-    whether more rows may wait (the batch was full)."""
+def read(connection: Connection, position: ChangePosition) -> tuple[list[ChangeRow], ChangePosition, bool]:
+    """The committed rows after ``position``, the next position, and whether more rows
+    may wait (the batch was full)."""
     table = changes_table
     columns = (table.c.id, table.c.txid, table.c.namespace, table.c.key, table.c.deleted, table.c.origin)
     if connection.dialect.name == "postgresql":
+        # Taken first: every transaction below it had finished, so the query below sees all of its rows.
         horizon = int(connection.execute(select(literal_column(_PG_XMIN))).scalar_one())
+        condition = table.c.txid >= position.low
+        if position.seen:
+            condition = condition & table.c.txid.not_in(sorted(position.seen))
         # Whole transactions only: a batch never ends in the middle of one.
-        txids = (
-            select(table.c.txid)
-            .where(table.c.txid >= position, table.c.txid < horizon)
-            .group_by(table.c.txid)
-            .order_by(table.c.txid)
-            .limit(BATCH)
-            .subquery()
-        )
+        txids = select(table.c.txid).where(condition).group_by(table.c.txid).order_by(table.c.txid).limit(BATCH)
         found = list(
-            connection.execute(select(*columns).where(table.c.txid.in_(select(txids.c.txid))).order_by(table.c.id))
+            connection.execute(select(*columns).where(table.c.txid.in_(txids.scalar_subquery())).order_by(table.c.id))
         )
-        more = len({row.txid for row in found}) >= BATCH
-        after = max(row.txid for row in found) + 1 if more else horizon
-        return [_row(r) for r in found], max(after, position), more
-    found = list(connection.execute(select(*columns).where(table.c.id > position).order_by(table.c.id).limit(BATCH)))
-    after = found[-1].id if found else position
-    return [_row(r) for r in found], after, len(found) >= BATCH
+        read_txids = {row.txid for row in found}
+        more = len(read_txids) >= BATCH
+        low = position.low if more else max(position.low, horizon)
+        seen = frozenset(t for t in position.seen | read_txids if t >= low)
+        return [_row(r) for r in found], ChangePosition(low, seen), more
+    found = list(
+        connection.execute(select(*columns).where(table.c.id > position.low).order_by(table.c.id).limit(BATCH))
+    )
+    after = found[-1].id if found else position.low
+    return [_row(r) for r in found], ChangePosition(after), len(found) >= BATCH
 
 
 def prune(connection: Connection, older_than: datetime) -> int:

@@ -7,8 +7,7 @@ store's change log, in the same transaction (``dcsim.store.changelog``). A
 :class:`ChangeFeed` per process reads that log every :attr:`ChangeFeed.interval`
 seconds and hands each index the current documents behind the changes other processes
 made, so a write through one process shows in every other within the staleness bound
-(SPEC-018): the poll interval plus the time of the read, and on PostgreSQL plus the
-duration of the longest write transaction running at that moment.
+(SPEC-018): the poll interval plus the time of the read.
 
 An index follows its namespaces::
 
@@ -39,6 +38,7 @@ import structlog
 from dcsim.errors import Unavailable
 from dcsim.model import Document, utcnow
 from dcsim.store.base import Store
+from dcsim.store.changelog import ChangePosition
 
 log = structlog.get_logger(__name__)
 
@@ -87,7 +87,7 @@ class ChangeFeed:
         #: Seconds between reads of the change log.
         self.interval = interval
         self._followings: list[Following] = []
-        self._position: int | None = None
+        self._position: ChangePosition | None = None
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._pruned_at = utcnow()
@@ -133,7 +133,7 @@ class ChangeFeed:
         async with self._lock:
             if self._position is None:
                 return 0
-            position: int = self._position
+            position: ChangePosition = self._position
             more = True
             while more:
                 rows, position, more = await asyncio.to_thread(self.store.changes_read, position)

@@ -199,12 +199,14 @@ class SqlStore(Store):
         with self._connection() as connection:
             return outbox.prune_keys(connection, older_than)
 
-    def changes_start(self) -> int:
+    def changes_start(self) -> changelog.ChangePosition:
         """See :meth:`Store.changes_start`."""
         with translate_errors(self.url), self.engine.connect() as connection:
             return changelog.start_position(connection)
 
-    def changes_read(self, position: int) -> tuple[builtins.list[changelog.ChangeRow], int, bool]:
+    def changes_read(
+        self, position: changelog.ChangePosition
+    ) -> tuple[builtins.list[changelog.ChangeRow], changelog.ChangePosition, bool]:
         """See :meth:`Store.changes_read`."""
         with translate_errors(self.url), self.engine.connect() as connection:
             return changelog.read(connection, position)
