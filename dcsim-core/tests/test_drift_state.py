@@ -182,3 +182,14 @@ def test_a_nic_moved_behind_the_cmdbs_back_is_network_drift_and_moving_it_back_r
     back = client.post("/drift/truth/changes", json={"kind": "network", "node": node, "network": home})
     assert back.status_code == 201
     wait(lambda: events(client, field="networks", state="resolved"))
+
+
+async def test_an_instance_started_again_collects_its_drift_sources_anew(make_dcsim):
+    from dcsim.drift.service import DriftService
+
+    dc = make_dcsim(disable_plugins=("ansible",))
+    async with dc:
+        names = dc.services.get(DriftService).sources.names()
+    async with dc:
+        assert dc.services.get(DriftService).sources.names() == names
+    assert "files" in names

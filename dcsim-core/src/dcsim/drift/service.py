@@ -70,6 +70,8 @@ class DriftService:
     async def start(self, dcsim: DcSim) -> None:
         """Load policies (the seed's on a fresh store), events, desired state and ground truth; collect sources."""
         self._dcsim = dcsim
+        # A fresh registry: an instance started again (a restarted app) collects its sources anew.
+        self.sources = DriftSourceRegistry()
         dcsim.plugins.register_each("dcsim_drift_register_sources", registry=self.sources)
         # Before the read: a write committed meanwhile is applied again, never missed.
         dcsim.changes.follow([NAMESPACE], self._apply)
