@@ -1,9 +1,12 @@
 """Write dc-sim's OpenAPI document as JSON without a server: the UI's types come from it.
 
-``python -m dcsim_ui.openapi_document [PATH]`` builds the host app with core's own
-plugins only (specs/016-ui.md: the UI is a client of dc-sim's API, and the vendor APIs
-answer in the vendors' formats), so the document, and the types generated from it, do
-not depend on which other packages happen to be installed.
+``python -m dcsim_ui.openapi_document [PATH]`` builds the host app with the plugins of
+core, dcsim-ucs and dcsim-ansible only (specs/016-ui.md: the UI is a client of dc-sim's
+own API convention, SPEC-010, which core's API, dcsim-ucs's ``/ucs/api/v1`` and
+dcsim-ansible's ``/ansible`` follow), and leaves out the routes that answer in a
+vendor's own format (``/nuova``, UCS Manager's XML). So the document, and the types
+generated from it, do not depend on which other packages happen to be installed; a
+described package that is missing is an error, not a smaller document.
 """
 
 from __future__ import annotations
@@ -16,7 +19,14 @@ from pathlib import Path
 from typing import Any
 
 #: Distributions whose plugins the document describes.
-DESCRIBED_DISTRIBUTIONS = frozenset({"dcsim-core", "dcsim-ui"})
+DESCRIBED_DISTRIBUTIONS = frozenset({"dcsim-core", "dcsim-ui", "dcsim-ucs", "dcsim-ansible"})
+
+#: Routes of those distributions that speak a vendor's format, not dc-sim's convention.
+VENDOR_FORMAT_PATHS = frozenset({"/nuova"})
+
+
+class MissingDistributionError(RuntimeError):
+    """A distribution the document describes is not installed here."""
 
 
 def openapi_document() -> dict[str, Any]:
@@ -29,9 +39,12 @@ def openapi_document() -> dict[str, Any]:
     from dcsim.settings import load_settings
     from dcsim.web.app import create_app
 
-    others = tuple(
-        ep.name for ep in entry_points(group="dcsim") if ep.dist is None or ep.dist.name not in DESCRIBED_DISTRIBUTIONS
-    )
+    plugins = entry_points(group="dcsim")
+    missing = DESCRIBED_DISTRIBUTIONS - {ep.dist.name for ep in plugins if ep.dist is not None}
+    if missing:
+        names = " ".join(sorted(missing))
+        raise MissingDistributionError(f"install {names} first: the document describes their APIs")
+    others = tuple(ep.name for ep in plugins if ep.dist is None or ep.dist.name not in DESCRIBED_DISTRIBUTIONS)
     # Log through the standard library, as dcsim.open does: stdout is the document.
     library_logging()
     with tempfile.TemporaryDirectory() as data_dir:
@@ -40,6 +53,7 @@ def openapi_document() -> dict[str, Any]:
         sim = DcSim(settings, load_plugins(settings))
         # Litestar's encoder: examples in the document are msgspec Structs.
         document: dict[str, Any] = json.loads(encode_json(create_app(sim).openapi_schema.to_schema()))
+    document["paths"] = {p: item for p, item in document["paths"].items() if p not in VENDOR_FORMAT_PATHS}
     return document
 
 

@@ -1,5 +1,5 @@
 // Regenerates src/api/schema.d.ts from dc-sim's OpenAPI document, written without a
-// server by `python -m dcsim_ui.openapi_document` (core's own API: specs/016-ui.md).
+// server by `python -m dcsim_ui.openapi_document` (dc-sim's own APIs: specs/016-ui.md).
 // With --check it fails when the committed file differs from a fresh one.
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";

@@ -124,13 +124,15 @@ type PostOperation<P extends PostPath> = NonNullable<paths[P]["post"]>;
 export type PostBody<P extends PostPath> =
   PostOperation<P> extends { requestBody?: { content: { "application/json": infer B } } } ? B : never;
 
-/** The JSON answer of a POST (200 or 201). */
+/** The JSON answer of a POST (200, 201 or 202). */
 export type PostResult<P extends PostPath> =
   PostOperation<P> extends { responses: { 200: { content: { "application/json": infer R } } } }
     ? R
     : PostOperation<P> extends { responses: { 201: { content: { "application/json": infer R } } } }
       ? R
-      : unknown;
+      : PostOperation<P> extends { responses: { 202: { content: { "application/json": infer R } } } }
+        ? R
+        : unknown;
 
 /** POST a typed body to a dc-sim path and return its typed JSON answer. */
 export async function apiPost<P extends PostPath>(

@@ -1,69 +1,26 @@
-// dcsim-ucs's REST convenience API (/ucs/api/v1) as the UCS views read it. dcsim-ucs is
-// its own package and the UI's generated types describe core's document only
-// (specs/016-ui.md), so these fields are written down here after dcsim_ucs.rest's
-// UcsChassisOut, UcsBladeOut and ServiceProfileOut; the e2e tests against a real
-// dc-sim with dcsim-ucs installed keep them honest.
-import { ApiError, buildUrl, request } from "../api/client";
+// dcsim-ucs's REST convenience API (/ucs/api/v1) as the UCS views read it. It follows
+// dc-sim's API convention (SPEC-010), so it is in the OpenAPI document the UI's types are
+// generated from (specs/016-ui.md); the answers are typed by the generated schema.
+import { ApiError, apiGet, apiPost } from "../api/client";
+import type { components } from "../api/schema";
 
-export type UcsHealth = "ok" | "degraded" | "failed";
+export type UcsChassis = components["schemas"]["UcsChassisOut"];
+export type UcsBlade = components["schemas"]["UcsBladeOut"];
+export type ServiceProfile = components["schemas"]["ServiceProfileOut"];
+export type UcsHealth = UcsBlade["status"];
 
-export interface UcsChassis {
-  id: string;
-  name: string;
-  dn: string;
-  domain: string;
-  number: number;
-  model: string;
-  serial: string;
-  slots: number;
-  blades: string[];
+/** The listings read whole, and what each lists. */
+interface Listed {
+  "/ucs/api/v1/chassis": UcsChassis;
+  "/ucs/api/v1/blades": UcsBlade;
+  "/ucs/api/v1/service-profiles": ServiceProfile;
 }
 
-export interface UcsBlade {
-  id: string;
-  name: string;
-  dn: string;
-  domain: string;
-  chassis: string;
-  slot: number;
-  model: string;
-  serial: string;
-  cpu: number;
-  memory_mb: number;
-  firmware: string;
-  power_state: "on" | "off" | "suspended";
-  status: UcsHealth;
-  service_profile: string | null;
-  node: string | null;
-}
-
-export interface ServiceProfile {
-  id: string;
-  name: string;
-  dn: string;
-  domain: string;
-  org: string;
-  template: string | null;
-  blade: string | null;
-  blade_dn: string | null;
-  assoc_state: "associated" | "unassociated";
-  power: "up" | "down";
-  firmware_policy: string;
-  macs: string[];
-  description: string;
-}
-
-interface Paged<T> {
-  items: T[];
-  total: number;
-}
-
-async function all<T>(path: string): Promise<T[]> {
-  const items: T[] = [];
+async function all<P extends keyof Listed>(path: P): Promise<Listed[P][]> {
+  const items: Listed[P][] = [];
   for (;;) {
-    const response = await request("GET", buildUrl(path, { query: { limit: 1000, offset: items.length } }));
-    const page = (await response.json()) as Paged<T>;
-    items.push(...page.items);
+    const page = await apiGet<keyof Listed>(path, { query: { limit: 1000, offset: items.length } });
+    items.push(...(page.items as Listed[P][]));
     if (page.items.length === 0 || items.length >= page.total) return items;
   }
 }
@@ -79,9 +36,9 @@ export interface UcsInventory {
 export async function loadUcs(): Promise<UcsInventory | null> {
   try {
     const [chassis, blades, profiles] = await Promise.all([
-      all<UcsChassis>("/ucs/api/v1/chassis"),
-      all<UcsBlade>("/ucs/api/v1/blades"),
-      all<ServiceProfile>("/ucs/api/v1/service-profiles"),
+      all("/ucs/api/v1/chassis"),
+      all("/ucs/api/v1/blades"),
+      all("/ucs/api/v1/service-profiles"),
     ]);
     const byName = <T extends { name: string }>(a: T, b: T) => a.name.localeCompare(b.name);
     return { chassis: chassis.sort(byName), blades: blades.sort(byName), profiles: profiles.sort(byName) };
@@ -93,12 +50,10 @@ export async function loadUcs(): Promise<UcsInventory | null> {
 
 /** Set a service profile's desired power; its associated blade follows. */
 export async function setProfilePower(profile: string, state: "up" | "down"): Promise<ServiceProfile> {
-  const url = buildUrl("/ucs/api/v1/service-profiles/{name}/power", { path: { name: profile } });
-  return (await (await request("POST", url, { state })).json()) as ServiceProfile;
+  return apiPost("/ucs/api/v1/service-profiles/{name}/power", { path: { name: profile } }, { state });
 }
 
 /** One blade, as it is now. */
 export async function loadBlade(name: string): Promise<UcsBlade> {
-  const url = buildUrl("/ucs/api/v1/blades/{name}", { path: { name } });
-  return (await (await request("GET", url)).json()) as UcsBlade;
+  return apiGet("/ucs/api/v1/blades/{name}", { path: { name } });
 }

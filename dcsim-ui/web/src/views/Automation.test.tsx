@@ -65,7 +65,7 @@ describe("Automation", () => {
     await userEvent.type(screen.getByLabelText("Extra vars (JSON)"), '{{"motd": "hi"}');
     await userEvent.click(screen.getByRole("button", { name: "Run" }));
     const post = calls.find((c) => c.url === "/ansible/run");
-    expect(JSON.parse(String(post?.init?.body))).toEqual({ playbook: "hello-world", check: true, limit: "vmware", extra_vars: { motd: "hi" } });
+    expect(JSON.parse(String(post?.init?.body))).toEqual({ playbook: "hello-world", check: true, diff: false, limit: "vmware", extra_vars: { motd: "hi" } });
     expect(await screen.findByTestId("ansible-run-status")).toHaveTextContent("queued");
     expect(await screen.findByText("PLAY [Hello]")).toBeInTheDocument();
     expect(FakeSocket.last?.url).toContain("&types=ansible.run.*");

@@ -1,15 +1,10 @@
 import { type FormEvent, useEffect, useState } from "react";
 import { useCan } from "../session";
-import {
-  type AnsibleRun,
-  type Paged,
-  type Playbook,
-  type RunRequest,
-  ansibleGet,
-  ansiblePost,
-  parseExtraVars,
-} from "./AutomationApi";
+import { apiGet, apiPost } from "../api/client";
+import { type AnsibleRun, type Playbook, type RunRequest, parseExtraVars } from "./AutomationApi";
 import { AutomationRun } from "./AutomationRun";
+
+type RunPage = Awaited<ReturnType<typeof apiGet<"/ansible/runs">>>;
 
 /** Runs per page (the server pages, newest first). */
 export const PAGE_SIZE = 20;
@@ -30,11 +25,11 @@ function TriggerForm({ playbooks, onStarted }: { playbooks: Playbook[]; onStarte
       setError(vars);
       return;
     }
-    const body: RunRequest = { playbook: chosen, check };
+    const body: RunRequest = { playbook: chosen, check, diff: false };
     if (limit.trim()) body.limit = limit.trim();
     if (vars) body.extra_vars = vars;
     try {
-      onStarted(await ansiblePost<AnsibleRun>("/ansible/run", {}, body));
+      onStarted(await apiPost("/ansible/run", {}, body));
     } catch (err) {
       setError(err instanceof Error ? err.message : String(err));
     }
@@ -77,13 +72,13 @@ export function Automation() {
   const canAct = useCan("change");
   const [playbooks, setPlaybooks] = useState<Playbook[]>([]);
   const [offset, setOffset] = useState(0);
-  const [page, setPage] = useState<Paged<AnsibleRun> | null>(null);
+  const [page, setPage] = useState<RunPage | null>(null);
   const [selected, setSelected] = useState<AnsibleRun | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [reload, setReload] = useState(0);
 
   useEffect(() => {
-    ansibleGet<Paged<Playbook>>("/ansible/playbooks", { query: { limit: 1000, offset: 0 } }).then(
+    apiGet("/ansible/playbooks", { query: { limit: 1000, offset: 0 } }).then(
       (answer) => setPlaybooks(answer.items),
       (err: Error) => setError(err.message),
     );
@@ -91,7 +86,7 @@ export function Automation() {
 
   useEffect(() => {
     let cancelled = false;
-    ansibleGet<Paged<AnsibleRun>>("/ansible/runs", { query: { limit: PAGE_SIZE, offset } }).then(
+    apiGet("/ansible/runs", { query: { limit: PAGE_SIZE, offset } }).then(
       (answer) => !cancelled && setPage(answer),
       (err: Error) => !cancelled && setError(err.message),
     );

@@ -2,7 +2,8 @@ import { useEffect, useState } from "react";
 import type { BusEvent } from "../api/events";
 import { socketUrl } from "../api/events";
 import { getToken } from "../api/token";
-import { type AnsibleRun, FINAL, type LogLine, type Paged, ansibleGet, ansiblePost, mergeLog } from "./AutomationApi";
+import { apiGet, apiPost } from "../api/client";
+import { type AnsibleRun, FINAL, type LogLine, mergeLog } from "./AutomationApi";
 
 /** Log lines read from the API when a run is opened; later ones arrive over /ws. */
 export const LOG_PAGE = 1000;
@@ -14,7 +15,7 @@ function useRunLog(run: AnsibleRun, onRun: (run: AnsibleRun) => void): { lines: 
   const [live, setLive] = useState(false);
   useEffect(() => {
     let cancelled = false;
-    ansibleGet<Paged<LogLine>>("/ansible/runs/{run_id}/events", {
+    apiGet("/ansible/runs/{run_id}/events", {
       path: { run_id: run.id },
       query: { limit: LOG_PAGE, offset: 0 },
     }).then(
@@ -37,7 +38,7 @@ function useRunLog(run: AnsibleRun, onRun: (run: AnsibleRun) => void): { lines: 
       if (event.type === "ansible.run.log") {
         setLines((current) => mergeLog(current, [data as LogLine]));
       } else {
-        ansibleGet<AnsibleRun>("/ansible/runs/{run_id}", { path: { run_id: run.id } }).then(
+        apiGet("/ansible/runs/{run_id}", { path: { run_id: run.id } }).then(
           (fresh) => !cancelled && onRun(fresh),
           () => undefined,
         );
@@ -61,7 +62,7 @@ export function AutomationRun({ run, canAct, onRun }: { run: AnsibleRun; canAct:
   async function cancel() {
     setError(null);
     try {
-      onRun(await ansiblePost<AnsibleRun>("/ansible/runs/{run_id}/cancel", { path: { run_id: run.id } }));
+      onRun(await apiPost("/ansible/runs/{run_id}/cancel", { path: { run_id: run.id } }, undefined));
     } catch (err) {
       setError(err instanceof Error ? err.message : String(err));
     }
@@ -87,7 +88,7 @@ export function AutomationRun({ run, canAct, onRun }: { run: AnsibleRun; canAct:
         </button>
       )}
       {error && <p role="alert">{error}</p>}
-      {Object.keys(run.stats).length > 0 && (
+      {Object.keys(run.stats ?? {}).length > 0 && (
         <table>
           <caption>Per host</caption>
           <thead>
@@ -100,7 +101,7 @@ export function AutomationRun({ run, canAct, onRun }: { run: AnsibleRun; canAct:
             </tr>
           </thead>
           <tbody>
-            {Object.entries(run.stats).map(([host, s]) => (
+            {Object.entries(run.stats ?? {}).map(([host, s]) => (
               <tr key={host}>
                 <td>{host}</td>
                 <td>{s.ok}</td>
