@@ -6,7 +6,7 @@ a copy of the template database that ``scripts/netbox.sh`` migrated, a Redis of 
 free loopback ports), so ``scripts/netbox.sh`` (or ``tox -e netbox``) must have run once.
 The VMs are created with bulk POSTs of 500 into one cluster; timed are the paging and
 ``ansible-inventory --list`` through the ``netbox.netbox.nb_inventory`` plugin (the
-``ansible`` package's collection) against that NetBox.
+``ansible`` package's collection, which needs ``pytz`` installed) against that NetBox.
 """
 
 from __future__ import annotations

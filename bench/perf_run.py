@@ -134,7 +134,7 @@ def _netbox(args: argparse.Namespace, work: Path, timings: tuple[float, float]) 
     if args.netbox:
         try:
             paging, nb_inventory = perf_netbox.netbox_seconds(args.vms, work)
-        except (RuntimeError, OSError, subprocess.CalledProcessError) as exc:
+        except (RuntimeError, OSError, subprocess.CalledProcessError, SystemExit) as exc:
             # The other parts' rows are still worth printing.
             progress(f"--netbox failed: {exc}")
             return rows
