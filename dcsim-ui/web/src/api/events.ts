@@ -1,5 +1,5 @@
 // The live event feed: the latest events from GET /events, then new ones over /ws.
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import type { components } from "./schema";
 import { apiGet } from "./client";
 import { getToken } from "./token";
@@ -76,4 +76,29 @@ export function useEventFeed(): { events: BusEvent[]; status: FeedStatus; error:
   }, []);
 
   return { events, status, error };
+}
+
+/** Hands `onEvent` each bus event whose type matches `types` (core's globs, comma-separated,
+ * e.g. `incident.*`), live over /ws from now on; answers whether the socket is open. */
+export function useLiveEvents(types: string, onEvent: (event: BusEvent) => void): FeedStatus {
+  // The latest handler, without reconnecting when the caller's closure changes.
+  const handler = useRef(onEvent);
+  useEffect(() => {
+    handler.current = onEvent;
+  });
+  const [status, setStatus] = useState<FeedStatus>(() =>
+    getToken() && typeof WebSocket !== "undefined" ? "connecting" : "closed",
+  );
+
+  useEffect(() => {
+    const token = getToken();
+    if (!token || typeof WebSocket === "undefined") return;
+    const socket = new WebSocket(`${socketUrl(window.location, token)}&types=${encodeURIComponent(types)}`);
+    socket.onopen = () => setStatus("live");
+    socket.onclose = () => setStatus("closed");
+    socket.onmessage = (message: MessageEvent<string>) => handler.current(JSON.parse(message.data) as BusEvent);
+    return () => socket.close();
+  }, [types]);
+
+  return status;
 }

@@ -2,28 +2,11 @@ import { act, screen } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { setToken } from "../api/token";
+import { FakeSocket } from "../test/fakeSocket";
 import { problem, stubFetch } from "../test/fetchStub";
 import { renderAs } from "../test/session";
 import { Automation } from "./Automation";
 import { mergeLog, parseExtraVars } from "./AutomationApi";
-
-/** A WebSocket the test pushes bus events into (the e2e test uses the real /ws). */
-class FakeSocket {
-  static last: FakeSocket | null = null;
-  onopen: (() => void) | null = null;
-  onclose: (() => void) | null = null;
-  onmessage: ((message: { data: string }) => void) | null = null;
-  constructor(readonly url: string) {
-    FakeSocket.last = this;
-    setTimeout(() => this.onopen?.(), 0);
-  }
-  close() {
-    this.onclose?.();
-  }
-  push(type: string, data: unknown) {
-    this.onmessage?.({ data: JSON.stringify({ type, source: "dcsim", data }) });
-  }
-}
 
 const run = (status: string, over = {}) => ({
   id: "r1", playbook: "hello-world", status, trigger: "api", requested_by: "token:admin", limit: null, extra_vars: {},

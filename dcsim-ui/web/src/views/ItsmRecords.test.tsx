@@ -1,7 +1,8 @@
-import { screen, within } from "@testing-library/react";
+import { act, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { setToken } from "../api/token";
+import { FakeSocket } from "../test/fakeSocket";
 import { problem, stubFetch } from "../test/fetchStub";
 import { renderAs } from "../test/session";
 import { ItsmRecords } from "./ItsmRecords";
@@ -79,7 +80,43 @@ describe("ITSM workflow helpers", () => {
   });
 });
 
+afterEach(() => vi.unstubAllGlobals());
+
 describe("ItsmRecords", () => {
+  it("keeps the list and the open record current over /ws: a burst of events is one re-read", async () => {
+    setToken("tok");
+    vi.stubGlobal("WebSocket", FakeSocket);
+    const list = "/itsm/incidents?limit=25&offset=0";
+    const routes = {
+      "/itsm/workflows": { body: workflows },
+      [list]: page([incident("new")]),
+    };
+    const calls = stubFetch(routes);
+    renderAs("viewer", <ItsmRecords kind="incident" title="Incidents" />);
+    await userEvent.click(await screen.findByRole("button", { name: "INC0001001" }));
+    expect(await screen.findByTestId("record-state")).toHaveTextContent("new");
+    expect(await screen.findByText("· live", { exact: false })).toBeInTheDocument();
+    // Only this kind's events are asked for (core filters /ws by type glob).
+    expect(FakeSocket.last?.url).toMatch(/\/ws\?token=tok&types=incident\.\*$/);
+
+    // Elsewhere (another browser, the API, a trigger): one incident opened, the open one started.
+    const created = incident("new", { number: "INC0001002", title: "Host down" });
+    const started = incident("in_progress", { assignee: "bob" });
+    Object.assign(routes, {
+      [list]: { body: { items: [created, started], total: 2, limit: 25, offset: 0 } },
+      "/itsm/incidents/INC0001001": { body: started },
+    });
+    act(() => {
+      FakeSocket.last?.push("incident.created", { incident: created, actor: "token:other" });
+      FakeSocket.last?.push("incident.updated", { incident: started, action: "start", actor: "token:other" });
+    });
+    expect(await screen.findByText("Incidents 1–2 of 2")).toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "INC0001002" })).toBeInTheDocument();
+    expect(await screen.findByTestId("record-state")).toHaveTextContent("in_progress");
+    expect(calls.filter((c) => c.url === list)).toHaveLength(2);
+    expect(calls.filter((c) => c.url === "/itsm/incidents/INC0001001")).toHaveLength(1);
+  });
+
   it("lists incidents with badges and moves one through the actions its state allows", async () => {
     setToken("tok");
     const calls = stubFetch({

@@ -1,5 +1,6 @@
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { apiGet } from "../api/client";
+import { useLiveEvents } from "../api/events";
 import { useCan, useSession } from "../session";
 import { ItsmActions } from "./ItsmActions";
 import { PriorityBadge, StateBadge } from "./ItsmBadges";
@@ -20,6 +21,8 @@ import {
 export const PAGE_SIZE = 25;
 /** How often the SLA timers are recomputed. */
 const TICK_MS = 30_000;
+/** A burst of live events costs one re-read of the page, this long after the first. */
+export const LIVE_RELOAD_MS = 300;
 
 interface Page {
   items: ItsmRecord[];
@@ -121,6 +124,40 @@ function Detail({ kind, record, now }: { kind: Kind; record: ItsmRecord; now: Da
   );
 }
 
+/** Keeps the list current over /ws (`<kind>.*` events: a record created, updated or moved
+ * elsewhere): a burst of events re-reads the page once, and the open record is re-read when
+ * an event names it. */
+function useLive(
+  kind: Kind,
+  selected: ItsmRecord | null,
+  setSelected: (record: ItsmRecord) => void,
+  reloadPage: () => void,
+) {
+  const pending = useRef<ReturnType<typeof setTimeout> | null>(null);
+  useEffect(
+    () => () => {
+      if (pending.current !== null) clearTimeout(pending.current);
+    },
+    [],
+  );
+  return useLiveEvents(`${kind}.*`, (event) => {
+    if (pending.current === null) {
+      pending.current = setTimeout(() => {
+        pending.current = null;
+        reloadPage();
+      }, LIVE_RELOAD_MS);
+    }
+    const named = (event.data as Record<string, { number?: unknown } | undefined> | undefined)?.[kind]?.number;
+    if (selected && typeof named === "string" && named === selected.number) {
+      // The three record paths take the same parameter; the answer is typed per kind by the caller.
+      apiGet(`${COLLECTION[kind]}/{number}` as "/itsm/incidents/{number}", { path: { number: named } }).then(
+        (record) => setSelected(record as ItsmRecord),
+        () => undefined,
+      );
+    }
+  });
+}
+
 /** `/itsm/incidents`, `/itsm/changes`, `/itsm/problems`: a server-paged list with state (and
  * priority, SLA) badges; a record's detail with only the workflow actions its state allows
  * (core's `GET /itsm/workflows`), an update form and a create form; changes add approvals
@@ -137,6 +174,7 @@ export function ItsmRecords({ kind, title }: { kind: Kind; title: string }) {
   const [error, setError] = useState<string | null>(null);
   const [reload, setReload] = useState(0);
   const now = useNow();
+  const live = useLive(kind, selected, setSelected, () => setReload((n) => n + 1));
 
   useEffect(() => {
     apiGet("/itsm/workflows").then(setWorkflows, (err: Error) => setError(err.message));
@@ -199,6 +237,7 @@ export function ItsmRecords({ kind, title }: { kind: Kind; title: string }) {
           <table>
             <caption>
               {title} {page.total === 0 ? 0 : page.offset + 1}–{last} of {page.total}
+              {live === "live" && <span className="muted"> · live</span>}
             </caption>
             <thead>
               <tr>
