@@ -32,6 +32,7 @@ from litestar.types import (
 )
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from dcsim.logs import info_line
 from dcsim.redact import redact_text
 from dcsim.web.hosts import host_allowed, origin_allowed
 from dcsim.web.problems import PROBLEM_JSON
@@ -115,13 +116,16 @@ class RequestContext:
         # structlog runs its processors before the standard library filters by
         # level: ask first, so a quieter level costs a request nothing.
         if _access.isEnabledFor(logging.INFO):
-            log.info(
+            info_line(
+                _access,
                 "http.request",
-                method=method,
-                path=scope["path"],
-                route=route,
-                status=status,
-                duration_ms=round(elapsed * 1000, 2),
+                {
+                    "method": method,
+                    "path": scope["path"],
+                    "route": route,
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 2),
+                },
             )
 
     def _count(self, method: str, route: str, status: int) -> Any:
