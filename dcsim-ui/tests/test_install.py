@@ -136,11 +136,12 @@ def _readme_install_command() -> list[str]:
     return install[2:]
 
 
-def test_the_readme_command_installs_the_whole_product(tmp_path: Path, serve) -> None:
+def test_the_readme_command_installs_the_whole_product(tmp_path: Path, serve, built_wheel: Path) -> None:
+    # built_wheel: the app is built in the source tree (the uv install below has no npm).
     targets = _readme_install_command()
     packages = sorted(f"./{p.parent.name}" for p in REPO.glob("dcsim-*/pyproject.toml"))
     assert sorted(targets) == packages, "the README's run command installs every package of the repository"
-    assert (PACKAGE / "src" / "dcsim_ui" / "static" / "index.html").is_file(), "build the app first (npm run build)"
+    assert (PACKAGE / "src" / "dcsim_ui" / "static" / "index.html").is_file()
     venv = _fresh_venv(tmp_path)
     # Without npm the UI ships the app built before (the build hook says so).
     env = _without_node(tmp_path, venv)

@@ -56,7 +56,8 @@ def _print_document(env: dict[str, str]) -> str:
 
 
 def test_module_prints_the_same_document_whatever_the_dcsim_environment() -> None:
-    # The staleness check of schema.d.ts relies on this: same code, same document.
+    # The staleness check of schema.d.ts relies on this: same code, same document. (Two
+    # processes: the examples in the document are drawn from a generator seeded per process.)
     plain = _print_document({"PATH": "/usr/bin:/bin"})
     assert "/sim/vms" in json.loads(plain)["paths"]
     assert _print_document({"PATH": "/usr/bin:/bin", "DCSIM_LOG_LEVEL": "debug", "DCSIM_NO_SUCH": "x"}) == plain

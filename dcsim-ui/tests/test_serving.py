@@ -14,7 +14,8 @@ BUILD_HINT = "the app is not built: run `npm ci && npm run build` in dcsim-ui/we
 
 
 @pytest.fixture
-def client(make_client):
+def client(make_client, built_wheel: Path):
+    # built_wheel: building the wheel builds the app into the source tree when it is stale.
     assert (serving.STATIC_DIR / "index.html").is_file(), BUILD_HINT
     return make_client(role=None)
 

@@ -67,6 +67,40 @@ test("open an incident and move it through its workflow", async ({ page, request
   expect(saved).toMatchObject({ state: "closed", assignee: "alice", resolution_notes: "freed space on /var" });
 });
 
+test("an incident opened and moved elsewhere shows in the open list without a reload", async ({ page, request }) => {
+  type Listing = { items: { number: string; state: string }[]; total: number };
+  await signIn(page);
+  await open(page, "Incidents");
+  const caption = page.getByRole("table").locator("caption");
+  await expect(caption).toContainText("· live");
+  const before = await getJson<Listing>(request, "/itsm/incidents?limit=25&offset=0");
+  await expect(caption).toContainText(`of ${before.total}`);
+  // A page reload would drop this mark.
+  await page.evaluate(() => Object.assign(window, { e2eNoReload: true }));
+
+  const created = await request.post("/itsm/incidents", {
+    headers: auth(),
+    data: { title: `e2e elsewhere ${Date.now()}`, impact: 3, urgency: 3 },
+  });
+  expect(created.status()).toBe(201);
+  const { number } = (await created.json()) as { number: string };
+  await expect(caption).toContainText(`of ${before.total + 1}`);
+  const after = await getJson<Listing>(request, "/itsm/incidents?limit=25&offset=0");
+  // The list is the API's first page (newest first): the new incident at its top.
+  expect(after.items[0]?.number).toBe(number);
+  await expect(page.getByRole("table").locator("tbody tr td:first-child")).toHaveText(after.items.map((r) => r.number));
+  expect(await page.evaluate(() => (window as unknown as { e2eNoReload?: boolean }).e2eNoReload)).toBe(true);
+
+  // Opened here, moved there: the detail follows.
+  await page.getByRole("button", { name: number, exact: true }).click();
+  const detail = page.getByRole("region", { name: `${number} detail` });
+  await expect(detail.getByTestId("record-state")).toHaveText("new");
+  const started = await request.post(`/itsm/incidents/${number}/start`, { headers: auth(), data: { assignee: "bob" } });
+  expect(started.ok()).toBeTruthy();
+  await expect(detail.getByTestId("record-state")).toHaveText("in_progress");
+  await expect(page.getByRole("row", { name: new RegExp(number) }).getByTestId("state")).toHaveText("in progress");
+});
+
 test("drift, patch, automation and metrics show the API's data", async ({ page, request }) => {
   // A real drift: an out-of-band power change on a running VM's node.
   const vms = await getJson<{ items: { name: string; node: { name: string } | null }[] }>(

@@ -176,6 +176,8 @@ test("a viewer token sees no action button on any view", async ({ page, request 
 });
 
 test("axe finds no serious or critical violation in the platform views and a CI detail, light and dark", async ({ page }) => {
+  // Twelve scans: a minute on a quiet machine, more on a busy CI runner.
+  test.setTimeout(180_000);
   await signIn(page);
   const views = ["Overview", "VMware", "OpenStack", "UCS", "CMDB"];
   for (const theme of ["light", "dark"] as const) {
