@@ -47,13 +47,14 @@ class _Ring:
         return self.next - self.first
 
     def append(self, entry: _Entry) -> None:
-        if len(self._slots) < self.capacity:
+        position = self.next
+        if position < self.capacity:
             self._slots.append(entry)
         else:
-            self._slots[self.next % self.capacity] = entry
-        self.next += 1
-        if self.next - self.first > self.capacity:
-            self.first = self.next - self.capacity
+            self._slots[position % self.capacity] = entry
+            if position - self.first >= self.capacity:
+                self.first = position + 1 - self.capacity
+        self.next = position + 1
 
     def get(self, position: int) -> _Entry:
         """The entry at ``position`` (which must be kept: ``first <= position < next``)."""
@@ -63,7 +64,13 @@ class _Ring:
 
     def between(self, start: int, stop: int) -> list[_Entry]:
         """The kept entries from position ``start`` up to ``stop``, oldest first."""
-        return [self.get(position) for position in range(max(start, self.first), min(stop, self.next))]
+        start, stop = max(start, self.first), min(stop, self.next)
+        if start >= stop:
+            return []
+        low, high = start % self.capacity, (stop - 1) % self.capacity
+        # One or two slices of the slot list: the range may wrap around its end.
+        found = self._slots[low : high + 1] if low <= high else self._slots[low:] + self._slots[: high + 1]
+        return found  # type: ignore[return-value]
 
     def drop_oldest(self) -> _Entry:
         entry = self.get(self.first)
@@ -72,8 +79,9 @@ class _Ring:
         return entry
 
 
-@attrs.define
-class _Pending:
+class _Pending(NamedTuple):
+    # A tuple, replaced on redelivery (a dict keeps a key's place when its value changes):
+    # one is made per delivered event, at a third of an attrs instance's cost.
     position: int
     delivered_at: float
     attempts: int
@@ -135,7 +143,8 @@ class MemoryBus(EventBus):
         """Append ``event`` to the log, wake readers and tails, and return its message id."""
         message_id = self._new_id()
         self._log.append(_Entry(message_id, event, time.time()))
-        self._wake()
+        if self._waiters:
+            self._wake()
         return message_id
 
     async def publish_many(self, events: Sequence[Event]) -> list[str]:
@@ -208,22 +217,22 @@ class MemoryBus(EventBus):
                 del state.pending[message_id]
                 self._dead.append(DeadLetter(message_id, event, group, pending.attempts))
                 continue
-            pending.attempts += 1
-            pending.delivered_at = now
-            deliveries.append(Delivery(message_id, event, group, consumer, pending.attempts))
+            attempts = pending.attempts + 1
+            state.pending[message_id] = _Pending(pending.position, now, attempts)
+            deliveries.append(Delivery(message_id, event, group, consumer, attempts))
         return deliveries
 
     def _deliver_new(self, group: str, state: _Group, consumer: str, count: int, now: float) -> list[Delivery]:
         # Events trimmed before this group read them are skipped, as Redis does.
         state.cursor = max(state.cursor, self._first_position)
         pending = state.pending
+        start = state.cursor
+        entries = self._log.between(start, start + max(count, 0))
         deliveries = []
-        position = state.cursor
-        for entry in self._log.between(position, position + max(count, 0)):
-            pending[entry.message_id] = _Pending(position=position, delivered_at=now, attempts=1)
-            deliveries.append(Delivery(entry.message_id, entry.event, group, consumer, 1))
-            position += 1
-        state.cursor = position
+        for position, (message_id, event, _) in enumerate(entries, start):
+            pending[message_id] = _Pending(position, now, 1)
+            deliveries.append(Delivery(message_id, event, group, consumer, 1))
+        state.cursor = start + len(entries)
         return deliveries
 
     def _until_overdue(self, state: _Group, now: float) -> float:
