@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from click.testing import CliRunner
 
 from dcsim.cli import main
+from dcsim.errors import InvalidInput, NotFound
 from dcsim.sim.seed import GENERATED_PORT_BASE
 
 #: The vendor packages installed next to core in the development venv.
@@ -56,13 +58,25 @@ def test_generated_nodes_are_made_on_first_touch(tmp_path, make_client, recorder
     assert len(client.call(nodes.list_nodes)) == 20
     assert client.call(nodes.power_state, "sim-vmw-vm-00007").value == "on"
 
+    # Reads answer with what the node will be made with, and leave it unmade (a patch scan
+    # of a 10,000-VM estate reads every node's packages).
     assert client.call(nodes.read_file, "sim-vmw-vm-00007", "/etc/hostname") == "sim-vmw-vm-00007\n"
+    packages = client.call(nodes.packages, "sim-vmw-vm-00007")
+    assert "openssh-server" in packages
+    assert sorted(p.name for p in node_dir.iterdir()) == ["state.json"]
+    with pytest.raises(NotFound):
+        client.call(nodes.read_file, "sim-vmw-vm-00007", "/etc/no-such-file")
+    with pytest.raises(InvalidInput):
+        client.call(nodes.read_file, "sim-vmw-vm-00007", "/etc/../../state.json")
+
+    # The first write makes the node: its tree and inventory are what the reads answered.
+    client.call(nodes.write_file, "sim-vmw-vm-00007", "/etc/motd", "lazy no more\n")
     assert (node_dir / "root" / "etc" / "hosts").is_file() and (node_dir / "packages.json").is_file()
-    assert "openssh-server" in client.call(nodes.packages, "sim-vmw-vm-00007")
+    assert client.call(nodes.packages, "sim-vmw-vm-00007") == packages
+    assert client.call(nodes.read_file, "sim-vmw-vm-00007", "/etc/hostname") == "sim-vmw-vm-00007\n"
     assert not (tmp_path / "nodes" / "sim-vmw-vm-00008" / "root").exists()  # others stay untouched
 
-    # Making the tree is no change; an edit afterwards is, like on any node.
-    client.call(nodes.write_file, "sim-vmw-vm-00007", "/etc/motd", "lazy no more\n")
+    # Making the tree is no change; the edit that made it is, like on any node.
 
     async def changed():
         await recorder.wait_for(lambda events: any(e.type == "node.file_changed" for e in events))

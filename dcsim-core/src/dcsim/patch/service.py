@@ -252,7 +252,12 @@ class PatchService:
         if ci_ids is not None and len(chosen) < len(set(ci_ids)):
             missing = sorted(set(ci_ids) - {ci.id for ci in chosen})
             raise NotFound(f"no patchable CI {', '.join(missing)}")
-        scanned = [await self._scan_ci(ci) for ci in chosen]
+        scanned = [await self._assess_ci(ci) for ci in chosen]
+        # One transaction for the lot: a first scan of a 10,000-VM estate is one write, not 10,000.
+        for state in scanned:
+            self.states[state.ci_id] = state
+        values = {f"state/{state.ci_id}": to_json(state) for state in scanned}
+        await asyncio.to_thread(self.dcsim.store.put_many, NAMESPACE, values)
         if ci_ids is None:
             self.scanned_once = True
         return scanned
@@ -262,7 +267,8 @@ class PatchService:
         if not self.scanned_once:
             await self.scan()
 
-    async def _scan_ci(self, ci: Ci) -> CiPatchState:
+    async def _assess_ci(self, ci: Ci) -> CiPatchState:
+        """The patch state of ``ci`` from its node's packages and the advisories (not stored)."""
         node, os_type = str(ci.attributes["node"]), str(ci.tags["os"])
         previous = self.states.get(ci.id)
         state = CiPatchState(ci_id=ci.id, ci_name=ci.name, ci_type=ci.type, node=node, os_type=os_type,
@@ -273,7 +279,6 @@ class PatchService:
             state.installed = await nodes.packages(node)
         except (DcsimError, OSError, ValueError) as exc:
             state.reason = f"package inventory unreadable: {exc}"
-            await self._save_state(state)
             return state
         try:
             await nodes.read_file(node, REBOOT_MARK)
@@ -282,7 +287,6 @@ class PatchService:
             state.pending_reboot = False
         state.pending_patches = applicable(state.installed, os_type, self.advisories.values(), self.compare)
         assess(state, self.advisories, governing_policy(self.policies.values(), os_type, ci.tags))
-        await self._save_state(state)
         return state
 
     async def _save_state(self, state: CiPatchState) -> None:

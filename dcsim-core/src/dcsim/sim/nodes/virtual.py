@@ -209,8 +209,14 @@ class VirtualNodes(NodeBackend):
         await asyncio.to_thread(self._copy_snapshot, self._node_dir(name), snapshot_id)
 
     async def read_file(self, name: str, path: str) -> str:
-        """The text of ``path`` in the node's tree."""
-        await self._touch(name)
+        """The text of ``path`` in the node's tree (a lazy node not made yet answers from
+        the files it will be made with, and stays unmade: reading is not a reason to make it)."""
+        if not self._made(name):
+            self._host_path(name, path)  # the same refusal of a path outside the node
+            made = self._made_files(name).get(path)
+            if made is None:
+                raise NotFound(f"node {name} has no file {path}")
+            return made
         text = await self._read_text(name, path)
         if text is None:
             raise NotFound(f"node {name} has no file {path}")
@@ -222,8 +228,10 @@ class VirtualNodes(NodeBackend):
         await asyncio.to_thread(_write_text, self._host_path(name, path), content)
 
     async def packages(self, name: str) -> dict[str, str]:
-        """The node's ``packages.json``."""
-        await self._touch(name)
+        """The node's ``packages.json`` (a lazy node not made yet: the inventory it will be
+        made with; a scan of a large generated estate must not make every node)."""
+        if not self._made(name):
+            return dict(PACKAGES[GuestOs(self._state(name)["guest_os"])])
         inventory: dict[str, str] = json.loads((self._node_dir(name) / _PACKAGES).read_text())
         return inventory
 
@@ -257,6 +265,13 @@ class VirtualNodes(NodeBackend):
         finally:
             shutil.rmtree(work, ignore_errors=True)
         return True
+
+    def _made(self, name: str) -> bool:
+        """True when the node's tree exists; NotFound for an unknown node."""
+        if (self._node_dir(name) / _ROOT).is_dir():
+            return True
+        self._state(name)
+        return False
 
     async def _touch(self, name: str) -> None:
         """NotFound for an unknown node; a lazy node is made now."""
