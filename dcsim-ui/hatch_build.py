@@ -1,7 +1,7 @@
 """Build hook: a wheel built from a source checkout gets the app built into it.
 
-With Node.js and npm on PATH, building the wheel runs ``npm run build`` in ``web/``,
-which writes the app to ``src/dcsim_ui/static/``; the wheel ships those files, so
+With Node.js and npm on PATH, building the wheel runs ``npm run build:app`` (Vite) in
+``web/``, which writes the app to ``src/dcsim_ui/static/``; the wheel ships those files, so
 whoever installs it needs no Node.js. ``npm ci`` runs first unless ``web/node_modules``
 already holds what the lockfile names, and the build is skipped when the app built
 earlier is newer than every source it is built from. Without npm, files built earlier
@@ -108,7 +108,8 @@ class WebAppBuildHook(BuildHookInterface):  # type: ignore[type-arg]
             return
         # The browsers of Playwright's e2e tests come from Debian, never from a download.
         env = {**os.environ, "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1"}
-        commands = [[npm, "run", "build"]]
+        # vite only: type errors do not change the bundle, and `npm run typecheck` checks them.
+        commands = [[npm, "run", "build:app"]]
         if node_modules_match_lockfile(web):
             self.app.display_info("dcsim-ui: web/node_modules matches package-lock.json; no npm ci")
         else:
@@ -118,4 +119,4 @@ class WebAppBuildHook(BuildHookInterface):  # type: ignore[type-arg]
             self.app.display_info(f"dcsim-ui: {' '.join(command[1:])} in {web}")
             subprocess.run(command, cwd=web, env=env, check=True)
         if not built.is_file():
-            raise RuntimeError(f"dcsim-ui: npm run build wrote no {built}")
+            raise RuntimeError(f"dcsim-ui: npm run build:app wrote no {built}")

@@ -13,7 +13,7 @@ export default defineConfig({
   server: {
     // `npm run dev` against a local `dcsim serve` on its default port.
     proxy: {
-      "^/(sim|cmdb|itsm|drift|patch|events|ws|plugins|healthz|readyz|tokens|schema)": {
+      "^/(sim|cmdb|itsm|drift|patch|events|ws|plugins|healthz|readyz|tokens|schema|auth|metrics|ucs|ansible)": {
         target: "http://127.0.0.1:8000",
         ws: true,
       },
@@ -23,5 +23,7 @@ export default defineConfig({
     environment: "jsdom",
     setupFiles: ["./src/test/setup.ts"],
     include: ["src/**/*.test.{ts,tsx}"],
+    // A busy CI runner (two cores, many envs at once) takes longer than the 5 s default.
+    testTimeout: 20_000,
   },
 });
