@@ -3,6 +3,7 @@ import { useCan } from "../session";
 import { apiGet, apiPost } from "../api/client";
 import { type AnsibleRun, type Playbook, type RunRequest, parseExtraVars } from "./AutomationApi";
 import { AutomationRun } from "./AutomationRun";
+import { Pager } from "../components/Pager";
 
 type RunPage = Awaited<ReturnType<typeof apiGet<"/ansible/runs">>>;
 
@@ -135,14 +136,7 @@ export function Automation() {
               ))}
             </tbody>
           </table>
-          <nav aria-label="Pages" className="pager">
-            <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE_SIZE))}>
-              Previous
-            </button>
-            <button type="button" disabled={last >= page.total} onClick={() => setOffset(offset + PAGE_SIZE)}>
-              Next
-            </button>
-          </nav>
+          <Pager offset={offset} last={last} total={page.total} pageSize={PAGE_SIZE} onOffset={setOffset} />
         </>
       )}
       {selected && <AutomationRun key={selected.id} run={selected} canAct={canAct} onRun={update} />}

@@ -2,6 +2,7 @@ import { type FormEvent, useEffect, useState } from "react";
 import { Link } from "react-router";
 import { apiGet, buildUrl, request } from "../api/client";
 import type { components } from "../api/schema";
+import { Pager } from "../components/Pager";
 
 type Ci = components["schemas"]["Ci"];
 type CiPage = components["schemas"]["Page_dcsim.cmdb.model.Ci_"];
@@ -125,14 +126,7 @@ export function CmdbTable() {
               ))}
             </tbody>
           </table>
-          <nav aria-label="Pages" className="pager">
-            <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE_SIZE))}>
-              Previous
-            </button>
-            <button type="button" disabled={last >= page.total} onClick={() => setOffset(offset + PAGE_SIZE)}>
-              Next
-            </button>
-          </nav>
+          <Pager offset={offset} last={last} total={page.total} pageSize={PAGE_SIZE} onOffset={setOffset} />
         </>
       )}
     </>

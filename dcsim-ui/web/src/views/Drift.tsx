@@ -4,6 +4,7 @@ import type { components } from "../api/schema";
 import { useCan } from "../session";
 import { DriftHeatmap } from "./DriftHeatmap";
 import { DriftScore } from "./DriftScore";
+import { Pager } from "../components/Pager";
 
 type DriftEvent = components["schemas"]["DriftEventOut"];
 type EventPage = components["schemas"]["Page_dcsim.drift.schemas.DriftEventOut_"];
@@ -151,14 +152,7 @@ export function Drift() {
               ))}
             </tbody>
           </table>
-          <nav aria-label="Pages" className="pager">
-            <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE_SIZE))}>
-              Previous
-            </button>
-            <button type="button" disabled={last >= page.total} onClick={() => setOffset(offset + PAGE_SIZE)}>
-              Next
-            </button>
-          </nav>
+          <Pager offset={offset} last={last} total={page.total} pageSize={PAGE_SIZE} onOffset={setOffset} />
         </>
       )}
     </>

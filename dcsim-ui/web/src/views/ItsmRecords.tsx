@@ -16,6 +16,7 @@ import {
   type Workflows,
   slaTimer,
 } from "./ItsmWorkflow";
+import { Pager } from "../components/Pager";
 
 /** Rows per page: the server pages. */
 export const PAGE_SIZE = 25;
@@ -285,14 +286,7 @@ export function ItsmRecords({ kind, title }: { kind: Kind; title: string }) {
               ))}
             </tbody>
           </table>
-          <nav aria-label="Pages" className="pager">
-            <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE_SIZE))}>
-              Previous
-            </button>
-            <button type="button" disabled={last >= page.total} onClick={() => setOffset(offset + PAGE_SIZE)}>
-              Next
-            </button>
-          </nav>
+          <Pager offset={offset} last={last} total={page.total} pageSize={PAGE_SIZE} onOffset={setOffset} />
         </>
       )}
       {selected && (

@@ -1,6 +1,7 @@
 import { useEffect, useState } from "react";
 import { apiGet } from "../api/client";
 import type { components } from "../api/schema";
+import { Pager } from "../components/Pager";
 
 type AdvisoryPage = components["schemas"]["Page_dcsim.patch.schemas.AdvisoryOut_"];
 
@@ -58,14 +59,7 @@ export function PatchExposure() {
               ))}
             </tbody>
           </table>
-          <nav aria-label="Advisory pages" className="pager">
-            <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - ADVISORY_PAGE))}>
-              Previous
-            </button>
-            <button type="button" disabled={last >= page.total} onClick={() => setOffset(offset + ADVISORY_PAGE)}>
-              Next
-            </button>
-          </nav>
+          <Pager offset={offset} last={last} total={page.total} pageSize={ADVISORY_PAGE} onOffset={setOffset} label="Advisory pages" />
         </>
       )}
     </section>
