@@ -28,6 +28,11 @@ Fixtures:
     the test. ``run_server(data_dir, env=...)`` does the same as a context manager, for
     fixtures of a wider scope.
 
+Helpers: ``eventually(probe, timeout, interval)`` polls until a truthy answer;
+``required_database_url(purpose)`` reads ``DCSIM_TEST_DATABASE_URL`` (skip locally, fail
+under ``CI``); ``postgres_database(url, prefix)`` and ``postgres_schema(url, prefix)`` are
+context managers giving the URL of a throw-away database or schema.
+
 Example::
 
     from dcsim import hookimpl
@@ -58,6 +63,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from importlib.metadata import EntryPoint, entry_points, version
@@ -308,3 +314,81 @@ class PluginPackageContract:
 
 def _normalise(name: str) -> str:
     return name.lower().replace("_", "-")
+
+
+DATABASE_URL_VARIABLE = "DCSIM_TEST_DATABASE_URL"
+
+
+def eventually(probe: Callable[[], Any], timeout: float = 10.0, interval: float = 0.1, what: str = "") -> Any:
+    """Call ``probe`` until it answers something truthy and return that answer.
+
+    For effects that arrive later (over the event bus, in another process). After
+    ``timeout`` seconds raise ``AssertionError`` naming ``what`` and the last answer.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        answer = probe()
+        if answer:
+            return answer
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what or 'probe'} not true after {timeout} s: last answer {answer!r}")
+        time.sleep(interval)
+
+
+def required_database_url(purpose: str) -> str:
+    """The PostgreSQL URL in ``DCSIM_TEST_DATABASE_URL``.
+
+    Without it the calling test is skipped, or fails under ``CI`` (where PostgreSQL must
+    run); ``purpose`` says in the message what needs it.
+    """
+    url = os.environ.get(DATABASE_URL_VARIABLE)
+    if not url:
+        message = f"{DATABASE_URL_VARIABLE} is not set: {purpose} needs PostgreSQL"
+        if os.environ.get("CI"):
+            pytest.fail(f"{message}; CI must start PostgreSQL and export it", pytrace=False)
+        pytest.skip(message)
+    return url
+
+
+@contextlib.contextmanager
+def postgres_database(url: str, prefix: str) -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database named ``<prefix>_<random>`` on the
+    server of ``url``, dropped (with its connections) afterwards."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from dcsim.store.engine import normalize_url
+
+    admin = create_engine(normalize_url(url), isolation_level="AUTOCOMMIT")
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextlib.contextmanager
+def postgres_schema(url: str, prefix: str) -> Iterator[str]:
+    """The URL of a new, empty schema ``<prefix>_<random>`` in the database of ``url``,
+    first on the connection's ``search_path``; dropped with its contents afterwards.
+
+    Cheaper than a database per test; enough unless the code under test needs a
+    database of its own (advisory locks, ``LISTEN``)."""
+    from sqlalchemy import create_engine, text
+
+    from dcsim.store.engine import normalize_url
+
+    admin = create_engine(normalize_url(url), isolation_level="AUTOCOMMIT")
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield admin.url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

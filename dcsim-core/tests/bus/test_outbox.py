@@ -6,6 +6,7 @@ Every test runs the host app with the redis bus on a dedicated ``redis-server`` 
 
 from __future__ import annotations
 
+import functools
 import json
 import signal
 import time
@@ -18,7 +19,7 @@ from typing import Any
 import redis
 from redis_server import RedisServer
 
-from dcsim.testing import DcsimClient, run_server
+from dcsim.testing import DcsimClient, eventually, run_server
 
 # The stream and groups must outlive a Redis crash, as in any deployment that keeps events.
 PERSISTENT = ["--appendonly", "yes", "--appendfsync", "always"]
@@ -39,15 +40,7 @@ def _published(server: RedisServer, stream: str, event_type: str) -> list[dict[s
     return [event for event in events if event["type"] == event_type]
 
 
-def _eventually(check: Callable[[], Any], timeout: float = 60.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not reached within {timeout} s")
-        time.sleep(0.2)
+_eventually = functools.partial(eventually, timeout=60.0, interval=0.2, what="condition")
 
 
 def _redis_client(make_client: Callable[..., DcsimClient], server: RedisServer, stream: str) -> DcsimClient:

@@ -20,15 +20,13 @@ from pathlib import Path
 
 import pytest
 from redis_server import RedisServer, free_port
-from sqlalchemy import create_engine, text
 
 from dcsim.auth.tokens import MAX_STALE_SECONDS, TokenCache
 from dcsim.model import Role, Token
 from dcsim.settings import Settings
-from dcsim.store.engine import normalize_url
 from dcsim.store.sql import SqlStore
+from dcsim.testing import postgres_schema, required_database_url
 
-DATABASE_URL_VARIABLE = "DCSIM_TEST_DATABASE_URL"
 # Time for one request on a busy 2-core machine, on top of the bound.
 REQUEST_SLACK_SECONDS = 2.0
 
@@ -85,20 +83,8 @@ async def test_forget_drops_a_revoked_token_at_once(counting_store: CountingStor
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """An empty schema of the test PostgreSQL; skip (fail on CI) without one."""
-    url = os.environ.get(DATABASE_URL_VARIABLE)
-    if not url:
-        message = f"{DATABASE_URL_VARIABLE} is not set: the two-process test needs PostgreSQL"
-        if os.environ.get("CI"):
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-    admin = create_engine(normalize_url(url), isolation_level="AUTOCOMMIT")
-    schema = f"dcsim_test_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    yield admin.url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    with postgres_schema(required_database_url("the two-process test"), "dcsim_test") as url:
+        yield url
 
 
 class Served:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+import functools
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from dcsim import testing
 from dcsim.app import DcSim
 from dcsim.convert import to_json
 from dcsim.plugins import load_plugins
@@ -70,13 +71,5 @@ def events(client: DcsimClient, prefix: str) -> list[dict[str, Any]]:
     return [to_json(event) for _, event in retained if event.type.startswith(prefix)]
 
 
-def eventually(check: Callable[[], Any], timeout: float = 5.0) -> Any:
-    """Poll ``check`` until it returns something truthy."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout} s")
-        time.sleep(0.02)
+#: Poll a check until it answers something truthy (in-process effects come quickly).
+eventually = functools.partial(testing.eventually, timeout=5.0, interval=0.02)

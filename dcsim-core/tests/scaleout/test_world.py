@@ -9,15 +9,12 @@ end-to-end version with OS processes is ``test_two_processes.py``.
 from __future__ import annotations
 
 import asyncio
-import os
 import time
-import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine, select
 
 from dcsim.app import DcSim
 from dcsim.errors import Conflict
@@ -26,29 +23,14 @@ from dcsim.sim.model import Cluster, Network, PowerState, Vm
 from dcsim.sim.sync import CATCH_UP_ENTRIES, POLL_SECONDS
 from dcsim.store.engine import normalize_url
 from dcsim.store.tables import outbox_table
-
-DATABASE_URL_VARIABLE = "DCSIM_TEST_DATABASE_URL"
+from dcsim.testing import postgres_database, required_database_url
 
 
 @pytest.fixture
 def database_url() -> Iterator[str]:
     """A PostgreSQL database of this test's own, dropped afterwards."""
-    url = os.environ.get(DATABASE_URL_VARIABLE)
-    if not url:
-        message = f"{DATABASE_URL_VARIABLE} is not set: the world across processes needs a shared PostgreSQL"
-        if os.environ.get("CI"):
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-    admin = create_engine(normalize_url(url), isolation_level="AUTOCOMMIT")
-    name = f"dcsim_world_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with postgres_database(required_database_url("the world across processes"), "dcsim_world") as url:
+        yield url
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ tests start clean without needing a database per test.
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,20 +17,15 @@ from sqlalchemy import Engine, create_engine, text
 from dcsim.settings import Settings
 from dcsim.store.engine import normalize_url
 from dcsim.store.sql import SqlStore
+from dcsim.testing import required_database_url
 
 BACKENDS = ["sqlite", "postgresql"]
-DATABASE_URL_VARIABLE = "DCSIM_TEST_DATABASE_URL"
 
 
 @pytest.fixture(scope="session")
 def postgres_admin() -> Iterator[Engine]:
     """An engine on the test PostgreSQL database; skip (or fail on CI) when none is configured."""
-    url = os.environ.get(DATABASE_URL_VARIABLE)
-    if not url:
-        message = f"{DATABASE_URL_VARIABLE} is not set, so the store tests cannot reach PostgreSQL"
-        if os.environ.get("CI"):
-            pytest.fail(f"{message}; CI must start PostgreSQL and export it", pytrace=False)
-        pytest.skip(message)
+    url = required_database_url("the store tests")
     engine = create_engine(normalize_url(url), isolation_level="AUTOCOMMIT")
     yield engine
     engine.dispose()
