@@ -252,7 +252,12 @@ class PatchService:
         if ci_ids is not None and len(chosen) < len(set(ci_ids)):
             missing = sorted(set(ci_ids) - {ci.id for ci in chosen})
             raise NotFound(f"no patchable CI {', '.join(missing)}")
-        scanned = [await self._assess_ci(ci) for ci in chosen]
+        scanned = []
+        for count, ci in enumerate(chosen, 1):
+            scanned.append(await self._assess_ci(ci))
+            if count % 100 == 0:
+                # A lazy node's inventory is read without a pause: let requests in between.
+                await asyncio.sleep(0)
         # One transaction for the lot: a first scan of a 10,000-VM estate is one write, not 10,000.
         for state in scanned:
             self.states[state.ci_id] = state
