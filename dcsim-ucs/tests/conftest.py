@@ -8,14 +8,14 @@ module: starting one takes a few seconds.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
 import subprocess
 import sys
-import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ import attrs
 import pytest
 from ucsmsdk.ucshandle import UcsHandle
 
-from dcsim import hookimpl
+from dcsim import hookimpl, testing
 from dcsim.sim.model import Chassis, Datacenter, GuestOs, Node, PowerState
 from dcsim.testing import ServerProcess, run_server
 from dcsim_ucs.seed import domain
@@ -121,20 +121,8 @@ def rest(server: ServerProcess, method: str, path: str, body: dict[str, Any] | N
         return json.loads(text) if text else None
 
 
-def eventually(probe: Callable[[], Any], timeout: float = 10.0, interval: float = 0.05) -> Any:
-    """Poll ``probe`` until it returns something truthy; fail with its last answer after ``timeout``.
-
-    For effects that travel over the event bus (the CMDB follows the world's events, it is not
-    written in the request that changed the world).
-    """
-    deadline = time.monotonic() + timeout
-    while True:
-        answer = probe()
-        if answer:
-            return answer
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not true after {timeout} s: {answer!r}")
-        time.sleep(interval)
+#: Poll until truthy: the CMDB follows the world's events, it is not written in the request.
+eventually = functools.partial(testing.eventually, timeout=10.0, interval=0.05)
 
 
 # The Ansible harness shared by test_ansible.py and test_ansible_modules.py ----------

@@ -8,7 +8,6 @@ Without PostgreSQL the suite is skipped locally and fails under ``CI``.
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
 import uuid
 from collections.abc import Iterator
@@ -16,15 +15,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
 
-from dcsim.store.engine import normalize_url
+from dcsim import testing
 from dcsim.testing import ServerProcess, run_server
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "bus"))
 from redis_server import RedisServer
 
-DATABASE_URL_VARIABLE = "DCSIM_TEST_DATABASE_URL"
 #: The SLA check runs this often in the test servers, so a breach is seen within a second.
 SLA_CHECK_SECONDS = "0.5"
 
@@ -33,22 +30,8 @@ SLA_CHECK_SECONDS = "0.5"
 def postgres_schema() -> Iterator[str]:
     """The URL of a new, empty PostgreSQL schema, dropped afterwards; skip (or fail under
     ``CI``) without ``DCSIM_TEST_DATABASE_URL``."""
-    url = os.environ.get(DATABASE_URL_VARIABLE)
-    if not url:
-        message = f"{DATABASE_URL_VARIABLE} is not set: the scale-out tests need PostgreSQL"
-        if os.environ.get("CI"):
-            pytest.fail(f"{message}; CI must start PostgreSQL and export it", pytrace=False)
-        pytest.skip(message)
-    admin = create_engine(normalize_url(url), isolation_level="AUTOCOMMIT")
-    schema = f"dcsim_scaleout_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield admin.url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with testing.postgres_schema(testing.required_database_url("the scale-out tests"), "dcsim_scaleout") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
