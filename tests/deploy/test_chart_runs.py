@@ -17,7 +17,6 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -25,9 +24,8 @@ from typing import Any
 import httpx
 import pytest
 from conftest import RELEASE, Manifest, one
-from sqlalchemy import create_engine, text
 
-from dcsim.store.engine import normalize_url
+from dcsim.testing import postgres_schema, required_database_url
 
 FULLNAME = f"{RELEASE}-dcsim"
 DCSIM = [sys.executable, "-c", "from dcsim.cli import main; main()"]
@@ -55,19 +53,8 @@ def wait_for(probe: Callable[[], Any], timeout: float, what: str) -> Any:
 @pytest.fixture
 def database() -> Iterator[str]:
     """An empty PostgreSQL schema's URL (the chart's store is PostgreSQL)."""
-    url = os.environ.get("DCSIM_TEST_DATABASE_URL")
-    if not url:
-        if os.environ.get("CI"):
-            pytest.fail("DCSIM_TEST_DATABASE_URL is not set; CI must start PostgreSQL and export it")
-        pytest.skip("DCSIM_TEST_DATABASE_URL is not set: this test needs PostgreSQL")
-    admin = create_engine(normalize_url(url), isolation_level="AUTOCOMMIT")
-    schema = f"dcsim_deploy_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    yield admin.url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    with postgres_schema(required_database_url("this test"), "dcsim_deploy") as url:
+        yield url
 
 
 @pytest.fixture
