@@ -7,6 +7,7 @@ no other test uses) so they never meet the seed's nodes on ports 22001-22009.
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import time
@@ -22,6 +23,7 @@ from dcsim.errors import Unavailable
 from dcsim.settings import Settings
 from dcsim.sim.model import GuestOs, Node
 from dcsim.sim.nodes.docker import connect, image_name
+from dcsim.testing import eventually
 
 
 def free_port() -> int:
@@ -46,16 +48,8 @@ def wait_ssh(port: int, timeout: float = 60) -> None:
         time.sleep(0.3)
 
 
-def wait_for(probe: Callable[[], Any], timeout: float = 60.0, interval: float = 0.1) -> Any:
-    """Call ``probe`` until it returns something truthy, and return that; AssertionError on timeout."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = probe()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"nothing after {timeout} s")
-        time.sleep(interval)
+#: Call a probe until it answers something truthy and return that; AssertionError on timeout.
+wait_for = functools.partial(eventually, timeout=60.0, interval=0.1)
 
 
 def bus_event(client: Any, predicate: Callable[[dict[str, Any]], bool]) -> dict[str, Any] | None:

@@ -22,6 +22,7 @@ Runs in tox's ``scaleout`` env (dcsim-core and dcsim-ansible installed, PostgreS
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import json
 import os
@@ -32,7 +33,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -42,14 +42,10 @@ from typing import Any
 import httpx
 import pytest
 import redis
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 import dcsim_ansible  # noqa: F401  (the scaleout env installs it for the runner workers)
-from dcsim.store.engine import normalize_url
-from dcsim.testing import ServerProcess, run_server
+from dcsim.testing import ServerProcess, eventually, postgres_database, required_database_url, run_server
 
-DATABASE_URL_VARIABLE = "DCSIM_TEST_DATABASE_URL"
 STREAM = "scaleout"
 PROBE_GROUP = "scaleout-probe"
 
@@ -91,22 +87,8 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def database_url() -> Iterator[str]:
     """A PostgreSQL database of this test's own, dropped afterwards."""
-    url = os.environ.get(DATABASE_URL_VARIABLE)
-    if not url:
-        message = f"{DATABASE_URL_VARIABLE} is not set: two processes need a shared PostgreSQL"
-        if os.environ.get("CI"):
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-    admin = create_engine(normalize_url(url), isolation_level="AUTOCOMMIT")
-    name = f"dcsim_scaleout_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with postgres_database(required_database_url("two processes"), "dcsim_scaleout") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -170,15 +152,7 @@ class Api:
         return answer.json() if answer.content else None
 
 
-def _eventually(check: Callable[[], Any], timeout: float = 60.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not reached within {timeout} s")
-        time.sleep(0.25)
+_eventually = functools.partial(eventually, timeout=60.0, interval=0.25, what="condition")
 
 
 def _stream_events(url: str) -> list[dict[str, Any]]:
