@@ -28,12 +28,21 @@ def readme_run_command() -> str:
     return lines[0]
 
 
+def readme_packages() -> set[str]:
+    """The package folders the run command installs (``./dcsim-core`` ...)."""
+    return set(re.findall(r"(?<![\w.])\./([\w-]+)", readme_run_command()))
+
+
 @pytest.fixture
 def clone(tmp_path: Path) -> Path:
-    """A folder that looks like a fresh clone to the run command: dcsim-core and no .venv."""
+    """A folder that looks like a fresh clone to the run command: the package folders it
+    names (``./dcsim-core`` ...) and no .venv."""
     root = tmp_path / "clone"
     root.mkdir()
-    (root / "dcsim-core").symlink_to(REPO / "dcsim-core", target_is_directory=True)
+    packages = readme_packages()
+    assert "dcsim-core" in packages, packages
+    for name in sorted(packages):
+        (root / name).symlink_to(REPO / name, target_is_directory=True)
     return root
 
 
@@ -86,4 +95,5 @@ def test_readme_run_command_serves_health_and_schema(running: tuple[subprocess.P
     assert plugins.status_code == 200
     listed = {p["name"]: p for p in plugins.json()["plugins"]}
     assert listed["sim"]["status"] == "loaded"
-    assert {p["distribution"] for p in listed.values()} == {"dcsim-core"}
+    # The whole product: a plugin of every package the command installed, and nothing else.
+    assert {p["distribution"] for p in listed.values()} == readme_packages()
