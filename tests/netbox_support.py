@@ -27,8 +27,8 @@ Example::
             api = pynetbox.api(netbox.url, token=netbox.token)
             assert api.status()["netbox-version"]
 
-This module needs only the standard library and psycopg (a dcsim-core dependency): the
-test venv never imports NetBox, which runs on another Python.
+This module needs only the standard library, psycopg (a dcsim-core dependency) and
+``dcsim.testing``: the test venv never imports NetBox, which runs on another Python.
 """
 
 from __future__ import annotations
@@ -51,6 +51,8 @@ from typing import IO, Any
 
 import psycopg
 from psycopg import sql
+
+from dcsim.testing import stop_process
 
 REPO = Path(__file__).resolve().parents[1]
 STATE_FILE = REPO / ".venv-tools" / "netbox-root" / "dcsim-netbox.json"
@@ -121,17 +123,6 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _stop_process(process: subprocess.Popen[Any]) -> None:
-    """SIGTERM, then SIGKILL if it is still there after ``STOP_SECONDS``; waits for the exit."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=STOP_SECONDS)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=STOP_SECONDS)
-
-
 def _child_env(**extra: str) -> dict[str, str]:
     """This environment without what would make NetBox's Python load the test venv's packages."""
     dropped = {"VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "DJANGO_SETTINGS_MODULE"}
@@ -163,7 +154,7 @@ def _redis(tmp_dir: Path) -> Iterator[int]:
             time.sleep(0.05)
         yield port
     finally:
-        _stop_process(process)
+        stop_process(process)
 
 
 def _redis_answers(port: int) -> bool:
@@ -282,7 +273,7 @@ class NetboxServer:
             try:
                 loader.wait(timeout=STOP_SECONDS)
             except subprocess.TimeoutExpired:
-                _stop_process(loader)
+                stop_process(loader)
         if self._log is not None:
             self._log.close()
             self._log = None

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from dcsim.testing import stop_process
+
 PACKAGE = Path(__file__).resolve().parents[1]
 REPO = PACKAGE.parent
 README = REPO / "README.md"
@@ -88,12 +90,7 @@ def serve(tmp_path: Path) -> Iterator[object]:
 
     yield start
     for process in processes:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
 
 
 def _get(url: str) -> tuple[int, str, bytes]:

@@ -25,7 +25,7 @@ import httpx
 import pytest
 from conftest import RELEASE, Manifest, one
 
-from dcsim.testing import postgres_schema, required_database_url
+from dcsim.testing import postgres_schema, required_database_url, stop_process
 
 FULLNAME = f"{RELEASE}-dcsim"
 DCSIM = [sys.executable, "-c", "from dcsim.cli import main; main()"]
@@ -137,9 +137,4 @@ def test_app_and_worker_run_with_the_rendered_settings(
         assert run["worker"] == "chart-worker", "the app ran it itself: its worker should be off"
     finally:
         for process in processes:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_process(process, timeout=30)

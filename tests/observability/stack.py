@@ -16,6 +16,8 @@ import attrs
 import httpx
 import yaml
 
+from dcsim.testing import stop_process
+
 REPO = Path(__file__).resolve().parents[2]
 RULES = REPO / "observability" / "prometheus" / "rules" / "dcsim-alerts.yml"
 ALERTMANAGER_CONFIG = REPO / "observability" / "alertmanager" / "alertmanager.yml"
@@ -123,12 +125,7 @@ def running(
         wait_until(ready, timeout, f"{command[0]} at {ready_url}", interval=0.2)
         yield process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
         log.close()
 
 

@@ -29,6 +29,7 @@ Fixtures:
     fixtures of a wider scope.
 
 Helpers: ``eventually(probe, timeout, interval)`` polls until a truthy answer;
+``stop_process(process, timeout)`` stops a started process (SIGTERM, then SIGKILL);
 ``required_database_url(purpose)`` reads ``DCSIM_TEST_DATABASE_URL`` (skip locally, fail
 under ``CI``); ``postgres_database(url, prefix)`` and ``postgres_schema(url, prefix)`` are
 context managers giving the URL of a throw-away database or schema.
@@ -249,13 +250,24 @@ def run_server(
         token = (data_dir / "admin-token").read_text().strip()
         yield ServerProcess(url=url, port=port, token=token, data_dir=data_dir, process=process)
     finally:
+        stop_process(process)
+        log.close()
+
+
+def stop_process(process: subprocess.Popen[Any], timeout: float = 15.0) -> int:
+    """Stop a started process by its PID and return its exit code.
+
+    SIGTERM first, so that it can shut down cleanly; SIGKILL if it is still running
+    ``timeout`` seconds later. A process that has already exited is left alone.
+    """
+    if process.poll() is None:
         process.terminate()
         try:
-            process.wait(timeout=15)
+            process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             process.kill()
-            process.wait()
-        log.close()
+            process.wait(timeout=timeout)
+    return process.returncode
 
 
 @pytest.fixture
