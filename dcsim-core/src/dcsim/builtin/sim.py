@@ -65,9 +65,11 @@ def dcsim_sim_seed_topology(topology: Topology, settings: Settings) -> None:
 
 @hookimpl
 def dcsim_register_routes(registry: RouteRegistry) -> None:
+    from dcsim.sim.metrics_routes import MetricsHistoryController
     from dcsim.sim.routes import HANDLERS
 
     registry.add_all(HANDLERS)
+    registry.add(MetricsHistoryController)
 
 
 @hookimpl
