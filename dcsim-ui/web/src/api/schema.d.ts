@@ -1005,6 +1005,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/patch/compliance/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The roll-ups alone, without each CI's state */
+        get: operations["PatchComplianceSummarySummary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/patch/compliance/{ci_id}": {
         parameters: {
             query?: never;
@@ -1230,6 +1247,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/sim/hosts/{host}/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A host's recent simulated metrics, one point per 15 s bucket
+         * @description Past buckets are derived from the host and its VMs as they are now: the simulation keeps no history.
+         */
+        get: operations["SimHostsMetricsHostMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/sim/inject": {
         parameters: {
             query?: never;
@@ -1414,6 +1451,26 @@ export interface paths {
         put?: never;
         /** Clone into a new powered-off VM */
         post: operations["SimVmsCloneClone"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sim/vms/{vm}/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A VM's recent simulated metrics, one point per 15 s bucket
+         * @description Past buckets are derived from the VM as it is now (power, size, load profile, faults): the simulation keeps no history of those.
+         */
+        get: operations["SimVmsMetricsVmMetrics"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2102,6 +2159,19 @@ export interface components {
             cis: components["schemas"]["CiPatchStateOut"][];
             summary: components["schemas"]["RollUp"];
         };
+        /** ComplianceSummary */
+        ComplianceSummary: {
+            by_env: {
+                [key: string]: components["schemas"]["RollUp"];
+            };
+            by_os: {
+                [key: string]: components["schemas"]["RollUp"];
+            };
+            by_policy: {
+                [key: string]: components["schemas"]["RollUp"];
+            };
+            summary: components["schemas"]["RollUp"];
+        };
         /** Datacenter */
         Datacenter: {
             id: string;
@@ -2311,6 +2381,34 @@ export interface components {
             power_state: components["schemas"]["PowerState"];
             status: components["schemas"]["HealthStatus"];
             vms: string[];
+        };
+        /** HostMetrics */
+        HostMetrics: {
+            /**
+             * @description Seconds a value holds still
+             * @example 15
+             */
+            bucket_seconds: number;
+            id: string;
+            name: string;
+            /** @description Oldest first; the last is the current bucket, the figures /metrics shows now */
+            points: components["schemas"]["HostMetricsPoint"][];
+        };
+        /** HostMetricsPoint */
+        HostMetricsPoint: {
+            /**
+             * Format: date-time
+             * @description Start of the time bucket (UTC)
+             */
+            at: string;
+            /** @description sum(CPU usage x vCPUs) of its powered-on VMs / its cores, at most 1 */
+            cpu_usage: number;
+            /** @description sum(memory usage x memory) of its powered-on VMs / its memory, at most 1 */
+            memory_usage: number;
+            /** @description 1 when on, 0 when off or failed */
+            power: number;
+            /** @description Inlet temperature, Celsius (dcsim_host_temperature) */
+            temperature: number;
         };
         /** HostStats */
         HostStats: {
@@ -3676,6 +3774,34 @@ export interface components {
             tags?: {
                 [key: string]: string;
             };
+        };
+        /** VmMetrics */
+        VmMetrics: {
+            /**
+             * @description Seconds a value holds still
+             * @example 15
+             */
+            bucket_seconds: number;
+            id: string;
+            name: string;
+            /** @description Oldest first; the last is the current bucket, the figures /metrics shows now */
+            points: components["schemas"]["VmMetricsPoint"][];
+        };
+        /** VmMetricsPoint */
+        VmMetricsPoint: {
+            /**
+             * Format: date-time
+             * @description Start of the time bucket (UTC)
+             */
+            at: string;
+            /** @description CPU in use, a fraction of the VM's vCPUs */
+            cpu_usage: number;
+            /** @description Bytes per second */
+            disk_io: number;
+            /** @description Memory in use, a fraction of the VM's memory */
+            memory_usage: number;
+            /** @description Bytes per second */
+            net_io: number;
         };
         /** Window */
         Window: {
@@ -9499,6 +9625,66 @@ export interface operations {
             };
         };
     };
+    PatchComplianceSummarySummary: {
+        parameters: {
+            query?: {
+                os?: string | null;
+                env?: string | null;
+                status?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ComplianceSummary"];
+                };
+            };
+            /** @description Malformed request: bad JSON, too deeply nested, or a parameter out of bounds */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description No bearer token, or an unknown or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description The token's role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+        };
+    };
     PatchComplianceCiIdOne: {
         parameters: {
             query?: never;
@@ -10619,6 +10805,76 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HostDetail"];
+                };
+            };
+            /** @description Malformed request: bad JSON, too deeply nested, or a parameter out of bounds */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description No bearer token, or an unknown or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description The token's role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description No such object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+        };
+    };
+    SimHostsMetricsHostMetrics: {
+        parameters: {
+            query?: {
+                /** @description How many 15 s buckets, the current one last: 1..240 */
+                buckets?: number;
+            };
+            header?: never;
+            path: {
+                host: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostMetrics"];
                 };
             };
             /** @description Malformed request: bad JSON, too deeply nested, or a parameter out of bounds */
@@ -11805,6 +12061,76 @@ export interface operations {
             };
             /** @description A backing service or plugin is not available */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+        };
+    };
+    SimVmsMetricsVmMetrics: {
+        parameters: {
+            query?: {
+                /** @description How many 15 s buckets, the current one last: 1..240 */
+                buckets?: number;
+            };
+            header?: never;
+            path: {
+                vm: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VmMetrics"];
+                };
+            };
+            /** @description Malformed request: bad JSON, too deeply nested, or a parameter out of bounds */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description No bearer token, or an unknown or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description The token's role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description No such object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
