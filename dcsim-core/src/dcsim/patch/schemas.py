@@ -83,13 +83,19 @@ class RollUp(msgspec.Struct, kw_only=True):
     pending_cves: int
 
 
-class ComplianceReport(msgspec.Struct, kw_only=True):
-    """Compliance of the estate, with roll-ups by policy, env and OS."""
+class ComplianceSummary(msgspec.Struct, kw_only=True):
+    """Compliance of the estate rolled up by policy, env and OS, without each CI's state
+    (a few hundred bytes however large the estate)."""
 
     summary: RollUp
     by_policy: dict[str, RollUp]
     by_env: dict[str, RollUp]
     by_os: dict[str, RollUp]
+
+
+class ComplianceReport(ComplianceSummary, kw_only=True):
+    """Compliance of the estate, with roll-ups by policy, env and OS, and every CI's state."""
+
     cis: list[CiPatchStateOut]
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import time
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +47,8 @@ NAMESPACE = "patch"
 SOURCE = "dcsim.patch"
 #: How long a run waits for the runner's answer to one request.
 RUN_TIMEOUT = timedelta(minutes=15)
+#: A scan lets other work of the event loop in after this many seconds of assessing.
+SCAN_SLICE_SECONDS = 0.01
 #: A scan older than this is stale.
 STALE_AFTER = timedelta(hours=24)
 REBOOT_MARK = "/var/run/reboot-required"
@@ -110,6 +113,7 @@ class PatchService:
         self.run_timeout = RUN_TIMEOUT
         self._versions: dict[str, int] = {}
         self._driver: asyncio.Task[None] | None = None
+        self._first_scan: asyncio.Task[list[CiPatchState]] | None = None
 
     @property
     def dcsim(self) -> DcSim:
@@ -207,10 +211,11 @@ class PatchService:
         return True
 
     async def close(self) -> None:
-        """Disarm schedules and stop runs in flight."""
-        if self._driver is not None:
-            self._driver.cancel()
-            self._driver = None
+        """Disarm schedules and stop runs and a first scan in flight."""
+        for task in (self._driver, self._first_scan):
+            if task is not None:
+                task.cancel()
+        self._driver = self._first_scan = None
         for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()
@@ -253,24 +258,34 @@ class PatchService:
             missing = sorted(set(ci_ids) - {ci.id for ci in chosen})
             raise NotFound(f"no patchable CI {', '.join(missing)}")
         scanned = []
-        for count, ci in enumerate(chosen, 1):
+        slice_started = time.perf_counter()
+        for ci in chosen:
             scanned.append(await self._assess_ci(ci))
-            if count % 100 == 0:
+            if time.perf_counter() - slice_started > SCAN_SLICE_SECONDS:
                 # A lazy node's inventory is read without a pause: let requests in between.
                 await asyncio.sleep(0)
-        # One transaction for the lot: a first scan of a 10,000-VM estate is one write, not 10,000.
+                slice_started = time.perf_counter()
+        # One transaction for the lot: a first scan of a 10,000-VM estate is one write, not
+        # 10,000; encoded in the writing thread, so the loop is not held for it.
         for state in scanned:
             self.states[state.ci_id] = state
-        values = {f"state/{state.ci_id}": to_json(state) for state in scanned}
-        await asyncio.to_thread(self.dcsim.store.put_many, NAMESPACE, values)
+        await asyncio.to_thread(self._store_states, scanned)
         if ci_ids is None:
             self.scanned_once = True
         return scanned
 
+    def _store_states(self, states: list[CiPatchState]) -> None:
+        self.dcsim.store.put_many(NAMESPACE, {f"state/{state.ci_id}": to_json(state) for state in states})
+
     async def ensure_scanned(self) -> None:
-        """Scan everything once, the first time compliance is asked for."""
-        if not self.scanned_once:
-            await self.scan()
+        """Scan everything once, the first time compliance is asked for; requests that ask
+        while that scan runs wait for it rather than each starting one."""
+        if self.scanned_once:
+            return
+        # A finished one that left scanned_once unset failed: try again.
+        if self._first_scan is None or self._first_scan.done():
+            self._first_scan = asyncio.get_running_loop().create_task(self.scan())
+        await asyncio.shield(self._first_scan)
 
     async def _assess_ci(self, ci: Ci) -> CiPatchState:
         """The patch state of ``ci`` from its node's packages and the advisories (not stored)."""
