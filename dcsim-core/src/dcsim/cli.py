@@ -88,12 +88,17 @@ main.add_command(patch)
     show_default=True,
     help="Processes serving one host and port (more than 1 needs PostgreSQL and Redis).",
 )
+@click.option(
+    "--server",
+    type=click.Choice(["uvicorn", "granian"]),
+    help="ASGI server stack (default uvicorn; granian needs dcsim-core[granian]).",
+)
 @click.pass_context
-def serve(ctx: click.Context, host: str | None, port: int | None, strict: bool | None, workers: int) -> None:
+def serve(
+    ctx: click.Context, host: str | None, port: int | None, strict: bool | None, workers: int, server: str | None
+) -> None:
     """Run the dc-sim server with the installed plugins (HTTPS when tls_certfile and tls_keyfile are set)."""
     import os
-
-    import uvicorn
 
     from dcsim import serving
     from dcsim.logs import configure_logging
@@ -105,9 +110,10 @@ def serve(ctx: click.Context, host: str | None, port: int | None, strict: bool |
     if bool(settings.tls_certfile) != bool(settings.tls_keyfile):
         raise click.ClickException("HTTPS needs both tls_certfile and tls_keyfile")
     try:
+        server = serving.pick_server(server)
         serving.check_workers(settings, workers)
         serving.hold_sqlite_store(settings)
-        if workers == 1:
+        if workers == 1 and server == "uvicorn":
             sim = dcsim.open(settings=settings)
             app: Any = create_app(sim)
             for info in sim.plugins.failures():
@@ -117,24 +123,14 @@ def serve(ctx: click.Context, host: str | None, port: int | None, strict: bool |
             os.environ[serving.WORKER_OPTIONS_VARIABLE] = serving.worker_options(
                 ctx.obj.get("config"), ctx.obj.get("data_dir"), overrides
             )
-            app = "dcsim.serving:worker_app"
+            app = serving.WORKER_APP
     except DcsimError as exc:
         raise click.ClickException(exc.detail) from exc
     scheme = "https" if settings.tls_certfile else "http"
     processes = f" ({workers} worker processes)" if workers > 1 else ""
     click.echo(f"dc-sim {dcsim.__version__} serving on {scheme}://{settings.host}:{settings.port}{processes}", err=True)
     click.echo(f"admin token: {settings.admin_token_path} (written on first start; cat it)", err=True)
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        lifespan="on",
-        ssl_certfile=settings.tls_certfile,
-        ssl_keyfile=settings.tls_keyfile,
-        factory=workers > 1,
-        workers=workers if workers > 1 else None,
-    )
+    serving.run(server, app, settings, workers)
 
 
 @main.command()
@@ -342,6 +338,7 @@ def seed(
     from dcsim.sim.engine import FAULTS_NAMESPACE, META_NAMESPACE
     from dcsim.sim.kinds import collect_kinds
     from dcsim.sim.seed import generate
+    from dcsim.sim.sync import SEQUENCE_KEY, replacing_world
     from dcsim.sim.topology import Topology
     from dcsim.sim.world import NAMESPACE, World
 
@@ -361,10 +358,12 @@ def seed(
         # Plugins may add to generated estates too; core's default seed stays out.
         HookCalls(plugins).sim_seed_topology(topology=topology, settings=settings)
         click.echo(f"  saving {len(world)} objects", err=True)
-        with store.transaction() as session:
+        # Running servers on a shared store see the new world (SPEC-018): the sequence stays and moves on.
+        with replacing_world(store) as session:
             for namespace in (NAMESPACE, FAULTS_NAMESPACE, META_NAMESPACE):
                 for document in session.list(namespace):
-                    session.delete(namespace, document.key)
+                    if (namespace, document.key) != (META_NAMESPACE, SEQUENCE_KEY):
+                        session.delete(namespace, document.key)
             world.save_all(session)
     finally:
         store.close()

@@ -16,6 +16,9 @@ that copy. So:
   and removed and the faults it touched) in the same transaction. Right after taking
   the lock a process reads the sequence and applies every entry it has not seen
   (re-reading those documents), so its checks run on exactly what is committed.
+- **A whole-world replacement** (``dcsim seed --replace`` on the store of running
+  servers, :func:`replacing_world`) holds the lock and bumps the sequence with no
+  journal entry: a missing entry makes every process read the whole world again.
 - **Readers are fresh.** ``/sim`` reads call :meth:`WorldSync.fresh` (one point read of
   the sequence; a catch-up when it moved); everything else (vendor APIs, metrics) sees
   other processes' writes within :data:`POLL_SECONDS` (plus a read): the store's change
@@ -31,7 +34,7 @@ import asyncio
 import contextlib
 import hashlib
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -49,6 +52,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
     from dcsim.sim.core import EngineCore
+    from dcsim.store.base import Store
 
 log = structlog.get_logger(__name__)
 
@@ -350,6 +354,33 @@ class WorldLock:
             self.local.release()
 
 
+@contextlib.contextmanager
+def replacing_world(store: Store) -> Iterator[DocumentSession]:
+    """A transaction in which a process without an engine (``dcsim seed``) writes a whole
+    new world; the caller deletes the old one in it, keeping ``sim.meta/world-sequence``.
+
+    On a shared store the world lock is held meanwhile (running servers' writes wait, then
+    start from the new world), and the sequence is bumped with no journal entry of its
+    own: every running process finds the entry missing and reads the whole world again.
+    On a store that is not shared this is a plain transaction.
+    """
+    if not store.shared:
+        with store.transaction() as session:
+            yield session
+        return
+    from sqlalchemy import func, select
+
+    # The lock on a connection of its own, as engines take it (AUTOCOMMIT: no snapshot held).
+    with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:  # type: ignore[attr-defined]
+        connection.execute(select(func.pg_advisory_lock(LOCK_KEY)))
+        try:
+            with store.transaction() as session:
+                yield session
+                session.put(_meta(), SEQUENCE_KEY, {"entry": JOURNAL_NAMESPACE})
+        finally:
+            connection.execute(select(func.pg_advisory_unlock(LOCK_KEY)))
+
+
 def _value(document: Any) -> Any:
     return document.value if document is not None else None
 
@@ -366,4 +397,12 @@ def _faults() -> str:
     return FAULTS_NAMESPACE
 
 
-__all__ = ["JOURNAL_NAMESPACE", "POLL_SECONDS", "SEQUENCE_KEY", "WorldLock", "WorldSync", "journal_key"]
+__all__ = [
+    "JOURNAL_NAMESPACE",
+    "POLL_SECONDS",
+    "SEQUENCE_KEY",
+    "WorldLock",
+    "WorldSync",
+    "journal_key",
+    "replacing_world",
+]
