@@ -19,8 +19,19 @@ async function loadFaults(param: string): Promise<Loaded> {
 
 /** The faults of one object: those active on it, and, for an operator, the fault kinds
  * that take it as a parameter (`param`, e.g. "vm", "host", "blade") to inject; an admin
- * may clear one (DELETE is the admin's). */
-export function FaultPanel({ param, name, id }: { param: string; name: string; id: string }) {
+ * may clear one (DELETE is the admin's). `onChanged` is called after an injection or a
+ * clearing, so the object's own view can read its new state. */
+export function FaultPanel({
+  param,
+  name,
+  id,
+  onChanged,
+}: {
+  param: string;
+  name: string;
+  id: string;
+  onChanged?: () => void;
+}) {
   const canInject = useCan("change");
   const canClear = useCan("delete");
   const [kinds, setKinds] = useState<FaultKind[]>([]);
@@ -55,6 +66,7 @@ export function FaultPanel({ param, name, id }: { param: string; name: string; i
     setError(null);
     try {
       await work();
+      onChanged?.();
       await reload();
     } catch (err) {
       setError(err instanceof Error ? err.message : String(err));

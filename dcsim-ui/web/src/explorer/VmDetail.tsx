@@ -3,6 +3,7 @@ import { apiGet, apiPost } from "../api/client";
 import { FaultPanel } from "../components/FaultPanel";
 import { useCan } from "../session";
 import type { Vm } from "./loadTree";
+import { VmSparklines } from "./Sparklines";
 
 const ACTIONS = [
   { action: "on", label: "Start" },
@@ -10,18 +11,27 @@ const ACTIONS = [
   { action: "reset", label: "Reset" },
 ] as const;
 
-/** A VM's sizes, labels, node and, for an operator, power actions (a viewer sees none). */
+/** A VM's sizes, labels, node, metrics sparklines and faults and, for an operator, power
+ * actions (a viewer sees none). */
 export function VmDetail({ vm, onChanged }: { vm: Vm; onChanged: (vm: Vm) => void }) {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  // Bumped after a power action or a fault: the sparklines read the new figures at once.
+  const [version, setVersion] = useState(0);
   const canChange = useCan("change");
+
+  /** The VM as it is now, and its figures again. */
+  async function reread() {
+    onChanged(await apiGet("/sim/vms/{vm}", { path: { vm: vm.id } }));
+    setVersion((v) => v + 1);
+  }
 
   async function power(action: (typeof ACTIONS)[number]["action"]) {
     setBusy(true);
     setError(null);
     try {
       await apiPost("/sim/vms/{vm}/power", { path: { vm: vm.id } }, { action });
-      onChanged(await apiGet("/sim/vms/{vm}", { path: { vm: vm.id } }));
+      await reread();
     } catch (err) {
       setError(err instanceof Error ? err.message : String(err));
     } finally {
@@ -60,7 +70,8 @@ export function VmDetail({ vm, onChanged }: { vm: Vm; onChanged: (vm: Vm) => voi
         </div>
       )}
       {error && <p role="alert">{error}</p>}
-      <FaultPanel param="vm" name={vm.name} id={vm.id} />
+      <VmSparklines vm={vm.id} name={vm.name} version={version} />
+      <FaultPanel param="vm" name={vm.name} id={vm.id} onChanged={() => void reread().catch((err: Error) => setError(err.message))} />
     </section>
   );
 }

@@ -1,8 +1,22 @@
 import { useEffect, useState } from "react";
+import { HostDetail } from "../explorer/HostDetail";
 import { type DatacenterNode, type Host, type Vm, loadHostVms, loadTree } from "../explorer/loadTree";
 import { VmDetail } from "../explorer/VmDetail";
 
-function HostBranch({ host, selected, onSelect }: { host: Host; selected: Vm | null; onSelect: (vm: Vm) => void }) {
+/** What the detail panel shows: a VM, or a host with its cluster's name. */
+type Selection = { vm: Vm } | { host: Host; cluster: string };
+
+function HostBranch({
+  host,
+  cluster,
+  selected,
+  onSelect,
+}: {
+  host: Host;
+  cluster: string;
+  selected: Selection | null;
+  onSelect: (selection: Selection) => void;
+}) {
   const [vms, setVms] = useState<Vm[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   return (
@@ -17,14 +31,22 @@ function HostBranch({ host, selected, onSelect }: { host: Host; selected: Vm | n
         <span>{host.name}</span> <span className={`state ${host.status}`}>{host.status}</span> ({host.vm_count} VMs)
       </summary>
       {error && <p role="alert">{error}</p>}
+      <button
+        type="button"
+        className="link"
+        aria-pressed={selected !== null && "host" in selected && selected.host.id === host.id}
+        onClick={() => onSelect({ host, cluster })}
+      >
+        {host.name}: host detail
+      </button>
       <ul>
         {(vms ?? []).map((vm) => (
           <li key={vm.id}>
             <button
               type="button"
               className="link"
-              aria-pressed={selected?.id === vm.id}
-              onClick={() => onSelect(vm)}
+              aria-pressed={selected !== null && "vm" in selected && selected.vm.id === vm.id}
+              onClick={() => onSelect({ vm })}
             >
               {vm.name}
             </button>{" "}
@@ -36,11 +58,11 @@ function HostBranch({ host, selected, onSelect }: { host: Host; selected: Vm | n
   );
 }
 
-/** `/infrastructure/<platform>`: the platform's tree and the selected VM's detail. */
+/** `/infrastructure/<platform>`: the platform's tree and the selected VM's or host's detail. */
 export function Explorer({ platform, title }: { platform: string; title: string }) {
   const [tree, setTree] = useState<DatacenterNode[] | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [selected, setSelected] = useState<Vm | null>(null);
+  const [selected, setSelected] = useState<Selection | null>(null);
 
   useEffect(() => {
     let cancelled = false;
@@ -68,17 +90,24 @@ export function Explorer({ platform, title }: { platform: string; title: string 
                 <details key={cluster.id} open>
                   <summary>{cluster.name}</summary>
                   {hosts.map((host) => (
-                    <HostBranch key={host.id} host={host} selected={selected} onSelect={setSelected} />
+                    <HostBranch key={host.id} host={host} cluster={cluster.name} selected={selected} onSelect={setSelected} />
                   ))}
                 </details>
               ))}
             </details>
           ))}
         </nav>
-        {selected ? (
-          <VmDetail key={selected.id} vm={selected} onChanged={setSelected} />
-        ) : (
-          <p className="muted">Open a host and choose a VM to see its detail.</p>
+        {selected === null && <p className="muted">Open a host and choose it or a VM to see its detail.</p>}
+        {selected !== null && "vm" in selected && (
+          <VmDetail key={selected.vm.id} vm={selected.vm} onChanged={(vm) => setSelected({ vm })} />
+        )}
+        {selected !== null && "host" in selected && (
+          <HostDetail
+            key={selected.host.id}
+            host={selected.host}
+            cluster={selected.cluster}
+            onSelectVm={(vm) => setSelected({ vm })}
+          />
         )}
       </div>
     </>
