@@ -242,11 +242,13 @@ class PatchService:
         found: list[Ci] = []
         offset = 0
         while True:
-            total, cis = await cmdb.backend.list_cis(CiQuery(limit=500, offset=offset))
+            # Large pages (a listing sorts every CI), and the loop let in between them.
+            total, cis = await cmdb.backend.list_cis(CiQuery(limit=2000, offset=offset))
             found.extend(ci for ci in cis if ci.attributes.get("node") and ci.tags.get("os"))
             offset += len(cis)
             if not cis or offset >= total:
                 return found
+            await asyncio.sleep(0)
 
     # Compliance ------------------------------------------------------------------------
 
