@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import AsyncIterator, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import attrs
 
@@ -30,9 +30,14 @@ if TYPE_CHECKING:
     from dcsim.settings import Settings
 
 
-@attrs.frozen
-class Delivery:
-    """One hand-out of an event to a consumer of a group."""
+class Delivery(NamedTuple):
+    """One hand-out of an event to a consumer of a group (immutable).
+
+    A named tuple rather than a frozen attrs class: one is made per event handed out, and
+    building a tuple costs a fifth of a frozen class's ``__init__`` (issue #18). Drivers
+    build them with ``tuple.__new__(Delivery, (...))``, which skips even the named tuple's
+    Python-level ``__new__``.
+    """
 
     message_id: str
     event: Event
