@@ -17,7 +17,7 @@ describe("Overview", () => {
 
   it("leaves patch compliance out while no CI has been scanned", async () => {
     const empty = { total: 0, compliant: 0, non_compliant: 0, unknown: 0, pending_cves: 0, compliance_pct: 0 };
-    stubFetch({ "/patch/compliance": { body: { summary: empty, by_env: {}, by_os: {}, by_policy: {}, cis: [] } } });
+    stubFetch({ "/patch/compliance/summary": { body: { summary: empty, by_env: {}, by_os: {}, by_policy: {} } } });
     const data = await loadOverview();
     expect(data.patchCompliancePct).toEqual({ ok: false, reason: "no CI has been scanned yet" });
   });
@@ -31,7 +31,7 @@ describe("Overview", () => {
       "/itsm/incidents?state=new%2Cin_progress%2Con_hold&priority=P2&limit=1": page(0),
       "/itsm/incidents?state=new%2Cin_progress%2Con_hold&priority=P3&limit=1": page(2),
       "/itsm/incidents?state=new%2Cin_progress%2Con_hold&priority=P4&limit=1": page(0),
-      "/patch/compliance": { status: 404, body: { status: 404, detail: "no route", title: "Not Found", type: "x", code: "x" } },
+      "/patch/compliance/summary": { status: 404, body: { status: 404, detail: "no route", title: "Not Found", type: "x", code: "x" } },
       "/drift/events": page(2),
     });
     const data = await loadOverview();
