@@ -1,14 +1,13 @@
-"""The anchor of the HTTP figures: a bare Litestar hello served by the same server stack as
-``dcsim serve`` (uvicorn, its event loop and HTTP parser chosen the same way).
+"""The anchor of the HTTP figures: a bare Litestar hello served by one of the server stacks
+``dcsim serve`` can run on (``dcsim.serving.SERVERS``), called as ``dcsim serve`` calls it.
 
-    python bench/perf_hello.py <port>
+    python bench/perf_hello.py <port> [uvicorn|granian]      (default uvicorn)
 """
 
 from __future__ import annotations
 
 import sys
 
-import uvicorn
 from litestar import Litestar, get
 
 
@@ -20,7 +19,24 @@ def hello() -> dict[str, str]:
 
 app = Litestar(route_handlers=[hello])
 
+
+def main(port: int, stack: str) -> None:
+    """Serve :data:`app` on 127.0.0.1:``port`` with ``stack``."""
+    if stack == "uvicorn":
+        import uvicorn
+
+        # The same uvicorn arguments as `dcsim serve` (dcsim/serving.py), so that only
+        # the application differs between the anchor and dc-sim.
+        uvicorn.run(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+    elif stack == "granian":
+        from dcsim.serving import granian_server
+
+        # The same Granian as `dcsim serve --server granian`: a worker process that
+        # imports the app (granian loads apps by name), uvloop, no access log of its own.
+        granian_server("perf_hello:app", host="127.0.0.1", port=port).serve()
+    else:
+        raise SystemExit(f"unknown server stack {stack!r}: uvicorn or granian")
+
+
 if __name__ == "__main__":
-    # The same uvicorn arguments as `dcsim serve` (dcsim/cli.py), so that only the
-    # application differs between the anchor and dc-sim.
-    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_config=None, lifespan="on")
+    main(int(sys.argv[1]), sys.argv[2] if len(sys.argv) > 2 else "uvicorn")

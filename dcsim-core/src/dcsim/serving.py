@@ -1,5 +1,9 @@
-"""Running ``dcsim serve`` as one process or several (SPEC-018).
+"""Running ``dcsim serve`` as one process or several (SPEC-018), on uvicorn or Granian.
 
+- ``--server``: Granian when installed (``dcsim-core[granian]``), else uvicorn, both on
+  uvloop (SPEC-002 says why). uvicorn runs the app built in this process; Granian runs
+  it in a worker process it forks, which builds it with :func:`worker_app`; both run the
+  app's start-up and shutdown (ASGI lifespan) and stop gracefully on SIGTERM.
 - ``--workers N`` (N > 1) runs N worker processes on one host and port (uvicorn's
   supervisor binds the socket once and its spawned workers share it); each builds the
   app with :func:`worker_app` and runs the app's start-up. They act as one server only
@@ -12,7 +16,9 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
+import logging
 import os
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -21,6 +27,7 @@ from dcsim.errors import ConfigError
 from dcsim.store.engine import normalize_url
 
 if TYPE_CHECKING:
+    from granian.server.common import AbstractServer
     from litestar import Litestar
 
     from dcsim.settings import Settings
@@ -29,8 +36,63 @@ if TYPE_CHECKING:
 #: the workers it spawns; not a ``DCSIM_`` variable, which the settings would refuse.
 WORKER_OPTIONS_VARIABLE = "_DCSIM_SERVE_OPTIONS"
 
+#: The server stacks ``dcsim serve --server`` runs on.
+SERVERS = ("uvicorn", "granian")
+#: The app factory of a worker process (``--workers N``, and every Granian worker).
+WORKER_APP = "dcsim.serving:worker_app"
+
 # The open lock file of this process's SQLite store: the lock lasts as long as the process.
 _held: IO[str] | None = None
+
+
+def granian_installed() -> bool:
+    """Whether Granian (``dcsim-core[granian]``) can be imported."""
+    return importlib.util.find_spec("granian") is not None
+
+
+def pick_server(server: str | None) -> str:
+    """The server stack to run: ``server`` when given (ConfigError when it is not
+    installed), else Granian when installed (the faster stack on dc-sim's own requests,
+    SPEC-002), else uvicorn."""
+    if server is None:
+        return "granian" if granian_installed() else "uvicorn"
+    if server not in SERVERS:
+        raise ConfigError(f"--server must be one of {', '.join(SERVERS)}, not {server!r}")
+    if server == "granian" and not granian_installed():
+        raise ConfigError("--server granian needs Granian: pip install 'dcsim-core[granian]'")
+    return server
+
+
+def run(server: str, app: Litestar | str, settings: Settings, workers: int) -> None:
+    """Serve ``app`` (an app object, or :data:`WORKER_APP` for worker processes that build
+    their own) on the settings' host and port with ``server`` until SIGTERM or SIGINT."""
+    if server == "granian":
+        if not isinstance(app, str):
+            raise TypeError("Granian's workers build their own app: pass WORKER_APP")
+        granian_server(
+            app,
+            host=settings.host,
+            port=settings.port,
+            workers=workers,
+            factory=True,
+            log_level=settings.log_level,
+            ssl_certfile=settings.tls_certfile,
+            ssl_keyfile=settings.tls_keyfile,
+        ).serve()
+        return
+    import uvicorn
+
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        lifespan="on",
+        ssl_certfile=settings.tls_certfile,
+        ssl_keyfile=settings.tls_keyfile,
+        factory=isinstance(app, str),
+        workers=workers if workers > 1 else None,
+    )
 
 
 def check_workers(settings: Settings, workers: int) -> None:
@@ -101,6 +163,58 @@ def worker_options(config: Path | None, data_dir: Path | None, overrides: dict[s
     )
 
 
+def granian_server(
+    target: str,
+    *,
+    host: str,
+    port: int,
+    workers: int = 1,
+    factory: bool = False,
+    log_level: str = "INFO",
+    ssl_certfile: str | None = None,
+    ssl_keyfile: str | None = None,
+) -> AbstractServer[Any]:
+    """A Granian server of the ASGI app ``target`` (``module:attribute``; with ``factory``,
+    a function returning the app), as ``dcsim serve --server granian`` runs it.
+
+    Granian runs apps in worker processes it spawns (one per ``workers``), each on uvloop,
+    with the ASGI lifespan (start-up and shutdown) and SIGTERM/SIGINT as a graceful stop.
+    Its own access log stays off (the app logs each request, with its request id) and its
+    loggers propagate to the root handler of :func:`dcsim.logs.configure_logging`.
+    """
+    from granian import Granian
+    from granian.constants import HTTPModes, Interfaces, Loops, SSLProtocols
+    from granian.log import LogLevels
+
+    return Granian(
+        target,
+        address=host,
+        port=port,
+        interface=Interfaces.ASGI,
+        workers=workers,
+        factory=factory,
+        loop=Loops.uvloop,
+        http=HTTPModes.http1,
+        log_level=LogLevels(log_level.lower()),
+        log_access=False,
+        log_dictconfig=_GRANIAN_LOGGING,
+        ssl_cert=None if ssl_certfile is None else Path(ssl_certfile),
+        ssl_key=None if ssl_keyfile is None else Path(ssl_keyfile),
+        # uvicorn's default floor: vendor tools still speak TLS 1.2.
+        ssl_protocol_min=SSLProtocols.tls12,
+    )
+
+
+# Granian's logging configuration, merged over its defaults: its loggers write nothing
+# themselves and pass their records to the root logger's handler.
+_GRANIAN_LOGGING: dict[str, Any] = {
+    "loggers": {
+        "_granian": {"handlers": [], "propagate": True},
+        "granian.access": {"handlers": [], "propagate": True},
+    },
+}
+
+
 def worker_app() -> Litestar:
     """The app of one worker process (uvicorn's factory under ``--workers``)."""
     import dcsim
@@ -113,4 +227,7 @@ def worker_app() -> Litestar:
         config_file=options.get("config"), data_dir=options.get("data_dir"), **options.get("overrides", {})
     )
     configure_logging(settings.log_level, settings.log_format, service=settings.service_name, env=settings.environment)
-    return create_app(dcsim.open(settings=settings))
+    sim = dcsim.open(settings=settings)
+    for info in sim.plugins.failures():
+        logging.getLogger("dcsim.serve").warning("plugin %s failed: %s", info.name, info.error)
+    return create_app(sim)
