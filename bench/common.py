@@ -48,15 +48,16 @@ def finish(server: subprocess.Popen[bytes] | None, data_dir: Path, keep: bool) -
 
 
 def serve(
-    dcsim: str, data_dir: Path, env: dict[str, str], timeout: float
+    dcsim: str, data_dir: Path, env: dict[str, str], timeout: float, *args: str
 ) -> tuple[subprocess.Popen[bytes], int, float]:
-    """``dcsim serve`` on a free loopback port, waited for: the process, its port and the
-    seconds until ``/healthz`` answered. Its log is ``serve.log`` in the data directory."""
+    """``dcsim serve`` (with ``args``) on a free loopback port, waited for: the process, its
+    port and the seconds until ``/healthz`` answered. Its log is ``serve.log`` in the data
+    directory."""
     port = free_port()
     log = (data_dir / "serve.log").open("wb")
     started = time.perf_counter()
     server = subprocess.Popen(
-        [dcsim, "--data-dir", str(data_dir), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [dcsim, "--data-dir", str(data_dir), "serve", "--host", "127.0.0.1", "--port", str(port), *args],
         env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     progress(f"serving on 127.0.0.1:{port} (pid {server.pid}); waiting for /healthz")

@@ -5,13 +5,16 @@ latency of ``/metrics`` of a generated estate.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
+import importlib.util
 import json
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from common import free_port, getter, progress, stop
@@ -40,14 +43,23 @@ def load(loadgen: Path, url: str, connections: int, seconds: float, header: str 
     return figures
 
 
-def hello_rps(loadgen: Path, connections: int, seconds: float) -> float:
-    """Requests per second of the bare Litestar hello (``perf_hello.py``)."""
+def stacks() -> list[str]:
+    """The server stacks ``dcsim serve`` can run on here: uvicorn, and Granian when installed."""
+    return ["uvicorn", *(["granian"] if importlib.util.find_spec("granian") is not None else [])]
+
+
+@contextlib.contextmanager
+def hello_server(stack: str) -> Iterator[str]:
+    """The bare Litestar hello (``perf_hello.py``) served on ``stack``: its URL while the
+    block runs."""
     port = free_port()
     with tempfile.TemporaryFile() as log:
-        server = subprocess.Popen([sys.executable, str(HERE / "perf_hello.py"), str(port)], stdout=log, stderr=log)
+        # From bench/: Granian's worker imports the app as perf_hello:app.
+        server = subprocess.Popen([sys.executable, str(HERE / "perf_hello.py"), str(port), stack],
+                                  cwd=HERE, stdout=log, stderr=log)  # fmt: skip
         try:
             wait_for_port(port, server, 60)
-            return load(loadgen, f"http://127.0.0.1:{port}/", connections, seconds)["rps"]
+            yield f"http://127.0.0.1:{port}/"
         finally:
             stop(server)
 
