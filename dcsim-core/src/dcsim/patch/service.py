@@ -114,6 +114,7 @@ class PatchService:
         self._versions: dict[str, int] = {}
         self._driver: asyncio.Task[None] | None = None
         self._first_scan: asyncio.Task[list[CiPatchState]] | None = None
+        self._orders: dict[tuple[str, str, str], int] = {}
 
     @property
     def dcsim(self) -> DcSim:
@@ -226,10 +227,16 @@ class PatchService:
     # Versions and CIs ------------------------------------------------------------------
 
     def compare(self, os_type: str, installed: str, candidate: str) -> int:
-        """Order two versions of a package of ``os_type`` (``dcsim_patch_compare_versions``)."""
-        return self.dcsim.call.patch_compare_versions(
-            os_family=os_family(os_type), installed=installed, candidate=candidate
-        )
+        """Order two versions of a package of ``os_type`` (``dcsim_patch_compare_versions``,
+        asked once per scan for each distinct comparison: a generated estate's nodes share
+        a few inventories, and the hook was three quarters of a 10,000-CI scan's time)."""
+        key = (os_type, installed, candidate)
+        order = self._orders.get(key)
+        if order is None:
+            order = self._orders[key] = self.dcsim.call.patch_compare_versions(
+                os_family=os_family(os_type), installed=installed, candidate=candidate
+            )
+        return order
 
     async def patchable_cis(self) -> list[Ci]:
         """The active CIs with a node and an OS tag (what can be scanned and patched)."""
@@ -255,6 +262,7 @@ class PatchService:
     async def scan(self, ci_ids: list[str] | None = None) -> list[CiPatchState]:
         """Read the advisories again and assess the CIs (every patchable one by default)."""
         self.advisories = feeds.collect(self.feeds)
+        self._orders = {}
         chosen = [ci for ci in await self.patchable_cis() if ci_ids is None or ci.id in ci_ids]
         if ci_ids is not None and len(chosen) < len(set(ci_ids)):
             missing = sorted(set(ci_ids) - {ci.id for ci in chosen})
