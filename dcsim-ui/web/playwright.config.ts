@@ -1,13 +1,25 @@
 // End-to-end tests: Debian's Chromium (no browser download) against a real `dcsim serve`
 // with the built app, on a port and data directory of their own.
+import { execFileSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { defineConfig } from "@playwright/test";
 
-export const PORT = Number(process.env.UI_E2E_PORT ?? 18716);
+/** A loopback port nothing listens on now: the system picks it (port 0), so a server
+ * left over from another run cannot hold the tests' port. */
+function freePort(): string {
+  const pick =
+    "const s = require('node:net').createServer();" +
+    "s.listen(0, '127.0.0.1', () => { process.stdout.write(String(s.address().port)); s.close(); });";
+  return execFileSync(process.execPath, ["-e", pick], { encoding: "utf8" }).trim();
+}
+
+// Set once (UI_E2E_PORT overrides): the config is evaluated again in each worker, which
+// must find the same server and data directory.
+process.env.UI_E2E_PORT ??= freePort();
+export const PORT = Number(process.env.UI_E2E_PORT);
 const python = process.env.UI_PYTHON ?? "python";
-// Set once: the config is evaluated again in each worker, which must find the same server.
 process.env.UI_E2E_DATA_DIR ??= mkdtempSync(join(tmpdir(), "dcsim-ui-e2e-"));
 const dataDir = process.env.UI_E2E_DATA_DIR;
 

@@ -34,15 +34,16 @@ export function VmSparklines({ vm, name, version }: { vm: string; name: string; 
   );
 }
 
-/** A host's CPU and memory load and its temperature over the last ten minutes. */
+/** A host's CPU and memory load and its temperature over the last ten minutes. A large
+ * host's load is a few percent: its lines scale to their own peak, so they still move. */
 export function HostSparklines({ host, name, version }: { host: string; name: string; version?: number }) {
   const { metrics, error } = useRecentMetrics("host", host, version);
   const points = metrics?.points ?? [];
   const over = span(metrics?.bucket_seconds);
   return (
     <Frame title={`Metrics of ${name}`} error={error}>
-      <Sparkline label="CPU" values={points.map((p) => p.cpu_usage)} high={1} format={percent} span={over} testId="spark-cpu" />
-      <Sparkline label="Memory" values={points.map((p) => p.memory_usage)} high={1} format={percent} span={over} testId="spark-memory" />
+      <Sparkline label="CPU" values={points.map((p) => p.cpu_usage)} format={percent} span={over} testId="spark-cpu" />
+      <Sparkline label="Memory" values={points.map((p) => p.memory_usage)} format={percent} span={over} testId="spark-memory" />
       <Sparkline
         label="Temperature"
         values={points.map((p) => p.temperature)}
