@@ -59,7 +59,7 @@ async def test_requests_that_ask_during_the_first_scan_wait_for_it_instead_of_sc
 
 
 async def test_a_scan_lets_other_work_in_while_it_assesses(make_dcsim, monkeypatch: pytest.MonkeyPatch):
-    # A slice of no time: the scan lets the loop in after every CI (10 ms slices on a large estate).
+    # A slice of no time: the scan lets the loop in after every CI (5 ms slices on a large estate).
     monkeypatch.setattr(patch_service, "SCAN_SLICE_SECONDS", 0.0)
     async with make_dcsim(disable_plugins=("ansible",)) as dcsim:
         patch = dcsim.services.get(PatchService)

@@ -48,7 +48,7 @@ SOURCE = "dcsim.patch"
 #: How long a run waits for the runner's answer to one request.
 RUN_TIMEOUT = timedelta(minutes=15)
 #: A scan lets other work of the event loop in after this many seconds of assessing.
-SCAN_SLICE_SECONDS = 0.01
+SCAN_SLICE_SECONDS = 0.005
 #: A scan older than this is stale.
 STALE_AFTER = timedelta(hours=24)
 REBOOT_MARK = "/var/run/reboot-required"

@@ -2,9 +2,9 @@
 // chassis > blades from dcsim-ucs. A large estate is grouped so that the graph stays a
 // few hundred nodes: above MAX_VMS_DRAWN VMs, each host shows one "N VMs" node, and a
 // cluster of more than MAX_HOSTS_DRAWN hosts shows its hosts as one node.
-import { apiGet } from "../api/client";
+import { ApiError, apiGet } from "../api/client";
 import { allPages, type Host, type Vm } from "../explorer/loadTree";
-import { loadUcs } from "../ucs/ucsApi";
+import type { UcsBlade, UcsChassis } from "../ucs/ucsApi";
 
 /** Draw every VM up to this many in the estate. */
 export const MAX_VMS_DRAWN = 200;
@@ -56,15 +56,31 @@ function hostsOf(hosts: Host[], vmsByHost: Map<string, Vm[]> | null, clusterId: 
   return hosts.map((host) => hostNode(host, vmsByHost ? (vmsByHost.get(host.id) ?? []) : null));
 }
 
+const query = (offset: number) => ({ query: { limit: 1000, offset } });
+
+/** UCS chassis and blades (what the graph draws; not the service profiles), or null when
+ * dcsim-ucs is not installed (its API answers 404). */
+async function ucsHardware(): Promise<{ chassis: UcsChassis[]; blades: UcsBlade[] } | null> {
+  try {
+    const [chassis, blades] = await Promise.all([
+      allPages((offset) => apiGet("/ucs/api/v1/chassis", query(offset))),
+      allPages((offset) => apiGet("/ucs/api/v1/blades", query(offset))),
+    ]);
+    return { chassis: chassis.sort((a, b) => a.name.localeCompare(b.name)), blades };
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) return null;
+    throw err;
+  }
+}
+
 /** The whole graph, roots first (one per datacenter, then one per UCS domain). */
 export async function loadTopology(): Promise<TopoNode[]> {
-  const query = (offset: number) => ({ query: { limit: 1000, offset } });
   const [datacenters, clusters, hosts, head, ucs] = await Promise.all([
     allPages((offset) => apiGet("/sim/datacenters", query(offset))),
     allPages((offset) => apiGet("/sim/clusters", query(offset))),
     allPages((offset) => apiGet("/sim/hosts", query(offset))),
     apiGet("/sim/vms", { query: { limit: 1 } }),
-    loadUcs(),
+    ucsHardware(),
   ]);
   let vmsByHost: Map<string, Vm[]> | null = null;
   if (head.total <= MAX_VMS_DRAWN) {

@@ -39,12 +39,17 @@ function find(roots: TopoNode[], label: string): TopoNode | undefined {
 
 describe("topology", () => {
   it("draws datacenters > clusters > hosts > VMs and UCS domain > chassis > blades, coloured by state", async () => {
-    stubFetch({
+    const calls = stubFetch({
       ...sim([host("esxi-01", "c1", 2), host("esxi-02", "c1", 0, "failed")], 2),
       [`/sim/vms?limit=${MAX_VMS_DRAWN}`]: page([vm("vm-002", "esxi-01", "off"), vm("vm-001", "esxi-01")]),
       ...ucs,
     });
     const roots = await loadTopology();
+    // The graph draws hardware only: no service profiles are asked for.
+    expect(calls.map((call) => call.url).filter((url) => url.startsWith("/ucs/"))).toEqual([
+      "/ucs/api/v1/chassis?limit=1000&offset=0",
+      "/ucs/api/v1/blades?limit=1000&offset=0",
+    ]);
     expect(roots.map((r) => r.label)).toEqual(["dc-west", "ucs-domain-01"]);
     expect(find(roots, "esxi-01")?.children.map((c) => [c.label, c.state])).toEqual([["vm-001", "on"], ["vm-002", "off"]]);
     expect(find(roots, "cluster-01")?.state).toBe("failed");

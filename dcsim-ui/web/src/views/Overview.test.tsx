@@ -22,6 +22,22 @@ describe("Overview", () => {
     expect(data.patchCompliancePct).toEqual({ ok: false, reason: "no CI has been scanned yet" });
   });
 
+  it("asks for patch compliance, the one heavy answer, only once the cheap counts have answered", async () => {
+    const empty = { total: 0, compliant: 0, non_compliant: 0, unknown: 0, pending_cves: 0, compliance_pct: 0 };
+    const calls = stubFetch({
+      "/sim/vms": page(9),
+      "/sim/hosts": page(1, [host("ok")]),
+      "/itsm/incidents": page(0),
+      "/drift/events": page(0),
+      "/patch/compliance/summary": { body: { summary: empty, by_env: {}, by_os: {}, by_policy: {} } },
+    });
+    await loadOverview();
+    const paths = calls.map((call) => call.url.split("?")[0]);
+    expect(paths).toHaveLength(9);
+    expect(paths.indexOf("/patch/compliance/summary")).toBe(8);
+    expect(paths).not.toContain("/patch/compliance");
+  });
+
   it("shows the API's numbers, the health score with its formula, and says which APIs did not answer", async () => {
     stubFetch({
       "/sim/vms?limit=1": page(9),
