@@ -22,12 +22,16 @@ from redis.backoff import ExponentialWithJitterBackoff
 from redis.typing import EncodableT, FieldT
 
 from dcsim.bus.base import DeadLetter, Delivery, EventBus
-from dcsim.convert import dumps, loads
+from dcsim.bus.codec import decode_event, encode_event
 from dcsim.errors import NotFound, Unavailable
-from dcsim.model import Event
+
+if TYPE_CHECKING:
+    from dcsim.model import Event
 
 if TYPE_CHECKING:
     from dcsim.settings import Settings
+
+_new_tuple = tuple.__new__
 
 # Every blocking command waits at most this long, so the socket timeout can catch a
 # server that stopped answering without cutting a healthy block short.
@@ -44,6 +48,24 @@ _DEAD_LETTER_BATCH = 100
 # express; these are the reply shapes the bus reads, applied with cast().
 _Entry = tuple[str, dict[str, str]]
 _StreamReply = list[tuple[str, list[_Entry]]]
+# XREADGROUP's reply as Redis sends it (the client's callback is turned off for it, see
+# RedisBus._connect): per stream its entries, each an id and a flat list of fields; a map
+# of stream name to entries in RESP3 (redis-py's default), a list of [name, entries] in RESP2.
+_RawEntries = list[tuple[str, list[str]]]
+_RawStreamReply = dict[str, _RawEntries] | list[tuple[str, _RawEntries]] | None
+
+# Appends every payload of ARGV[2..] with one XADD each, trimming to about ARGV[1]
+# entries, and returns their ids: a publish batch is one command whatever its length
+# (issue #18; redis-py spent more per pipelined XADD than Redis did). A script runs
+# whole, so the batch's entries are consecutive in the stream; an error stops it
+# after a prefix of the batch, as a pipeline's would.
+_XADD_MANY = """
+local ids = {}
+for i = 2, #ARGV do
+  ids[i - 1] = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'event', ARGV[i])
+end
+return ids
+"""
 
 
 class RedisBus(EventBus):
@@ -64,6 +86,8 @@ class RedisBus(EventBus):
         # longer than their block; every other command gets a short one.
         self._client = self._connect(settings.redis_url, _SOCKET_TIMEOUT_SECONDS, retries=1)
         self._blocking = self._connect(settings.redis_url, _BLOCKING_SOCKET_TIMEOUT_SECONDS, retries=3)
+        # Loaded on first use and again after Redis lost its script cache (EVALSHA, then EVAL).
+        self._xadd_many = self._client.register_script(_XADD_MANY)
         # Per group, where the next XAUTOCLAIM scan of the pending entries starts.
         self._claim_cursors: dict[str, str] = {}
         # Per group, when a finished XAUTOCLAIM scan last found nothing overdue. Nothing can
@@ -73,18 +97,22 @@ class RedisBus(EventBus):
         self._claimed_clean_at: dict[str, float] = {}
         self._claim_interval = self.redelivery_seconds / 4
         # Publishes waiting for the next pipeline, and the task that sends them (issue #18).
-        self._queued: list[tuple[str, asyncio.Future[str]]] = []
+        self._queued: list[tuple[bytes, asyncio.Future[str]]] = []
         self._flusher: asyncio.Task[None] | None = None
 
     @staticmethod
     def _connect(url: str, socket_timeout: float, retries: int) -> redis.asyncio.Redis:
-        return redis.asyncio.Redis.from_url(
+        client = redis.asyncio.Redis.from_url(
             url,
             decode_responses=True,
             socket_connect_timeout=_CONNECT_TIMEOUT_SECONDS,
             socket_timeout=socket_timeout,
             retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=0.5), retries=retries),
         )
+        # XREADGROUP's reply is read as Redis sends it: redis-py's callback builds a dict
+        # of fields per entry, a cost per event the bus does not need (issue #18).
+        client.set_response_callback("XREADGROUP", _raw_reply)
+        return client
 
     @contextlib.contextmanager
     def _commands(self) -> Iterator[None]:
@@ -132,7 +160,7 @@ class RedisBus(EventBus):
         command than Redis does). It returns when Redis has answered for this event.
         """
         future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        self._queued.append((dumps(event), future))
+        self._queued.append((encode_event(event), future))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush())
         return await future
@@ -158,18 +186,16 @@ class RedisBus(EventBus):
                 if not future.done():
                     future.set_result(message_id)
 
-    async def _xadd_all(self, payloads: list[str]) -> list[str]:
+    async def _xadd_all(self, payloads: list[bytes]) -> list[str]:
         with self._commands():
-            async with self._client.pipeline(transaction=False) as pipe:
-                for payload in payloads:
-                    pipe.xadd(self.stream, {"event": payload}, maxlen=self.retention_max_len, approximate=True)
-                return cast(list[str], await pipe.execute())
+            reply = await self._xadd_many(keys=[self.stream], args=[self.retention_max_len, *payloads])
+        return cast(list[str], reply)
 
     async def publish_many(self, events: Sequence[Event]) -> list[str]:
-        """Every ``XADD`` in one pipeline (one round trip), in order."""
+        """Every ``XADD`` in one command (one round trip), in order."""
         if not events:
             return []
-        return await self._xadd_all([dumps(event) for event in events])
+        return await self._xadd_all([encode_event(event) for event in events])
 
     async def ensure_group(self, group: str) -> None:
         """Create ``group`` at the end of the stream (creating the stream too), unless it exists."""
@@ -237,17 +263,25 @@ class RedisBus(EventBus):
             if attempt > self.max_deliveries:
                 await self._dead_letter(group, message_id, fields["event"], attempt - 1)
             else:
-                deliveries.append(Delivery(message_id, loads(fields["event"], Event), group, consumer, attempt))
+                deliveries.append(Delivery(message_id, decode_event(fields["event"]), group, consumer, attempt))
         return deliveries
 
     async def _read_new(self, group: str, consumer: str, count: int, block: float | None) -> list[Delivery]:
         # BLOCK 0 would wait forever, so a block always rounds up to at least 1 ms.
         block_ms = None if block is None else max(1, int(min(block, _MAX_BLOCK_SECONDS) * 1000))
         client = self._client if block_ms is None else self._blocking
-        reply = await client.xreadgroup(group, consumer, {self.stream: ">"}, count=count, block=block_ms)
+        arguments: list[EncodableT] = ["XREADGROUP", "GROUP", group, consumer, "COUNT", count]
+        if block_ms is not None:
+            arguments += ["BLOCK", block_ms]
+        reply = await client.execute_command(*arguments, "STREAMS", self.stream, ">")  # type: ignore[no-untyped-call]
+        reply = cast(_RawStreamReply, reply)
+        if not reply:
+            return []
+        streams = reply.values() if isinstance(reply, dict) else [entries for _, entries in reply]
+        # Each entry's fields are ["event", <envelope>]: the one field publish writes.
         return [
-            Delivery(message_id, loads(fields["event"], Event), group, consumer, 1)
-            for _, entries in cast(_StreamReply, reply or [])
+            _new_tuple(Delivery, (message_id, decode_event(fields[1]), group, consumer, 1))
+            for entries in streams
             for message_id, fields in entries
         ]
 
@@ -317,7 +351,7 @@ class RedisBus(EventBus):
                         letters.append(
                             DeadLetter(
                                 fields["message_id"],
-                                loads(fields["event"], Event),
+                                decode_event(fields["event"]),
                                 fields["group"],
                                 int(fields["attempts"]),
                             )
@@ -332,7 +366,7 @@ class RedisBus(EventBus):
         with self._commands():
             reply = await self._client.xrevrange(self.stream, max="+", min="-", count=count)
         entries = cast(list[_Entry], reply)
-        return [(message_id, loads(fields["event"], Event)) for message_id, fields in reversed(entries)]
+        return [(message_id, decode_event(fields["event"])) for message_id, fields in reversed(entries)]
 
     async def tail(self) -> AsyncIterator[tuple[str, Event]]:
         """Yield every event published after the first iteration (``XREAD BLOCK``).
@@ -351,7 +385,7 @@ class RedisBus(EventBus):
             for _, entries in cast(_StreamReply, reply or []):
                 for message_id, fields in entries:
                     last_id = message_id
-                    yield message_id, loads(fields["event"], Event)
+                    yield message_id, decode_event(fields["event"])
 
     async def trim(self) -> int:
         """``XTRIM MINID`` by the server's clock: drop entries older than the age retention."""
@@ -362,3 +396,7 @@ class RedisBus(EventBus):
                 return 0
             dropped = await self._client.xtrim(self.stream, minid=f"{cutoff_ms}-0", approximate=False)
         return int(dropped)
+
+
+def _raw_reply(response: Any, **options: Any) -> Any:
+    return response
