@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import { problem, stubFetch } from "../test/fetchStub";
-import { ApiError, apiGet, buildUrl, setUnauthorizedHandler } from "./client";
+import { ApiError, apiGet, apiGetShared, buildUrl, setUnauthorizedHandler } from "./client";
 import { setToken } from "./token";
 
 const page = { items: [], total: 0, limit: 1, offset: 0 };
@@ -19,6 +19,20 @@ describe("client", () => {
     expect(calls[0]?.url).toBe("/sim/vms?limit=1&power_state=on");
     expect(calls[0]?.url).not.toContain("s3cret");
     expect((calls[0]?.init?.headers as Record<string, string>).Authorization).toBe("Bearer s3cret");
+  });
+
+  it("shares one request between callers asking for the same address at once, and only then", async () => {
+    const calls = stubFetch({ "/sim/hosts": { body: { ...page, total: 3 } } });
+    const [first, second, other] = await Promise.all([
+      apiGetShared("/sim/hosts", { query: { limit: 1000, offset: 0 } }),
+      apiGetShared("/sim/hosts", { query: { limit: 1000, offset: 0 } }),
+      apiGetShared("/sim/hosts", { query: { limit: 1000, offset: 1000 } }),
+    ]);
+    expect(calls.map((c) => c.url)).toEqual(["/sim/hosts?limit=1000&offset=0", "/sim/hosts?limit=1000&offset=1000"]);
+    expect(second).toBe(first);
+    expect(other.total).toBe(3);
+    await apiGetShared("/sim/hosts", { query: { limit: 1000, offset: 0 } });
+    expect(calls).toHaveLength(3);
   });
 
   it("explains a 401 and tells the app", async () => {

@@ -113,6 +113,21 @@ export async function apiGet<P extends GetPath>(path: P, params?: GetParams<P>):
   return (await response.json()) as GetResult<P>;
 }
 
+const inFlight = new Map<string, Promise<unknown>>();
+
+/** `apiGet`, except that callers asking for the same address while its answer is on the
+ * way share one request and one parsed answer (so treat it as read-only): the overview's
+ * tiles and topology both need the hosts and the VM count. Nothing is kept afterwards. */
+export function apiGetShared<P extends GetPath>(path: P, params?: GetParams<P>): Promise<GetResult<P>> {
+  const url = buildUrl(path, params);
+  let pending = inFlight.get(url) as Promise<GetResult<P>> | undefined;
+  if (pending === undefined) {
+    pending = apiGet(path, params).finally(() => inFlight.delete(url));
+    inFlight.set(url, pending);
+  }
+  return pending;
+}
+
 /** Paths that answer POST. */
 export type PostPath = {
   [P in keyof paths]: paths[P]["post"] extends { responses: unknown } ? P : never;

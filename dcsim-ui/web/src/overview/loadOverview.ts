@@ -1,5 +1,5 @@
 // The numbers behind the overview's tiles and health score, each from dc-sim's API.
-import { ApiError, apiGet } from "../api/client";
+import { ApiError, apiGet, apiGetShared } from "../api/client";
 import type { HealthInputs } from "../health";
 
 /** A tile's number, or why it has none. */
@@ -33,7 +33,8 @@ async function hostCounts(): Promise<{ total: number; ok: number; degraded: numb
   const counts = { total: 0, ok: 0, degraded: 0, failed: 0 };
   // Pages of the largest size the API allows, until every host is counted.
   for (let offset = 0; ; offset += 1000) {
-    const page = await apiGet("/sim/hosts", { query: { limit: 1000, offset } });
+    // Shared with the topology, which asks for the same pages at the same time.
+    const page = await apiGetShared("/sim/hosts", { query: { limit: 1000, offset } });
     counts.total = page.total;
     for (const host of page.items) counts[host.status] += 1;
     if (page.items.length === 0 || offset + page.items.length >= page.total) return counts;
@@ -57,7 +58,7 @@ async function incidentCounts(): Promise<{ P1: number; P2: number; P3: number; P
 export function overviewParts(): { [K in keyof OverviewData]: Promise<OverviewData[K]> } {
   const vms = answer(async () => {
     const [all, on] = await Promise.all([
-      apiGet("/sim/vms", { query: { limit: 1 } }),
+      apiGetShared("/sim/vms", { query: { limit: 1 } }),
       apiGet("/sim/vms", { query: { limit: 1, power_state: "on" } }),
     ]);
     return { total: all.total, on: on.total };

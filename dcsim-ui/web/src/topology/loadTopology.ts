@@ -2,7 +2,7 @@
 // chassis > blades from dcsim-ucs. A large estate is grouped so that the graph stays a
 // few hundred nodes: above MAX_VMS_DRAWN VMs, each host shows one "N VMs" node, and a
 // cluster of more than MAX_HOSTS_DRAWN hosts shows its hosts as one node.
-import { ApiError, apiGet } from "../api/client";
+import { ApiError, apiGet, apiGetShared } from "../api/client";
 import { allPages, type Host, type Vm } from "../explorer/loadTree";
 import type { UcsBlade, UcsChassis } from "../ucs/ucsApi";
 
@@ -78,8 +78,9 @@ export async function loadTopology(): Promise<TopoNode[]> {
   const [datacenters, clusters, hosts, head, ucs] = await Promise.all([
     allPages((offset) => apiGet("/sim/datacenters", query(offset))),
     allPages((offset) => apiGet("/sim/clusters", query(offset))),
-    allPages((offset) => apiGet("/sim/hosts", query(offset))),
-    apiGet("/sim/vms", { query: { limit: 1 } }),
+    // The same pages as the overview's tiles ask for at the same time: one request each.
+    allPages((offset) => apiGetShared("/sim/hosts", query(offset))),
+    apiGetShared("/sim/vms", { query: { limit: 1 } }),
     ucsHardware(),
   ]);
   let vmsByHost: Map<string, Vm[]> | null = null;

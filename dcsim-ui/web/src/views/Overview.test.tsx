@@ -2,6 +2,7 @@ import { render, screen, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 import { stubFetch } from "../test/fetchStub";
 import { loadOverview } from "../overview/loadOverview";
+import { loadTopology } from "../topology/loadTopology";
 import { OverviewTiles } from "./Overview";
 
 const page = (total: number, items: unknown[] = []) => ({ body: { items, total, limit: 1, offset: 0 } });
@@ -36,6 +37,23 @@ describe("Overview", () => {
     expect(paths).toHaveLength(9);
     expect(paths.indexOf("/patch/compliance/summary")).toBe(8);
     expect(paths).not.toContain("/patch/compliance");
+  });
+
+  it("asks once for the hosts and the VM count that the tiles and the topology both need", async () => {
+    const calls = stubFetch({
+      "/sim/vms": page(300),
+      "/sim/hosts": page(1, [host("ok")]),
+      "/sim/datacenters": page(0),
+      "/sim/clusters": page(0),
+      "/itsm/incidents": page(0),
+      "/drift/events": page(0),
+      "/ucs/api/v1/chassis": { status: 404, body: {} },
+      "/ucs/api/v1/blades": { status: 404, body: {} },
+    });
+    const [tiles] = await Promise.all([loadOverview(), loadTopology()]);
+    expect(tiles.vms).toEqual({ ok: true, value: { total: 300, on: 300 } });
+    expect(calls.filter((c) => c.url.startsWith("/sim/hosts"))).toHaveLength(1);
+    expect(calls.filter((c) => c.url === "/sim/vms?limit=1")).toHaveLength(1);
   });
 
   it("shows the API's numbers, the health score with its formula, and says which APIs did not answer", async () => {
