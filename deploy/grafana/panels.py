@@ -6,6 +6,8 @@ source through the ``datasource`` variable, legends are tables, sizes fit a 24-c
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from grafana_foundation_sdk.builders import bargauge, piechart, stat, table, timeseries
 from grafana_foundation_sdk.builders import dashboard as gd
 from grafana_foundation_sdk.builders.common import ReduceDataOptions, VizLegendOptions
@@ -86,34 +88,31 @@ def graph(
     return panel.description(description) if description else panel
 
 
+PerSeries = TypeVar("PerSeries", bargauge.Panel, piechart.Panel)
+
+
+def per_series(panel: PerSeries, title: str, expr: str, legend: str, span: int) -> PerSeries:
+    """``panel`` showing each series of ``expr`` now (its last value), named by ``legend``."""
+    return (
+        panel.title(title)
+        .datasource(DATASOURCE)
+        .with_target(query(expr, legend, instant=True))
+        .reduce_options(ReduceDataOptions().calcs(["lastNotNull"]).values(False))
+        .height(8)
+        .span(span)
+    )
+
+
 def bars(
     title: str, expr: str, legend: str, unit: str, thresholds: gd.ThresholdsConfig, span: int = 12
 ) -> bargauge.Panel:
     """A horizontal bar gauge, one bar per series of ``expr``."""
-    return (
-        bargauge.Panel()
-        .title(title)
-        .datasource(DATASOURCE)
-        .with_target(query(expr, legend, instant=True))
-        .unit(unit)
-        .thresholds(thresholds)
-        .reduce_options(ReduceDataOptions().calcs(["lastNotNull"]).values(False))
-        .height(8)
-        .span(span)
-    )
+    return per_series(bargauge.Panel().unit(unit).thresholds(thresholds), title, expr, legend, span)
 
 
 def pie(title: str, expr: str, legend: str, span: int = 8) -> piechart.Panel:
     """A pie chart of the series of ``expr`` (shares of a whole)."""
-    return (
-        piechart.Panel()
-        .title(title)
-        .datasource(DATASOURCE)
-        .with_target(query(expr, legend, instant=True))
-        .reduce_options(ReduceDataOptions().calcs(["lastNotNull"]).values(False))
-        .height(8)
-        .span(span)
-    )
+    return per_series(piechart.Panel(), title, expr, legend, span)
 
 
 def grid(title: str, expr: str, unit: str = "short", span: int = 12) -> table.Panel:
