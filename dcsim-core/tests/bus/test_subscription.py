@@ -239,3 +239,51 @@ async def test_runner_outlives_a_redis_outage(
     unavailable = next(entry for entry in logs if entry["event"] == "bus.unavailable")
     assert unavailable["group"] == "ops"
     assert unavailable["log_level"] == "warning"
+
+
+def test_read_count_doubles_while_reads_come_back_full_and_halves_back() -> None:
+    count = subscription.ReadCount(10, cap=60)
+    sizes = []
+    for delivered in [10, 20, 40, 60, 60, 25, 12, 3, 0]:
+        count.update(delivered)
+        sizes.append(count.value)
+    assert sizes == [20, 40, 60, 60, 60, 30, 15, 10, 10]
+    count.update(count.value)
+    count.update(count.value, slow=True)
+    assert count.value == 10
+
+
+async def test_runner_reads_a_backlog_in_growing_reads_then_back_to_its_count(bus: EventBus) -> None:
+    handled: list[int] = []
+
+    async def handler(dcsim: Any, event: Event) -> None:
+        handled.append(event.data["n"])
+
+    subscriber = Subscriber("backlog", handler, ("test.*",))
+    await bus.ensure_group(subscriber.group)
+    await bus.publish_many([make_event(n=n) for n in range(700)])
+    asked: list[tuple[int, int]] = []
+    read = bus.read
+
+    async def recording_read(group: str, consumer: str, count: int = 10, block_seconds: float = 1.0) -> Any:
+        deliveries = await read(group, consumer, count, block_seconds)
+        asked.append((count, len(deliveries)))
+        return deliveries
+
+    bus.read = recording_read  # type: ignore[method-assign]
+    runner = SubscriptionRunner(bus, subscriber, DCSIM, count=10, block_seconds=0.1, max_count=200)
+    runner.start()
+    try:
+        await eventually(lambda: _true(len(handled) == 700))
+        await eventually(lambda: _true(runner.read_count.value == 10))
+    finally:
+        await runner.stop()
+    assert handled == list(range(700))
+    counts = [count for count, _ in asked]
+    assert counts[:6] == [10, 20, 40, 80, 160, 200]
+    assert max(counts) == 200
+    assert await bus.pending(subscriber.group) == 0
+
+
+async def _true(value: bool) -> bool:
+    return value

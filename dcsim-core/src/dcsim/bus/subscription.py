@@ -6,6 +6,7 @@ import asyncio
 import os
 import secrets
 import socket
+import time
 from typing import TYPE_CHECKING
 
 import structlog
@@ -22,6 +23,34 @@ log = structlog.get_logger(__name__)
 
 _MIN_BACKOFF_SECONDS = 0.5
 _MAX_BACKOFF_SECONDS = 5.0
+#: The most deliveries a runner asks for in one read while its backlog lasts: a read's
+#: deliveries are acknowledged after the last one is handled, so this bounds what a
+#: consumer that dies redelivers, and how long the first of them waits for its ack.
+MAX_READ_COUNT = 1000
+
+
+class ReadCount:
+    """How many deliveries to ask for in the next read: ``base`` while the group keeps up,
+    doubling (up to ``cap``) while reads come back full, halving back towards ``base``
+    when a read brings less than half of what it asked for, or when handling a read took
+    long (issue #18: "read counts that fit the load"; a backlog is then drained in fewer
+    round trips, each acknowledged in one command).
+    """
+
+    def __init__(self, base: int = 10, cap: int = MAX_READ_COUNT) -> None:
+        self.base = max(1, base)
+        self.cap = max(self.base, cap)
+        self.value = self.base
+
+    def update(self, delivered: int, slow: bool = False) -> None:
+        """Adjust after a read that handed out ``delivered`` deliveries; ``slow`` when
+        handling them took long enough that a bigger read could go overdue before its ack."""
+        if slow:
+            self.value = max(self.value // 2, self.base)
+        elif delivered >= self.value:
+            self.value = min(self.value * 2, self.cap)
+        elif delivered < self.value // 2:
+            self.value = max(self.value // 2, self.base)
 
 
 def consumer_name() -> str:
@@ -45,7 +74,9 @@ class SubscriptionRunner:
         subscriber: the group, handler and event types to run.
         dcsim: the instance passed to the handler as its first argument.
         consumer: this runner's consumer name in the group; ``<hostname>-<pid>-<random>`` by default.
-        count: deliveries fetched per read.
+        count: deliveries fetched per read while the group keeps up; while reads come back
+            full it doubles up to ``max_count`` (:class:`ReadCount`).
+        max_count: the most deliveries fetched per read during a backlog.
         block_seconds: how long one read waits for events.
         tracing: a span per handled event (``dcsim.tracing``); none by default.
     """
@@ -60,6 +91,7 @@ class SubscriptionRunner:
         count: int = 10,
         block_seconds: float = 1.0,
         tracing: NoTracing = NO_TRACING,
+        max_count: int = MAX_READ_COUNT,
     ) -> None:
         self.bus = bus
         self.tracing = tracing
@@ -67,6 +99,7 @@ class SubscriptionRunner:
         self.dcsim = dcsim
         self.consumer = consumer or consumer_name()
         self.count = count
+        self.read_count = ReadCount(count, max_count)
         self.block_seconds = block_seconds
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
@@ -106,9 +139,13 @@ class SubscriptionRunner:
                 if not group_ready:
                     await self.bus.ensure_group(group)
                     group_ready = True
-                await self._handle_batch(
-                    group, await self.bus.read(group, self.consumer, self.count, self.block_seconds)
-                )
+                deliveries = await self.bus.read(group, self.consumer, self.read_count.value, self.block_seconds)
+                started = time.monotonic()
+                await self._handle_batch(group, deliveries)
+                # A read is acknowledged after its last delivery: handled in more than a
+                # quarter of the redelivery timeout, a read twice as big could be redelivered.
+                slow = time.monotonic() - started > self.bus.redelivery_seconds / 4
+                self.read_count.update(len(deliveries), slow)
             except NotFound:
                 # The bus lost the group (e.g. Redis restarted without persistence).
                 log.warning("bus.group_missing", group=group, consumer=self.consumer)
