@@ -5,6 +5,7 @@ import { useCan } from "../session";
 import { DriftHeatmap } from "./DriftHeatmap";
 import { DriftScore } from "./DriftScore";
 import { Pager } from "../components/Pager";
+import { StateFilter } from "../components/StateFilter";
 
 type DriftEvent = components["schemas"]["DriftEventOut"];
 type EventPage = components["schemas"]["Page_dcsim.drift.schemas.DriftEventOut_"];
@@ -14,6 +15,13 @@ type Score = components["schemas"]["Score"];
 export const PAGE_SIZE = 25;
 /** Drift that is still live (not resolved, not suppressed): what the heatmap counts. */
 export const LIVE = "open,acknowledged,remediating,escalated";
+/** The events filter's choices: live ones first (the default), then all, then each closed state. */
+const EVENT_FILTERS = [
+  { value: LIVE, label: "live" },
+  { value: "", label: "all" },
+  { value: "resolved", label: "resolved" },
+  { value: "suppressed", label: "suppressed" },
+];
 /** The heatmap reads one page of live events; its caption says when there are more. */
 export const HEATMAP_LIMIT = 1000;
 
@@ -111,23 +119,15 @@ export function Drift() {
       {error && <p role="alert">{error}</p>}
       {score && <DriftScore score={score} />}
       {live && <DriftHeatmap events={live.items} total={live.total} />}
-      <form className="filters" role="search" onSubmit={(e) => e.preventDefault()}>
-        <label>
-          Events{" "}
-          <select
-            value={states}
-            onChange={(e) => {
-              setOffset(0);
-              setStates(e.target.value);
-            }}
-          >
-            <option value={LIVE}>live</option>
-            <option value="">all</option>
-            <option value="resolved">resolved</option>
-            <option value="suppressed">suppressed</option>
-          </select>
-        </label>
-      </form>
+      <StateFilter
+        label="Events"
+        value={states}
+        options={EVENT_FILTERS}
+        onChange={(value) => {
+          setOffset(0);
+          setStates(value);
+        }}
+      />
       {page && (
         <>
           <table>

@@ -17,6 +17,7 @@ import {
   slaTimer,
 } from "./ItsmWorkflow";
 import { Pager } from "../components/Pager";
+import { StateFilter } from "../components/StateFilter";
 
 /** Rows per page: the server pages. */
 export const PAGE_SIZE = 25;
@@ -214,25 +215,15 @@ export function ItsmRecords({ kind, title }: { kind: Kind; title: string }) {
           <ItsmCreate kind={kind} onCreated={changed} />
         </details>
       )}
-      <form className="filters" role="search" onSubmit={(e) => e.preventDefault()}>
-        <label>
-          State{" "}
-          <select
-            value={states}
-            onChange={(e) => {
-              setOffset(0);
-              setStates(e.target.value);
-            }}
-          >
-            <option value="">all</option>
-            {stateNames.map((s) => (
-              <option key={s} value={s}>
-                {s.replace(/_/g, " ")}
-              </option>
-            ))}
-          </select>
-        </label>
-      </form>
+      <StateFilter
+        label="State"
+        value={states}
+        options={[{ value: "", label: "all" }, ...stateNames.map((s) => ({ value: s, label: s.replace(/_/g, " ") }))]}
+        onChange={(value) => {
+          setOffset(0);
+          setStates(value);
+        }}
+      />
       {page && (
         <>
           <table>
