@@ -101,19 +101,59 @@ async def test_text_of_10000_vms_is_faster_than_the_families(make_dcsim):
         assert best_of_three(collector.exposition) * 2 < best_of_three(lambda: families_text(collector))
 
 
-async def test_a_new_bucket_is_derived_before_the_scrape(make_dcsim):
+async def test_the_next_bucket_is_derived_before_it_starts(make_dcsim):
     async with make_dcsim() as dc:
+        bucket = T0 // BUCKET_SECONDS
         now = [T0 + 1.0]
         collector = SimMetrics(dc.sim, seed=0, clock=lambda: now[0])
-        collector.exposition()  # a scrape: prefetching is on while scrapes come
-        now[0] += BUCKET_SECONDS
-        collector._prefetch_now()  # what the timer does just after the bucket starts
-        block = collector._vm_block[1]
-        assert "dcsim_vm_cpu_usage" in block
+        current = collector.exposition()  # a scrape: prefetching is on while scrapes come
+        # The timer is set for the next bucket, two seconds before it starts.
+        timer = collector._prefetch
+        assert timer is not None and timer.args == (bucket + 1,)
+        assert abs(timer.interval - (BUCKET_SECONDS - 2.0 - 1.0)) < 1e-6
+        timer.cancel()
+        now[0] = T0 + BUCKET_SECONDS - 2.0
+        collector._prefetch_now(bucket + 1)  # what the timer does
+        ahead = collector._ahead
+        assert ahead is not None and ahead.bucket == bucket + 1
+        # Scrapes before the boundary still show the current bucket.
+        assert collector.exposition() == current
+        now[0] = T0 + BUCKET_SECONDS + 0.01
         text = collector.exposition()
-        assert collector._vm_block[1] is block  # the scrape wrote nothing of the VMs again
+        assert collector._vm_block[1] is ahead.block[1]  # at the boundary: a swap, nothing derived
         assert text == families_text(SimMetrics(dc.sim, seed=0, clock=lambda: now[0]))
-        await dc.sim.power("vm-001", "off")  # a change: that VM's lines are derived again
-        assert b'dcsim_vm_cpu_usage{cluster="cluster-01",host="esxi-01",platform="vmware",vm="vm-001"} 0.0' in (
-            collector.exposition()
-        )
+        assert text != current
+        timer = collector._prefetch
+        assert timer is not None and timer.args == (bucket + 2,)
+        timer.cancel()
+
+
+async def test_a_change_after_the_derivation_ahead_is_derived_at_the_scrape(make_dcsim):
+    async with make_dcsim() as dc:
+        bucket = T0 // BUCKET_SECONDS
+        now = [T0 + BUCKET_SECONDS - 2.0]
+        collector = SimMetrics(dc.sim, seed=0, clock=lambda: now[0])
+        collector.exposition()
+        collector._prefetch.cancel()
+        collector._prefetch_now(bucket + 1)
+        await dc.sim.power("vm-001", "off")  # after the derivation ahead, before the boundary
+        now[0] = T0 + BUCKET_SECONDS + 1.0
+        text = collector.exposition()
+        assert b'dcsim_vm_cpu_usage{cluster="cluster-01",host="esxi-01",platform="vmware",vm="vm-001"} 0.0' in text
+        assert text == families_text(SimMetrics(dc.sim, seed=0, clock=lambda: now[0]))
+        collector._prefetch.cancel()
+
+
+async def test_a_derivation_ahead_for_a_bucket_gone_by_is_dropped(make_dcsim):
+    async with make_dcsim() as dc:
+        bucket = T0 // BUCKET_SECONDS
+        now = [T0 + BUCKET_SECONDS - 2.0]
+        collector = SimMetrics(dc.sim, seed=0, clock=lambda: now[0])
+        collector.exposition()
+        collector._prefetch.cancel()
+        collector._prefetch_now(bucket + 1)
+        now[0] = T0 + 3 * BUCKET_SECONDS + 1.0  # no scrape in that bucket
+        text = collector.exposition()
+        assert collector._ahead is None
+        assert text == families_text(SimMetrics(dc.sim, seed=0, clock=lambda: now[0]))
+        collector._prefetch.cancel()

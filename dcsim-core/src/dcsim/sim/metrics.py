@@ -58,9 +58,9 @@ if TYPE_CHECKING:
 
 #: Seconds a value holds still: one Prometheus scrape interval.
 BUCKET_SECONDS = 15
-# A new bucket's rows are derived this long after it starts, while the last scrape is
-# more recent than two buckets.
-_PREFETCH_AFTER_SECONDS = 0.05
+# The next bucket's rows and text are derived this long before it starts, while the last
+# scrape is more recent than two buckets: at the boundary a scrape only swaps them in.
+_PREFETCH_BEFORE_SECONDS = 2.0
 _PREFETCH_WHILE_SCRAPED_SECONDS = 2 * BUCKET_SECONDS
 
 log = structlog.get_logger(__name__)
@@ -190,7 +190,9 @@ class SimMetrics:
         # derived from (bucket, power, profile, size, faults, labels) is the same.
         self._vms: dict[str, _VmEntry] = {}
         # The VM entries of the last text written and that text (four series of them).
-        self._vm_block: tuple[list[_VmEntry], str] = ([], "")
+        self._vm_block: tuple[list[_VmEntry], bytes] = ([], b"")
+        # The next bucket's entries by VM id and its VM text, derived ahead (a timer thread).
+        self._ahead: _Ahead | None = None
         self._scraped_at = -math.inf
         self._prefetch: threading.Timer | None = None
 
@@ -211,7 +213,7 @@ class SimMetrics:
         self._scraped_at = time.monotonic()
         self._prefetch_later()
         scrape = self._compute()
-        out: list[str] = [self._vm_text(scrape.vms)]
+        out: list[str] = []
         for group, rows in scrape.groups()[1:]:
             labels = [_label_text(row[0], group[0].labels) for row in rows]
             for index, series in enumerate(group):
@@ -220,44 +222,60 @@ class SimMetrics:
                 out.extend(
                     [f"{name}{text} {_go_float(row[index + 1])}\n" for text, row in zip(labels, rows, strict=True)]
                 )
-        return "".join(out).encode()
+        return self._vm_text(scrape.vms) + "".join(out).encode()
 
-    def _vm_text(self, entries: list[_VmEntry]) -> str:
-        """The four VM series' text; the last scrape's when every VM's entry is the same."""
+    def _vm_text(self, entries: list[_VmEntry]) -> bytes:
+        """The four VM series' text: the last scrape's, or the one derived ahead for this
+        bucket, when every VM's entry is the same object as theirs."""
         last_entries, last_text = self._vm_block
-        if len(entries) == len(last_entries) and all(a is b for a, b in zip(entries, last_entries, strict=True)):
+        if _same(entries, last_entries):
             return last_text
-        vm_lines = [entry.text() for entry in entries]
-        out: list[str] = []
-        for index, series in enumerate(_VM_GROUP):
-            out.append(series.header)
-            out.extend([lines[index] for lines in vm_lines])
-        text = "".join(out)
-        self._vm_block = (entries, text)
-        return text
+        ahead = self._ahead
+        if ahead is not None and _same(entries, ahead.block[0]):
+            self._vm_block, self._ahead = ahead.block, None
+            return ahead.block[1]
+        block = (entries, _vm_block_text(entries))
+        self._vm_block = block
+        return block[1]
 
     def _prefetch_later(self) -> None:
-        """While someone scrapes, derive each new bucket's VM rows and text just after the
-        bucket starts (in a timer thread), so a scrape (Prometheus's, every 15 s) rarely
-        pays for a whole estate's hashing and formatting itself."""
+        """While someone scrapes, derive the next bucket's VM rows and text shortly before it
+        starts (in a timer thread), so that a scrape (Prometheus's, every 15 s, anywhere in
+        the bucket) never pays for a whole estate's hashing and formatting itself."""
         if self._prefetch is not None and self._prefetch.is_alive():
             return
-        delay = BUCKET_SECONDS - self._clock() % BUCKET_SECONDS + _PREFETCH_AFTER_SECONDS
-        self._prefetch = threading.Timer(delay, self._prefetch_now)
+        now = self._clock()
+        ahead = self._ahead
+        # The next bucket not yet derived ahead; at most a bucket from now.
+        target = int(now // BUCKET_SECONDS) + 1
+        if ahead is not None and ahead.bucket >= target:
+            target = ahead.bucket + 1
+        delay = max(0.0, target * BUCKET_SECONDS - _PREFETCH_BEFORE_SECONDS - now)
+        self._prefetch = threading.Timer(delay, self._prefetch_now, args=(target,))
         self._prefetch.daemon = True
         self._prefetch.start()
 
-    def _prefetch_now(self) -> None:
+    def _prefetch_now(self, bucket: int) -> None:
         self._prefetch = None
         if time.monotonic() - self._scraped_at > _PREFETCH_WHILE_SCRAPED_SECONDS:
             return  # nobody scrapes: spend nothing
         try:
-            self._vm_text(self._compute().vms)
+            self._derive_ahead(bucket)
         except Exception:
             # The world changed under the read (a VM removed meanwhile): the scrape derives it.
             log.debug("sim.metrics.prefetch_failed", exc_info=True)
             return
         self._prefetch_later()
+
+    def _derive_ahead(self, bucket: int) -> None:
+        """Derive ``bucket``'s VM entries and text from the world as it is now; a scrape in
+        that bucket takes each entry whose inputs are still the same (the values are a
+        function of them, so they are what the scrape would derive itself)."""
+        world = self._sim.world
+        clusters = {cluster.id: cluster for cluster in world.all(Cluster)}
+        hosts = {host.id: host for host in world.all(Host)}
+        entries, by_id = self._vm_entries(world.all(Vm), hosts, clusters, bucket, _Faulted.of(self._sim), _Load())
+        self._ahead = _Ahead(bucket, by_id, (entries, _vm_block_text(entries)))
 
     def _compute(self) -> _Scrape:
         now = self._clock()
@@ -267,7 +285,12 @@ class SimMetrics:
         hosts = {host.id: host for host in world.all(Host)}
         faulted = _Faulted.of(self._sim)
         load = _Load()
-        vms = self._vm_entries(world.all(Vm), hosts, clusters, bucket, faulted, load)
+        ahead = self._ahead
+        if ahead is not None and ahead.bucket < bucket:
+            self._ahead = ahead = None  # derived for a bucket gone by: never taken
+        vms, self._vms = self._vm_entries(
+            world.all(Vm), hosts, clusters, bucket, faulted, load, None if ahead is None else ahead.entries
+        )
         host_rows = self._host_rows(hosts, clusters, now, bucket, faulted, load)
         return _Scrape(vms=vms, hosts=host_rows, clusters=_cluster_rows(clusters, load))
 
@@ -279,7 +302,10 @@ class SimMetrics:
         bucket: int,
         faulted: _Faulted,
         load: _Load,
-    ) -> list[_VmEntry]:
+        ahead: dict[str, _VmEntry] | None = None,
+    ) -> tuple[list[_VmEntry], dict[str, _VmEntry]]:
+        """Each VM's entry for ``bucket`` (the last scrape's or the one derived ahead when
+        its key is the same, else derived), in order, and by VM id."""
         registry = self._sim.dcsim.load_profiles
         profiles: dict[str, LoadProfile] = {name: registry[name] for name in registry}
         previous, current = self._vms, {}
@@ -296,15 +322,18 @@ class SimMetrics:
             key = (bucket, vm.power_state, profile, vm.cpu, full, cut, labels)
             entry = previous.get(vm.id)
             if entry is None or entry.key != key:
-                label_text = entry.label_text if entry is not None and entry.key[-1] == labels else None
-                entry = _VmEntry(key, self._vm_row(vm, labels, profile, bucket, full, cut), label_text)
+                early = None if ahead is None else ahead.get(vm.id)
+                if early is not None and early.key == key:
+                    entry = early
+                else:
+                    label_text = entry.label_text if entry is not None and entry.key[-1] == labels else None
+                    entry = _VmEntry(key, self._vm_row(vm, labels, profile, bucket, full, cut), label_text)
             current[vm.id] = entry
             entries.append(entry)
             if vm.power_state is on:
                 load.host_busy[host.id] += entry.row[1] * vm.cpu
                 load.host_vcpus[host.id] += vm.cpu
-        self._vms = current
-        return entries
+        return entries, current
 
     def _vm_row(
         self, vm: Vm, labels: tuple[str, ...], profile: LoadProfile, bucket: int, full: bool, cut: bool
@@ -357,6 +386,29 @@ class SimMetrics:
             load.cluster_busy[cluster.id] += load.host_busy[host.id]
             load.cluster_vcpus[cluster.id] += load.host_vcpus[host.id]
         return rows
+
+
+@attrs.frozen
+class _Ahead:
+    """A bucket's VM entries by VM id and its VM text, derived before the bucket started."""
+
+    bucket: int
+    entries: dict[str, _VmEntry]
+    block: tuple[list[_VmEntry], bytes]
+
+
+def _same(entries: list[_VmEntry], others: list[_VmEntry]) -> bool:
+    return len(entries) == len(others) and all(a is b for a, b in zip(entries, others, strict=True))
+
+
+def _vm_block_text(entries: list[_VmEntry]) -> bytes:
+    """The four VM series (header, then a line per VM) of ``entries``."""
+    vm_lines = [entry.text() for entry in entries]
+    out: list[str] = []
+    for index, series in enumerate(_VM_GROUP):
+        out.append(series.header)
+        out.extend([lines[index] for lines in vm_lines])
+    return "".join(out).encode()
 
 
 @attrs.frozen
