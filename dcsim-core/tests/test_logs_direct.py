@@ -3,6 +3,7 @@ structlog's, and the usual path whenever another handler or a filter could see i
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 import json
@@ -106,3 +107,30 @@ def test_a_filter_on_the_handler_still_applies(stream: io.StringIO) -> None:
     with alone():
         info_line(logging.getLogger("dcsim.http"), "http.request", dict(FIELDS))
     assert stream.getvalue() == ""
+
+
+async def test_the_lines_of_one_loop_iteration_are_one_write_in_order(stream: io.StringIO) -> None:
+    logger = logging.getLogger("dcsim.http")
+    writes: list[str] = []
+    write = stream.write
+
+    def counted(text: str) -> int:
+        writes.append(text)
+        return write(text)
+
+    stream.write = counted  # type: ignore[method-assign]
+    with alone():
+        info_line(logger, "http.request", {**FIELDS, "n": 1})
+        info_line(logger, "http.request", {**FIELDS, "n": 2})
+        assert stream.getvalue() == ""  # written when this iteration of the loop ends
+        await asyncio.sleep(0)
+        assert len(writes) == 1 and [line["n"] for line in lines(stream)] == [1, 2]
+        info_line(logger, "http.request", {**FIELDS, "n": 3})
+        # A line through the usual path writes the queued ones first.
+        structlog.get_logger("dcsim.other").warning("other.line")
+    assert [(line["event"], line.get("n")) for line in lines(stream)] == [
+        ("http.request", 1),
+        ("http.request", 2),
+        ("http.request", 3),
+        ("other.line", None),
+    ]

@@ -16,10 +16,13 @@ an event about a CI is handled (``dcsim.tracing``). As JSON lines they are ready
 
 from __future__ import annotations
 
+import asyncio
+import atexit
 import contextlib
 import logging
 import sys
 import time
+from asyncio import events as asyncio_events
 from typing import Any, TextIO
 
 import msgspec
@@ -111,7 +114,7 @@ def configure_logging(
             renderer,
         ],
     )
-    handler = logging.StreamHandler(stream)
+    handler = _LineHandler(stream)
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = [handler]
@@ -131,7 +134,10 @@ def info_line(logger: logging.Logger, event: str, fields: dict[str, Any]) -> Non
     ``structlog.get_logger(logger.name).info(event, **fields)``, written straight to the
     handler of :func:`configure_logging` while it is the only one (for the access line of
     every request: the structlog and standard library layers were a quarter of a
-    ``/healthz``). The caller checks ``logger.isEnabledFor(logging.INFO)`` first."""
+    ``/healthz``). On an event loop the lines of one loop iteration are written together,
+    at its end (one write instead of one per request); any other line on the handler
+    writes them first, so the order holds. The caller checks
+    ``logger.isEnabledFor(logging.INFO)`` first."""
     direct = _direct
     if direct is None or not direct.write(logger, event, fields):
         structlog.get_logger(logger.name).info(event, **fields)
@@ -164,12 +170,57 @@ class _DirectLines:
         line: Any = {**fields, "event": event}
         for processor in self.processors:
             line = processor(logger, "info", line)
-        with handler.lock if handler.lock is not None else _NO_LOCK:
-            handler.stream.write(f"{line}{handler.terminator}")
-            handler.flush()
+        text = f"{line}{handler.terminator}"
+        loop = asyncio_events._get_running_loop()
+        if loop is None or not isinstance(handler, _LineHandler):
+            with handler.lock if handler.lock is not None else _NO_LOCK:
+                if isinstance(handler, _LineHandler):
+                    handler.write_pending()
+                handler.stream.write(text)
+                handler.flush()
+        else:
+            handler.add_pending(text, loop)
         return True
 
 
+class _LineHandler(logging.StreamHandler[TextIO]):
+    """The stream handler of :func:`configure_logging`, which also takes lines already
+    rendered (:func:`info_line`) to write at the end of the event loop's iteration."""
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__(stream)
+        self.pending: list[str] = []
+
+    def add_pending(self, text: str, loop: asyncio.AbstractEventLoop) -> None:
+        """Queue ``text``; the first line of an iteration schedules their write."""
+        with self.lock if self.lock is not None else _NO_LOCK:
+            self.pending.append(text)
+            first = len(self.pending) == 1
+        if first:
+            loop.call_soon(self.write_pending)
+
+    def write_pending(self) -> None:
+        """Write the queued lines, in one write."""
+        with self.lock if self.lock is not None else _NO_LOCK:
+            if self.pending:
+                text = "".join(self.pending)
+                self.pending.clear()
+                self.stream.write(text)
+                self.flush()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.pending:
+            self.write_pending()
+        super().emit(record)
+
+
+def _write_pending_lines() -> None:
+    # At exit: the lines of an iteration the loop did not finish.
+    if _direct is not None and isinstance(_direct.handler, _LineHandler):
+        _direct.handler.write_pending()
+
+
+atexit.register(_write_pending_lines)
 _NO_LOCK = contextlib.nullcontext()
 _direct: _DirectLines | None = None
 
