@@ -159,7 +159,7 @@ def _netbox(args: argparse.Namespace, work: Path, timings: tuple[float, float]) 
     rows: list[Row] = []
     if args.netbox:
         try:
-            paging, nb_inventory = perf_netbox.netbox_seconds(args.vms, work)
+            paging, nb_inventory = perf_netbox.netbox_seconds(args.vms, work, reload=args.netbox_reload)
         except (RuntimeError, OSError, subprocess.CalledProcessError, SystemExit) as exc:
             # The other parts' rows are still worth printing.
             progress(f"--netbox failed: {exc}")
@@ -204,7 +204,9 @@ def _parse_args() -> argparse.Namespace:
     parser.add_argument("--read-count", type=int, default=100, help="deliveries asked for per read")
     parser.add_argument("--xadd-requests", type=int, default=200_000, help="XADDs of the unpipelined anchor")
     parser.add_argument("--netbox", action="store_true",
-                        help="also page a real NetBox loaded with --vms VMs (needs scripts/netbox.sh run once)")  # fmt: skip
+                        help="also page a real NetBox loaded with --vms VMs (set up by the bench; the load is kept)")  # fmt: skip
+    parser.add_argument("--netbox-reload", action="store_true",
+                        help="load NetBox afresh rather than copy the database kept by the last --netbox run")  # fmt: skip
     parser.add_argument("--log-level", default="INFO", help="dc-sim's log level (INFO logs each request)")
     parser.add_argument("--dcsim", help="the dcsim command (default: the one next to this Python)")
     parser.add_argument("--start-timeout", type=float, default=1800.0, help="seconds to wait for /healthz")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections import deque
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -378,8 +379,9 @@ class Cmdb:
         _, cis = await self.backend.list_cis(CiQuery(limit=10**9))
         groups: dict[str, set[str]] = {}
         hostvars: dict[str, dict[str, Any]] = {}
-        # How Ansible reaches the nodes is the node backend's to say (SSH unless it names more).
-        backend_vars = driver_class("dcsim.nodes", self.settings.node_backend).ansible_host_vars(self.settings)
+        # How Ansible reaches a node is the node backend's to say (SSH unless it names more),
+        # per node: lazy nodes may be virtual on another backend (sim/nodes/deferred.py).
+        host_vars = self._node_host_vars()
 
         def add(group: str, host: str) -> None:
             groups.setdefault(_group_name(group), set()).add(host)
@@ -393,7 +395,7 @@ class Cmdb:
                 "ansible_host": attributes["ansible_host"],
                 "ansible_port": attributes["ansible_port"],
                 "ansible_user": attributes["ansible_user"],
-                **backend_vars,
+                **host_vars(host),
                 "dcsim_ci_id": ci.id,
                 "dcsim_ci_type": ci.type,
                 "dcsim_name": ci.name,
@@ -407,6 +409,17 @@ class Cmdb:
         for group, hosts in sorted(groups.items()):
             inventory[group] = {"hosts": sorted(hosts)}
         return inventory
+
+    def _node_host_vars(self) -> Callable[[str], dict[str, str]]:
+        """Host vars of a node by name: the running simulation's node backend knows which
+        backend holds each node; without one, the configured backend's class says."""
+        from dcsim.sim.engine import Simulation
+
+        sim = self._dcsim.services.find(Simulation) if self._dcsim is not None else None
+        if sim is not None:
+            return sim.nodes.host_vars
+        backend_vars = driver_class("dcsim.nodes", self.settings.node_backend).ansible_host_vars(self.settings)
+        return lambda _node: backend_vars
 
 
 def _group_name(name: str) -> str:

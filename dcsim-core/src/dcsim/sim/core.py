@@ -32,6 +32,7 @@ from dcsim.sim.kinds import KindRegistry
 from dcsim.sim.labels import NodeLabelRegistry
 from dcsim.sim.model import PowerState, Vm
 from dcsim.sim.nodes.base import NodeBackend, NodeSpec
+from dcsim.sim.nodes.deferred import with_lazy_nodes
 from dcsim.sim.sync import WorldLock, WorldSync
 from dcsim.sim.world import World
 
@@ -53,7 +54,8 @@ class EngineCore:
         self.settings = settings
         self.kinds = KindRegistry()
         self.world = World(self.kinds)
-        self.nodes: NodeBackend = load_driver("dcsim.nodes", settings)
+        # Lazy nodes stay records even where the backend makes a container per node.
+        self.nodes: NodeBackend = with_lazy_nodes(load_driver("dcsim.nodes", settings))
         self.fault_kinds = FaultRegistry()
         self.node_labels = NodeLabelRegistry()
         self.faults: dict[str, Fault] = {}

@@ -11,6 +11,7 @@ every backend.
 from __future__ import annotations
 
 import abc
+import functools
 from typing import TYPE_CHECKING, Protocol
 
 import attrs
@@ -41,7 +42,7 @@ class NodeSpec:
     authorized_keys: tuple[str, ...] = ()
     #: Materialise the config tree and package inventory on first touch (any file,
     #: package or snapshot call, or the Ansible connection opening it) instead of now;
-    #: backends that cannot defer (docker) make the node at once.
+    #: on a backend that cannot defer (docker) such a node is a virtual one (``deferred.py``).
     lazy: bool = False
 
 
@@ -60,6 +61,9 @@ class NodeBackend(abc.ABC):
     """Base class of node backends; a backend class is constructed with the settings."""
 
     name: str = "abstract"
+    #: Keeps a lazy node (``NodeSpec.lazy``) as a record until first touch. A backend that
+    #: does not is given lazy nodes on the virtual backend (``sim/nodes/deferred.py``).
+    defers_lazy: bool = False
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -69,6 +73,16 @@ class NodeBackend(abc.ABC):
         """Inventory host variables, besides host, port and user, that Ansible needs to
         reach this backend's nodes (e.g. ``ansible_connection``); none means plain SSH."""
         return {}
+
+    def host_vars(self, name: str) -> dict[str, str]:
+        """The host variables Ansible needs to reach node ``name`` (:meth:`ansible_host_vars`
+        unless the backend holds nodes of several kinds)."""
+        return self._backend_host_vars
+
+    @functools.cached_property
+    def _backend_host_vars(self) -> dict[str, str]:
+        # Once: an inventory asks for every node's, and the virtual backend's resolve a path.
+        return self.ansible_host_vars(self.settings)
 
     @abc.abstractmethod
     async def start(self, listener: NodeListener) -> None:

@@ -77,6 +77,7 @@ class VirtualNodes(NodeBackend):
     """Nodes as directory trees in the data directory, watched with watchdog."""
 
     name = "virtual"
+    defers_lazy = True
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
