@@ -3,7 +3,7 @@
 The rendered manifests are read with PyYAML: two Deployments (app processes probed on
 /readyz and /healthz, runner workers), the settings file in a ConfigMap and the
 secrets in a Secret, both reaching every container, a Service on the app's port, and a
-ServiceMonitor only when asked for. The rendered settings file and environment are
+ServiceMonitor and a PrometheusRule (the shipped alert rules) only when asked for. The rendered settings file and environment are
 loaded with dc-sim's own ``load_settings``, which refuses what dc-sim would refuse.
 """
 
@@ -15,11 +15,13 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import CHART, RELEASE, Manifest, one, run
+from conftest import CHART, RELEASE, REPO, Manifest, one, run
 
 from dcsim.settings import load_settings
 
 FULLNAME = f"{RELEASE}-dcsim"
+#: The alert rules as shipped for Prometheus itself (the chart carries a copy).
+SHIPPED_RULES = REPO / "observability" / "prometheus" / "rules" / "dcsim-alerts.yml"
 
 
 def container(deployment: Manifest) -> dict[str, Any]:
@@ -124,6 +126,38 @@ def test_service_and_service_monitor_point_at_the_app_port(render: Callable[...,
     assert endpoint["port"] == port["name"] and endpoint["path"] == "/metrics"
 
 
+def test_the_charts_alert_rules_are_the_shipped_file() -> None:
+    """The chart can read only its own files: its copy must not drift from the original."""
+    assert (CHART / "files" / "dcsim-alerts.yml").read_bytes() == SHIPPED_RULES.read_bytes(), (
+        f"run: cp {SHIPPED_RULES.relative_to(REPO)} {(CHART / 'files').relative_to(REPO)}/"
+    )
+
+
+def test_prometheus_rule_is_off_by_default(render: Callable[..., list[Manifest]]) -> None:
+    assert not [m for m in render() if m["kind"] == "PrometheusRule"]
+
+
+def test_prometheus_rule_carries_every_shipped_alert_rule(render: Callable[..., list[Manifest]]) -> None:
+    manifests = render("prometheusRule.enabled=true", "prometheusRule.labels.release=prometheus")
+    rule = one(manifests, "PrometheusRule", FULLNAME)
+    assert rule["apiVersion"] == "monitoring.coreos.com/v1"
+    assert rule["metadata"]["labels"]["release"] == "prometheus"
+    shipped = yaml.safe_load(SHIPPED_RULES.read_text())["groups"]
+    # Expressions, durations, labels and annotations (their {{ $labels.x }} templates
+    # included) arrive as written; helm only re-serialises the YAML.
+    assert rule["spec"]["groups"] == shipped
+    alerts = [r["alert"] for group in rule["spec"]["groups"] for r in group["rules"]]
+    assert len(alerts) == 11 and len(set(alerts)) == 11, alerts
+
+
+def test_service_monitor_names_the_job_the_rules_select(render: Callable[..., list[Manifest]]) -> None:
+    monitor = one(render("serviceMonitor.enabled=true"), "ServiceMonitor")
+    (endpoint,) = monitor["spec"]["endpoints"]
+    assert {"action": "replace", "targetLabel": "job", "replacement": "dcsim"} in endpoint["relabelings"]
+    rules = [r for group in yaml.safe_load(SHIPPED_RULES.read_text())["groups"] for r in group["rules"]]
+    assert 'up{job="dcsim"}' in next(r["expr"] for r in rules if r["alert"] == "DcsimDown")
+
+
 def test_every_top_level_value_is_documented() -> None:
     """values.yaml is the chart's documentation: a comment stands above each top-level key."""
     lines = (CHART / "values.yaml").read_text().splitlines()
@@ -133,4 +167,11 @@ def test_every_top_level_value_is_documented() -> None:
         if line[:1].isalpha() and not (index and lines[index - 1].startswith("#"))
     ]
     assert not undocumented, f"values.yaml keys without a comment above: {undocumented}"
-    assert set(yaml.safe_load("\n".join(lines))) >= {"app", "worker", "settings", "secret", "serviceMonitor"}
+    assert set(yaml.safe_load("\n".join(lines))) >= {
+        "app",
+        "worker",
+        "settings",
+        "secret",
+        "serviceMonitor",
+        "prometheusRule",
+    }
