@@ -112,6 +112,11 @@ class RedisBus(EventBus):
         # XREADGROUP's reply is read as Redis sends it: redis-py's callback builds a dict
         # of fields per entry, a cost per event the bus does not need (issue #18).
         client.set_response_callback("XREADGROUP", _raw_reply)
+        # Whatever connection class the URL chose (TCP, TLS, Unix socket), packed in one join.
+        pool = client.connection_pool
+        pool.connection_class = type(
+            f"LinearPacking{pool.connection_class.__name__}", (LinearPacking, pool.connection_class), {}
+        )
         return client
 
     @contextlib.contextmanager
@@ -400,3 +405,32 @@ class RedisBus(EventBus):
 
 def _raw_reply(response: Any, **options: Any) -> Any:
     return response
+
+
+class LinearPacking:
+    """A mixin of redis-py connections: ``pack_command`` writing the same bytes in one join.
+
+    redis-py grows one buffer by joining it again for every argument (quadratic up to its
+    6 kB cutoff) and encodes each through a chain of type checks: for a publish batch's or
+    an acknowledgement's hundreds of arguments that cost more than Redis spent running the
+    command (issue #18). The bytes on the wire are the same (``tests/bus/test_redis_packing.py``).
+    """
+
+    # redis-py's Encoder (of a private module): encoding, encoding_errors, encode().
+    encoder: Any
+
+    def pack_command(self, *args: EncodableT) -> list[bytes]:
+        """The command in the Redis protocol, as one chunk."""
+        first = args[0]
+        # A command name may carry literal arguments ("CONFIG GET"), sent as separate words.
+        if isinstance(first, str):
+            args = (*first.encode().split(), *args[1:])
+        elif isinstance(first, bytes) and b" " in first:
+            args = (*first.split(), *args[1:])
+        encoder = self.encoder
+        encoding, errors = encoder.encoding, encoder.encoding_errors
+        pieces = [b"*%d\r\n" % len(args)]
+        for arg in args:
+            data = arg.encode(encoding, errors) if type(arg) is str else encoder.encode(arg)
+            pieces.append(b"$%d\r\n%b\r\n" % (len(data), data))
+        return [b"".join(pieces)]
