@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
 from dcsim.app import DcSim
@@ -53,14 +53,16 @@ class AnsibleController(Controller):
         middleware=[idempotent],
         operation_class=IdempotentOperation,
     )
-    async def run(self, dcsim: NamedDependency[DcSim], request: Request[Any, Any, Any], data: RunCreate) -> Run:
+    async def run(
+        self, dcsim: NamedDependency[DcSim], request: Request[Any, Any, Any], data: JSONBody[RunCreate]
+    ) -> Run:
         return await _runner(dcsim).request(data, actor=_actor(request))
 
     @get("/runs", summary="Runs, newest first", responses=responses())
     async def list_runs(
         self,
         dcsim: NamedDependency[DcSim],
-        status: RunStatus | None = None,
+        status: FromQuery[RunStatus | None] = None,
         playbook: PlaybookFilter = None,
         trigger: TriggerFilter = None,
         since: TimeFilter = None,
@@ -123,7 +125,9 @@ class AnsibleController(Controller):
         summary="Switch a trigger rule on or off",
         responses=responses(404, body=True),
     )
-    async def switch_trigger(self, dcsim: NamedDependency[DcSim], name: FromPath[str], data: TriggerChange) -> Trigger:
+    async def switch_trigger(
+        self, dcsim: NamedDependency[DcSim], name: FromPath[str], data: JSONBody[TriggerChange]
+    ) -> Trigger:
         triggers = _runner(dcsim).triggers
         assert triggers is not None
         return await triggers.switch(name, data.enabled)

@@ -15,7 +15,7 @@ import msgspec
 from litestar import Controller, Request, delete, get, post
 from litestar.di import NamedDependency
 from litestar.openapi.spec import Example
-from litestar.params import FromPath, QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from dcsim.app import DcSim
@@ -531,7 +531,7 @@ class UcsController(Controller):
         responses=responses(409, 503, body=True),
     )
     async def create_profile(
-        self, request: Request[Any, Any, Any], dcsim: NamedDependency[DcSim], data: ServiceProfileCreate
+        self, request: Request[Any, Any, Any], dcsim: NamedDependency[DcSim], data: JSONBody[ServiceProfileCreate]
     ) -> ServiceProfileOut:
         """Instantiate ``template`` (looked up from ``org`` upwards) as an unassociated profile ``name``.
 
@@ -576,7 +576,7 @@ class UcsController(Controller):
         request: Request[Any, Any, Any],
         dcsim: NamedDependency[DcSim],
         name: FromPath[str],
-        data: ServiceProfileAssociate,
+        data: JSONBody[ServiceProfileAssociate],
     ) -> ServiceProfileOut:
         """Put the profile on a free, working blade of its domain; the blade follows the profile's power."""
         profile = await _ucs(_manager(dcsim).associate, name, data.blade, user=_user(request))
@@ -606,7 +606,7 @@ class UcsController(Controller):
         request: Request[Any, Any, Any],
         dcsim: NamedDependency[DcSim],
         name: FromPath[str],
-        data: ServiceProfilePower,
+        data: JSONBody[ServiceProfilePower],
     ) -> ServiceProfileOut:
         """Set the profile's desired power; an associated blade follows (409 for up on a failed blade)."""
         profile = await _ucs(_manager(dcsim).power, name, data.state, user=_user(request))

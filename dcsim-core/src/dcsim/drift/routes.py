@@ -33,7 +33,7 @@ from dcsim.web.contracts import LimitQuery, OffsetQuery, Page, page, responses
 
 Filter = Annotated[str | None, QueryParameter(max_length=200)]
 #: ``?state=a,b``: Litestar reserves the parameter name ``state`` for app state.
-StateQuery = Annotated[str | None, QueryParameter(query="state", max_length=200, description="States, comma-separated")]
+StateQuery = Annotated[str | None, QueryParameter(name="state", max_length=200, description="States, comma-separated")]
 
 
 def _drift(dcsim: DcSim) -> DriftService:
@@ -135,7 +135,7 @@ class DriftPolicyController(Controller):
 
     @put("/{policy_id:str}", summary="Replace a drift policy", responses=responses(404, body=True))
     async def replace_policy(
-        self, dcsim: NamedDependency[DcSim], policy_id: FromPath[str], data: PolicyIn
+        self, dcsim: NamedDependency[DcSim], policy_id: FromPath[str], data: JSONBody[PolicyIn]
     ) -> PolicyOut:
         if data.id != policy_id:
             raise InvalidInput("the body's id is the path's", errors=[{"field": "id", "message": "must be the path's"}])

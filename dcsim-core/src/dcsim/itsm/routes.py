@@ -59,7 +59,7 @@ from dcsim.web.idempotency import IdempotentOperation, idempotent
 E = TypeVar("E", bound=enum.Enum)
 
 #: ``?state=a,b``: Litestar reserves the parameter name ``state`` for app state.
-StateQuery = Annotated[str | None, QueryParameter(query="state", max_length=400, description="States, comma-separated")]
+StateQuery = Annotated[str | None, QueryParameter(name="state", max_length=400, description="States, comma-separated")]
 #: ``?q=`` and the other free-text filters.
 TextQuery = Annotated[str | None, QueryParameter(max_length=200)]
 #: An action's body: each action has its own (``GET /itsm/workflows`` lists the actions;
@@ -134,7 +134,7 @@ class IncidentController(Controller):
         operation_class=IdempotentOperation,
     )
     async def create_incident(
-        self, dcsim: NamedDependency[DcSim], request: Request[Any, Any, Any], data: IncidentCreate
+        self, dcsim: NamedDependency[DcSim], request: Request[Any, Any, Any], data: JSONBody[IncidentCreate]
     ) -> Response[Incident]:
         return tagged(await _itsm(dcsim).incidents.create(to_domain(data, IncidentRequest), _actor(request)))
 
@@ -158,7 +158,7 @@ class IncidentController(Controller):
         dcsim: NamedDependency[DcSim],
         request: Request[Any, Any, Any],
         number: FromPath[str],
-        data: IncidentChange,
+        data: JSONBody[IncidentChange],
         if_match: IfMatch = None,
     ) -> Response[Incident]:
         changes = to_domain(data, IncidentPatch)
@@ -176,7 +176,7 @@ class IncidentController(Controller):
         dcsim: NamedDependency[DcSim],
         request: Request[Any, Any, Any],
         number: FromPath[str],
-        data: NoteCreate,
+        data: JSONBody[NoteCreate],
         if_match: IfMatch = None,
     ) -> Response[Incident]:
         return tagged(await _itsm(dcsim).incidents.add_note(number, data.text, _actor(request), if_match))
@@ -231,7 +231,7 @@ class ProblemController(Controller):
         operation_class=IdempotentOperation,
     )
     async def create_problem(
-        self, dcsim: NamedDependency[DcSim], request: Request[Any, Any, Any], data: ProblemCreate
+        self, dcsim: NamedDependency[DcSim], request: Request[Any, Any, Any], data: JSONBody[ProblemCreate]
     ) -> Response[Problem]:
         return tagged(await _itsm(dcsim).problems.create(to_domain(data, ProblemRequest), _actor(request)))
 
@@ -250,7 +250,7 @@ class ProblemController(Controller):
         dcsim: NamedDependency[DcSim],
         request: Request[Any, Any, Any],
         number: FromPath[str],
-        data: ProblemChange,
+        data: JSONBody[ProblemChange],
         if_match: IfMatch = None,
     ) -> Response[Problem]:
         changes = to_domain(data, ProblemPatch)
@@ -268,7 +268,7 @@ class ProblemController(Controller):
         dcsim: NamedDependency[DcSim],
         request: Request[Any, Any, Any],
         number: FromPath[str],
-        data: NoteCreate,
+        data: JSONBody[NoteCreate],
         if_match: IfMatch = None,
     ) -> Response[Problem]:
         return tagged(await _itsm(dcsim).problems.add_note(number, data.text, _actor(request), if_match))
@@ -325,7 +325,7 @@ class ChangeController(Controller):
         responses=CREATE,
     )
     async def create_change(
-        self, dcsim: NamedDependency[DcSim], request: Request[Any, Any, Any], data: ChangeCreate
+        self, dcsim: NamedDependency[DcSim], request: Request[Any, Any, Any], data: JSONBody[ChangeCreate]
     ) -> Response[Change]:
         return tagged(await _itsm(dcsim).changes.create(to_domain(data, ChangeRequest), _actor(request)))
 
@@ -349,7 +349,7 @@ class ChangeController(Controller):
         dcsim: NamedDependency[DcSim],
         request: Request[Any, Any, Any],
         number: FromPath[str],
-        data: ChangeChange,
+        data: JSONBody[ChangeChange],
         if_match: IfMatch = None,
     ) -> Response[Change]:
         changes = to_domain(data, ChangePatch)
@@ -367,7 +367,7 @@ class ChangeController(Controller):
         dcsim: NamedDependency[DcSim],
         request: Request[Any, Any, Any],
         number: FromPath[str],
-        data: NoteCreate,
+        data: JSONBody[NoteCreate],
         if_match: IfMatch = None,
     ) -> Response[Change]:
         return tagged(await _itsm(dcsim).changes.add_note(number, data.text, _actor(request), if_match))

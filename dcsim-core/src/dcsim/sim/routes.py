@@ -9,7 +9,7 @@ import attrs
 import msgspec
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import Body, FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from dcsim.app import DcSim
@@ -263,7 +263,7 @@ class VmController(Controller):
         middleware=[idempotent],
         operation_class=IdempotentOperation,
     )
-    async def create_vm(self, dcsim: NamedDependency[DcSim], data: VmCreate) -> Vm:
+    async def create_vm(self, dcsim: NamedDependency[DcSim], data: JSONBody[VmCreate]) -> Vm:
         return await dcsim.sim.create_vm(VmRequest(**msgspec.structs.asdict(data)))
 
     @get("/{vm:str}", summary="One VM, by id or name", responses=responses(404))
@@ -279,7 +279,9 @@ class VmController(Controller):
         summary="Reconfigure CPU and memory (powered off), or the load profile",
         responses=responses(404, 409, 503, body=True),
     )
-    async def reconfigure(self, dcsim: NamedDependency[DcSim], vm: FromPath[str], data: ReconfigureRequest) -> Vm:
+    async def reconfigure(
+        self, dcsim: NamedDependency[DcSim], vm: FromPath[str], data: JSONBody[ReconfigureRequest]
+    ) -> Vm:
         if data.cpu is None and data.memory_mb is None and data.load_profile is None:
             raise ValidationFailed(
                 "give cpu, memory_mb or load_profile",
@@ -298,7 +300,7 @@ class VmController(Controller):
         summary="Power on, off, suspend or reset",
         responses=responses(404, 409, 503, body=True),
     )
-    async def power(self, dcsim: NamedDependency[DcSim], vm: FromPath[str], data: PowerRequest) -> Vm:
+    async def power(self, dcsim: NamedDependency[DcSim], vm: FromPath[str], data: JSONBody[PowerRequest]) -> Vm:
         return await dcsim.sim.power(vm, data.action)
 
     @get("/{vm:str}/snapshots", summary="A VM's snapshots", responses=responses(404))
@@ -312,7 +314,7 @@ class VmController(Controller):
         responses=responses(404, 409, 503, body=True),
     )
     async def create_snapshot(
-        self, dcsim: NamedDependency[DcSim], vm: FromPath[str], data: SnapshotRequest
+        self, dcsim: NamedDependency[DcSim], vm: FromPath[str], data: JSONBody[SnapshotRequest]
     ) -> Snapshot:
         return await dcsim.sim.create_snapshot(vm, data.name, data.description)
 
@@ -340,7 +342,7 @@ class VmController(Controller):
         summary="Clone into a new powered-off VM",
         responses=responses(404, 409, 503, body=True),
     )
-    async def clone(self, dcsim: NamedDependency[DcSim], vm: FromPath[str], data: CloneRequest) -> Vm:
+    async def clone(self, dcsim: NamedDependency[DcSim], vm: FromPath[str], data: JSONBody[CloneRequest]) -> Vm:
         return await dcsim.sim.clone(vm, data.name, data.host)
 
     @post(
@@ -349,7 +351,7 @@ class VmController(Controller):
         summary="Move to another host (vMotion-like)",
         responses=responses(404, 409, 503, body=True),
     )
-    async def migrate(self, dcsim: NamedDependency[DcSim], vm: FromPath[str], data: MigrateRequest) -> Vm:
+    async def migrate(self, dcsim: NamedDependency[DcSim], vm: FromPath[str], data: JSONBody[MigrateRequest]) -> Vm:
         return await dcsim.sim.migrate(vm, data.host)
 
 
@@ -448,7 +450,7 @@ class FaultController(Controller):
         summary="Inject a fault of a kind (its parameters: GET /sim/inject/kinds)",
         responses=responses(404, 409, 503, body=True),
     )
-    async def inject(self, dcsim: NamedDependency[DcSim], kind: FromPath[str], data: FaultParams) -> Fault:
+    async def inject(self, dcsim: NamedDependency[DcSim], kind: FromPath[str], data: JSONBody[FaultParams]) -> Fault:
         convert_strict(data, dcsim.sim.fault_kinds.get(kind).model)
         return await dcsim.sim.inject(kind, data)
 

@@ -16,7 +16,7 @@ from litestar.connection import WebSocket
 from litestar.di import NamedDependency
 from litestar.exceptions import WebSocketDisconnect
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED
 from prometheus_client import CONTENT_TYPE_LATEST
 
@@ -136,7 +136,7 @@ class EventsController(Controller):
         responses=responses(503, body=True),
     )
     async def publish(
-        self, dcsim: NamedDependency[DcSim], request: Request[Any, Any, Any], data: PublishRequest
+        self, dcsim: NamedDependency[DcSim], request: Request[Any, Any, Any], data: JSONBody[PublishRequest]
     ) -> Event:
         token: Token = request.scope["state"]["token"]
         return await dcsim.publish(data.type, data.data, source=f"/api/tokens/{token.id}", subject=data.subject)
@@ -179,7 +179,7 @@ class TokensController(Controller):
         summary="Create a token; its secret is in this answer only",
         responses=responses(503, body=True),
     )
-    async def create_token(self, dcsim: NamedDependency[DcSim], data: TokenRequest) -> TokenCreated:
+    async def create_token(self, dcsim: NamedDependency[DcSim], data: JSONBody[TokenRequest]) -> TokenCreated:
         token, secret = await asyncio.to_thread(dcsim.store.create_token, data.name, data.role)
         return TokenCreated(**attrs.asdict(token, recurse=False), secret=secret)
 

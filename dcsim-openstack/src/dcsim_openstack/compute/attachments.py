@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Response, delete, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 
 from dcsim.sim.model import Volume
 from dcsim.sim.world import World
@@ -40,7 +42,7 @@ def attachment_view(world: World, volume: Volume, version: Microversion) -> dict
 
 
 @get("/servers/{server_id:str}/os-volume_attachments", sync_to_thread=False)
-def list_attachments(request: Req, creds: Credentials, server_id: str) -> Response[Any]:
+def list_attachments(request: Req, creds: NamedDependency[Credentials], server_id: FromPath[str]) -> Response[Any]:
     """``GET /servers/{id}/os-volume_attachments``."""
     version = version_of(request)
     world = dcsim_of(request).sim.world
@@ -50,7 +52,9 @@ def list_attachments(request: Req, creds: Credentials, server_id: str) -> Respon
 
 
 @get("/servers/{server_id:str}/os-volume_attachments/{volume_id:str}", sync_to_thread=False)
-def show_attachment(request: Req, creds: Credentials, server_id: str, volume_id: str) -> Response[Any]:
+def show_attachment(
+    request: Req, creds: NamedDependency[Credentials], server_id: FromPath[str], volume_id: FromPath[str]
+) -> Response[Any]:
     """``GET /servers/{id}/os-volume_attachments/{volume_id}``."""
     version = version_of(request)
     world = dcsim_of(request).sim.world
@@ -62,7 +66,7 @@ def show_attachment(request: Req, creds: Credentials, server_id: str, volume_id:
 
 
 @post("/servers/{server_id:str}/os-volume_attachments", status_code=200)
-async def attach_volume(request: Req, creds: Credentials, server_id: str) -> Response[Any]:
+async def attach_volume(request: Req, creds: NamedDependency[Credentials], server_id: FromPath[str]) -> Response[Any]:
     """``POST /servers/{id}/os-volume_attachments``: ``{"volumeAttachment": {"volumeId": ...}}``."""
     version = version_of(request)
     require_role(creds)
@@ -79,7 +83,9 @@ async def attach_volume(request: Req, creds: Credentials, server_id: str) -> Res
 
 
 @delete("/servers/{server_id:str}/os-volume_attachments/{volume_id:str}", status_code=202)
-async def detach_volume(request: Req, creds: Credentials, server_id: str, volume_id: str) -> Response[Any]:
+async def detach_volume(
+    request: Req, creds: NamedDependency[Credentials], server_id: FromPath[str], volume_id: FromPath[str]
+) -> Response[Any]:
     """``DELETE /servers/{id}/os-volume_attachments/{volume_id}``: 202."""
     version = version_of(request)
     require_role(creds)

@@ -10,6 +10,8 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from litestar import Response, delete, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 
 from dcsim.model import new_id
 from dcsim.sim.model import Cluster, Flavor, Host, PowerState, Vm, Volume
@@ -43,7 +45,7 @@ def _flavors(request: Req) -> list[Flavor]:
 
 
 @get("/flavors", sync_to_thread=False)
-def list_flavors(request: Req, creds: Credentials) -> Response[Any]:
+def list_flavors(request: Req, creds: NamedDependency[Credentials]) -> Response[Any]:
     """``GET /flavors``."""
     version, base = version_of(request), base_url(request)
     items: list[dict[str, Any]] = [
@@ -56,14 +58,14 @@ def list_flavors(request: Req, creds: Credentials) -> Response[Any]:
 
 
 @get("/flavors/detail", sync_to_thread=False)
-def list_flavors_detail(request: Req, creds: Credentials) -> Response[Any]:
+def list_flavors_detail(request: Req, creds: NamedDependency[Credentials]) -> Response[Any]:
     """``GET /flavors/detail``."""
     version, base = version_of(request), base_url(request)
     return answer({"flavors": [flavor_view(f, base, version) for f in _flavors(request)]}, version)
 
 
 @get("/flavors/{flavor_id:str}", sync_to_thread=False)
-def show_flavor(request: Req, creds: Credentials, flavor_id: str) -> Response[Any]:
+def show_flavor(request: Req, creds: NamedDependency[Credentials], flavor_id: FromPath[str]) -> Response[Any]:
     """``GET /flavors/{id}`` (by id, or by name as the CLI asks)."""
     version = version_of(request)
     flavor = dcsim_of(request).sim.world.find(Flavor, flavor_id)
@@ -73,7 +75,7 @@ def show_flavor(request: Req, creds: Credentials, flavor_id: str) -> Response[An
 
 
 @get("/flavors/{flavor_id:str}/os-extra_specs", sync_to_thread=False)
-def flavor_extra_specs(request: Req, creds: Credentials, flavor_id: str) -> Response[Any]:
+def flavor_extra_specs(request: Req, creds: NamedDependency[Credentials], flavor_id: FromPath[str]) -> Response[Any]:
     """``GET /flavors/{id}/os-extra_specs``: none."""
     version = version_of(request)
     if dcsim_of(request).sim.world.find(Flavor, flavor_id) is None:
@@ -106,7 +108,7 @@ def check_public_key(text: Any) -> str:
 
 
 @get("/os-keypairs", sync_to_thread=False)
-def list_keypairs(request: Req, creds: Credentials) -> Response[Any]:
+def list_keypairs(request: Req, creds: NamedDependency[Credentials]) -> Response[Any]:
     """``GET /os-keypairs``: the project's key pairs."""
     version = version_of(request)
     world = dcsim_of(request).sim.world
@@ -116,7 +118,7 @@ def list_keypairs(request: Req, creds: Credentials) -> Response[Any]:
 
 
 @get("/os-keypairs/{name:str}", sync_to_thread=False)
-def show_keypair(request: Req, creds: Credentials, name: str) -> Response[Any]:
+def show_keypair(request: Req, creds: NamedDependency[Credentials], name: FromPath[str]) -> Response[Any]:
     """``GET /os-keypairs/{name}``."""
     version = version_of(request)
     keypair = find_keypair(dcsim_of(request).sim.world, name, creds.project_id)
@@ -126,7 +128,7 @@ def show_keypair(request: Req, creds: Credentials, name: str) -> Response[Any]:
 
 
 @post("/os-keypairs")
-async def create_keypair(request: Req, creds: Credentials) -> Response[Any]:
+async def create_keypair(request: Req, creds: NamedDependency[Credentials]) -> Response[Any]:
     """``POST /os-keypairs``: import ``public_key``, or generate a pair and answer its private
     key once (200 before 2.2, 201 from 2.2)."""
     version = version_of(request)
@@ -155,7 +157,7 @@ async def create_keypair(request: Req, creds: Credentials) -> Response[Any]:
 
 
 @delete("/os-keypairs/{name:str}", status_code=200)
-async def delete_keypair(request: Req, creds: Credentials, name: str) -> Response[Any]:
+async def delete_keypair(request: Req, creds: NamedDependency[Credentials], name: FromPath[str]) -> Response[Any]:
     """``DELETE /os-keypairs/{name}`` (202 before 2.2, 204 from 2.2)."""
     version = version_of(request)
     require_role(creds)
@@ -178,7 +180,7 @@ def _compute_hosts(request: Req) -> list[Host]:
 
 
 @get("/os-hypervisors", sync_to_thread=False)
-def list_hypervisors(request: Req, creds: Credentials) -> Response[Any]:
+def list_hypervisors(request: Req, creds: NamedDependency[Credentials]) -> Response[Any]:
     """``GET /os-hypervisors`` (admin)."""
     version = version_of(request)
     require_role(creds, write=False, admin=True)
@@ -187,7 +189,7 @@ def list_hypervisors(request: Req, creds: Credentials) -> Response[Any]:
 
 
 @get("/os-hypervisors/detail", sync_to_thread=False)
-def list_hypervisors_detail(request: Req, creds: Credentials) -> Response[Any]:
+def list_hypervisors_detail(request: Req, creds: NamedDependency[Credentials]) -> Response[Any]:
     """``GET /os-hypervisors/detail`` (admin)."""
     version = version_of(request)
     require_role(creds, write=False, admin=True)
@@ -196,7 +198,7 @@ def list_hypervisors_detail(request: Req, creds: Credentials) -> Response[Any]:
 
 
 @get("/os-hypervisors/{hypervisor_id:str}", sync_to_thread=False)
-def show_hypervisor(request: Req, creds: Credentials, hypervisor_id: str) -> Response[Any]:
+def show_hypervisor(request: Req, creds: NamedDependency[Credentials], hypervisor_id: FromPath[str]) -> Response[Any]:
     """``GET /os-hypervisors/{id}`` (admin)."""
     version = version_of(request)
     require_role(creds, write=False, admin=True)
@@ -224,13 +226,13 @@ def _zones(request: Req, detail: bool) -> list[dict[str, Any]]:
 
 
 @get("/os-availability-zone", sync_to_thread=False)
-def list_zones(request: Req, creds: Credentials) -> Response[Any]:
+def list_zones(request: Req, creds: NamedDependency[Credentials]) -> Response[Any]:
     """``GET /os-availability-zone``."""
     return answer({"availabilityZoneInfo": _zones(request, False)}, version_of(request))
 
 
 @get("/os-availability-zone/detail", sync_to_thread=False)
-def list_zones_detail(request: Req, creds: Credentials) -> Response[Any]:
+def list_zones_detail(request: Req, creds: NamedDependency[Credentials]) -> Response[Any]:
     """``GET /os-availability-zone/detail`` (admin): zones with their hosts."""
     version = version_of(request)
     require_role(creds, write=False, admin=True)
@@ -238,7 +240,7 @@ def list_zones_detail(request: Req, creds: Credentials) -> Response[Any]:
 
 
 @get("/limits", sync_to_thread=False)
-def show_limits(request: Req, creds: Credentials) -> Response[Any]:
+def show_limits(request: Req, creds: NamedDependency[Credentials]) -> Response[Any]:
     """``GET /limits``: the project's absolute limits and what it uses."""
     version = version_of(request)
     world = dcsim_of(request).sim.world

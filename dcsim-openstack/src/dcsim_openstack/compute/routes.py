@@ -14,6 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from litestar import Request, Response, delete, get, post, put
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 
 from dcsim.app import DcSim
 from dcsim.sim.model import Flavor, Image, Vm
@@ -134,7 +136,7 @@ def _created(vm: Vm | None, record: ServerRecord | None) -> datetime:
 
 
 @get("/servers", sync_to_thread=False)
-def list_servers(request: Req, creds: Credentials) -> Response[Any]:
+def list_servers(request: Req, creds: NamedDependency[Credentials]) -> Response[Any]:
     """``GET /servers``: id, name and links of each server."""
     version, base = version_of(request), base_url(request)
     items = []
@@ -145,7 +147,7 @@ def list_servers(request: Req, creds: Credentials) -> Response[Any]:
 
 
 @get("/servers/detail", sync_to_thread=False)
-def list_servers_detail(request: Req, creds: Credentials) -> Response[Any]:
+def list_servers_detail(request: Req, creds: NamedDependency[Credentials]) -> Response[Any]:
     """``GET /servers/detail``: every server as ``GET /servers/{id}`` shows it."""
     version, base = version_of(request), base_url(request)
     world = dcsim_of(request).sim.world
@@ -159,7 +161,7 @@ def list_servers_detail(request: Req, creds: Credentials) -> Response[Any]:
 
 
 @post("/servers", status_code=202)
-async def create_server(request: Req, creds: Credentials) -> Response[Any]:
+async def create_server(request: Req, creds: NamedDependency[Credentials]) -> Response[Any]:
     """``POST /servers``: 202 with the new server's id, links and admin password."""
     version = version_of(request)
     require_role(creds)
@@ -178,7 +180,7 @@ async def create_server(request: Req, creds: Credentials) -> Response[Any]:
 
 
 @get("/servers/{server_id:str}", sync_to_thread=False)
-def show_server(request: Req, creds: Credentials, server_id: str) -> Response[Any]:
+def show_server(request: Req, creds: NamedDependency[Credentials], server_id: FromPath[str]) -> Response[Any]:
     """``GET /servers/{id}``."""
     version = version_of(request)
     world = dcsim_of(request).sim.world
@@ -188,7 +190,7 @@ def show_server(request: Req, creds: Credentials, server_id: str) -> Response[An
 
 
 @put("/servers/{server_id:str}")
-async def update_server(request: Req, creds: Credentials, server_id: str) -> Response[Any]:
+async def update_server(request: Req, creds: NamedDependency[Credentials], server_id: FromPath[str]) -> Response[Any]:
     """``PUT /servers/{id}``: rename, or change the description."""
     version = version_of(request)
     require_role(creds)
@@ -200,7 +202,7 @@ async def update_server(request: Req, creds: Credentials, server_id: str) -> Res
 
 
 @delete("/servers/{server_id:str}", status_code=200)
-async def delete_server(request: Req, creds: Credentials, server_id: str) -> Response[Any]:
+async def delete_server(request: Req, creds: NamedDependency[Credentials], server_id: FromPath[str]) -> Response[Any]:
     """``DELETE /servers/{id}``: 204."""
     version = version_of(request)
     require_role(creds)
@@ -209,7 +211,7 @@ async def delete_server(request: Req, creds: Credentials, server_id: str) -> Res
 
 
 @post("/servers/{server_id:str}/action", status_code=202)
-async def server_action(request: Req, creds: Credentials, server_id: str) -> Response[Any]:
+async def server_action(request: Req, creds: NamedDependency[Credentials], server_id: FromPath[str]) -> Response[Any]:
     """``POST /servers/{id}/action``: ``{"<action>": {...}}``, 202."""
     version = version_of(request)
     body = await read_json(request)
@@ -232,7 +234,7 @@ async def server_action(request: Req, creds: Credentials, server_id: str) -> Res
 
 
 @get("/servers/{server_id:str}/ips", sync_to_thread=False)
-def server_ips(request: Req, creds: Credentials, server_id: str) -> Response[Any]:
+def server_ips(request: Req, creds: NamedDependency[Credentials], server_id: FromPath[str]) -> Response[Any]:
     """``GET /servers/{id}/ips``: the server's addresses by network name."""
     version = version_of(request)
     world = dcsim_of(request).sim.world
@@ -243,7 +245,9 @@ def server_ips(request: Req, creds: Credentials, server_id: str) -> Response[Any
 
 
 @get("/servers/{server_id:str}/ips/{network:str}", sync_to_thread=False)
-def server_ips_on(request: Req, creds: Credentials, server_id: str, network: str) -> Response[Any]:
+def server_ips_on(
+    request: Req, creds: NamedDependency[Credentials], server_id: FromPath[str], network: FromPath[str]
+) -> Response[Any]:
     """``GET /servers/{id}/ips/{network}``: the addresses on one network (404 if none)."""
     version = version_of(request)
     world = dcsim_of(request).sim.world
@@ -255,7 +259,7 @@ def server_ips_on(request: Req, creds: Credentials, server_id: str, network: str
 
 
 @get("/servers/{server_id:str}/metadata", sync_to_thread=False)
-def show_metadata(request: Req, creds: Credentials, server_id: str) -> Response[Any]:
+def show_metadata(request: Req, creds: NamedDependency[Credentials], server_id: FromPath[str]) -> Response[Any]:
     """``GET /servers/{id}/metadata``."""
     version = version_of(request)
     world = dcsim_of(request).sim.world
@@ -280,19 +284,23 @@ async def _set_metadata(request: Req, creds: Credentials, server_id: str, *, rep
 
 
 @post("/servers/{server_id:str}/metadata", status_code=200)
-async def update_metadata(request: Req, creds: Credentials, server_id: str) -> Response[Any]:
+async def update_metadata(request: Req, creds: NamedDependency[Credentials], server_id: FromPath[str]) -> Response[Any]:
     """``POST /servers/{id}/metadata``: merge items into the metadata."""
     return await _set_metadata(request, creds, server_id, replace=False)
 
 
 @put("/servers/{server_id:str}/metadata")
-async def replace_metadata(request: Req, creds: Credentials, server_id: str) -> Response[Any]:
+async def replace_metadata(
+    request: Req, creds: NamedDependency[Credentials], server_id: FromPath[str]
+) -> Response[Any]:
     """``PUT /servers/{id}/metadata``: replace the metadata."""
     return await _set_metadata(request, creds, server_id, replace=True)
 
 
 @delete("/servers/{server_id:str}/metadata/{key:str}", status_code=200)
-async def delete_metadata_item(request: Req, creds: Credentials, server_id: str, key: str) -> Response[Any]:
+async def delete_metadata_item(
+    request: Req, creds: NamedDependency[Credentials], server_id: FromPath[str], key: FromPath[str]
+) -> Response[Any]:
     """``DELETE /servers/{id}/metadata/{key}``."""
     version = version_of(request)
     require_role(creds)
@@ -307,7 +315,9 @@ async def delete_metadata_item(request: Req, creds: Credentials, server_id: str,
 
 
 @get("/servers/{server_id:str}/os-security-groups", sync_to_thread=False)
-def server_security_groups(request: Req, creds: Credentials, server_id: str) -> Response[Any]:
+def server_security_groups(
+    request: Req, creds: NamedDependency[Credentials], server_id: FromPath[str]
+) -> Response[Any]:
     """``GET /servers/{id}/os-security-groups``: the groups of the server's project it names."""
     version = version_of(request)
     world = dcsim_of(request).sim.world

@@ -8,6 +8,8 @@ import secrets
 from typing import Any
 
 from litestar import Request, delete, get, patch, post, put
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from dcsim.sim.model import Project
@@ -52,7 +54,7 @@ DOMAIN_BODY = {"id": DOMAIN_ID, "name": DOMAIN_NAME, "description": "The default
 
 
 @get("/domains")
-async def list_domains(request: Request[Any, Any, Any], creds: Credentials) -> dict[str, Any]:
+async def list_domains(request: Request[Any, Any, Any], creds: NamedDependency[Credentials]) -> dict[str, Any]:
     """The domains: Default."""
     return _collection(
         request, "domains", [DOMAIN_BODY | {"links": {"self": f"{base_url(request)}/identity/v3/domains/default"}}]
@@ -60,7 +62,9 @@ async def list_domains(request: Request[Any, Any, Any], creds: Credentials) -> d
 
 
 @get("/domains/{domain_id:str}")
-async def show_domain(request: Request[Any, Any, Any], creds: Credentials, domain_id: str) -> dict[str, Any]:
+async def show_domain(
+    request: Request[Any, Any, Any], creds: NamedDependency[Credentials], domain_id: FromPath[str]
+) -> dict[str, Any]:
     """Domain Default, by id or name."""
     if domain_id not in (DOMAIN_ID, DOMAIN_NAME):
         raise OpenStackError(404, f"Could not find domain: {domain_id}.")
@@ -71,7 +75,7 @@ async def show_domain(request: Request[Any, Any, Any], creds: Credentials, domai
 
 
 @get("/projects")
-async def list_projects(request: Request[Any, Any, Any], creds: Credentials) -> dict[str, Any]:
+async def list_projects(request: Request[Any, Any, Any], creds: NamedDependency[Credentials]) -> dict[str, Any]:
     """Every project (admin) or the caller's."""
     keystone = keystone_of(request)
     projects = keystone.world.all(Project)
@@ -81,7 +85,7 @@ async def list_projects(request: Request[Any, Any, Any], creds: Credentials) -> 
 
 
 @post("/projects", status_code=HTTP_201_CREATED)
-async def create_project(request: Request[Any, Any, Any], creds: Credentials) -> dict[str, Any]:
+async def create_project(request: Request[Any, Any, Any], creds: NamedDependency[Credentials]) -> dict[str, Any]:
     """Create a project (admin)."""
     require_role(creds, admin=True)
     project = await admin.create_project(keystone_of(request), await _body(request, "project"))
@@ -96,13 +100,17 @@ def _project(keystone: Keystone, creds: Credentials, project_id: str) -> Project
 
 
 @get("/projects/{project_id:str}")
-async def show_project(request: Request[Any, Any, Any], creds: Credentials, project_id: str) -> dict[str, Any]:
+async def show_project(
+    request: Request[Any, Any, Any], creds: NamedDependency[Credentials], project_id: FromPath[str]
+) -> dict[str, Any]:
     """One project."""
     return {"project": project_body(_project(keystone_of(request), creds, project_id), base_url(request))}
 
 
 @patch("/projects/{project_id:str}")
-async def update_project(request: Request[Any, Any, Any], creds: Credentials, project_id: str) -> dict[str, Any]:
+async def update_project(
+    request: Request[Any, Any, Any], creds: NamedDependency[Credentials], project_id: FromPath[str]
+) -> dict[str, Any]:
     """Rename a project (admin)."""
     require_role(creds, admin=True)
     keystone = keystone_of(request)
@@ -113,7 +121,9 @@ async def update_project(request: Request[Any, Any, Any], creds: Credentials, pr
 
 
 @delete("/projects/{project_id:str}", status_code=HTTP_204_NO_CONTENT)
-async def delete_project(request: Request[Any, Any, Any], creds: Credentials, project_id: str) -> None:
+async def delete_project(
+    request: Request[Any, Any, Any], creds: NamedDependency[Credentials], project_id: FromPath[str]
+) -> None:
     """Delete a project that owns nothing (admin)."""
     require_role(creds, admin=True)
     keystone = keystone_of(request)
@@ -124,7 +134,7 @@ async def delete_project(request: Request[Any, Any, Any], creds: Credentials, pr
 
 
 @get("/users")
-async def list_users(request: Request[Any, Any, Any], creds: Credentials) -> dict[str, Any]:
+async def list_users(request: Request[Any, Any, Any], creds: NamedDependency[Credentials]) -> dict[str, Any]:
     """Every user (admin) or the caller."""
     users = keystone_of(request).world.all(User)
     if not creds.is_admin:
@@ -133,7 +143,7 @@ async def list_users(request: Request[Any, Any, Any], creds: Credentials) -> dic
 
 
 @post("/users", status_code=HTTP_201_CREATED)
-async def create_user(request: Request[Any, Any, Any], creds: Credentials) -> dict[str, Any]:
+async def create_user(request: Request[Any, Any, Any], creds: NamedDependency[Credentials]) -> dict[str, Any]:
     """Create a user (admin)."""
     require_role(creds, admin=True)
     user = await admin.create_user(keystone_of(request), await _body(request, "user"))
@@ -141,14 +151,18 @@ async def create_user(request: Request[Any, Any, Any], creds: Credentials) -> di
 
 
 @get("/users/{user_id:str}")
-async def show_user(request: Request[Any, Any, Any], creds: Credentials, user_id: str) -> dict[str, Any]:
+async def show_user(
+    request: Request[Any, Any, Any], creds: NamedDependency[Credentials], user_id: FromPath[str]
+) -> dict[str, Any]:
     """One user (admin, or the caller)."""
     _self_or_admin(creds, user_id)
     return {"user": user_body(admin.entity(keystone_of(request), User, user_id, "user"), base_url(request))}
 
 
 @patch("/users/{user_id:str}")
-async def update_user(request: Request[Any, Any, Any], creds: Credentials, user_id: str) -> dict[str, Any]:
+async def update_user(
+    request: Request[Any, Any, Any], creds: NamedDependency[Credentials], user_id: FromPath[str]
+) -> dict[str, Any]:
     """Change a user (admin)."""
     require_role(creds, admin=True)
     keystone = keystone_of(request)
@@ -158,7 +172,7 @@ async def update_user(request: Request[Any, Any, Any], creds: Credentials, user_
 
 
 @post("/users/{user_id:str}/password", status_code=HTTP_204_NO_CONTENT)
-async def change_password(request: Request[Any, Any, Any], user_id: str) -> None:
+async def change_password(request: Request[Any, Any, Any], user_id: FromPath[str]) -> None:
     """A user changes its own password, giving the old one (no token needed, as Keystone)."""
     keystone = keystone_of(request)
     body = await _body(request, "user")
@@ -175,7 +189,9 @@ async def change_password(request: Request[Any, Any, Any], user_id: str) -> None
 
 
 @delete("/users/{user_id:str}", status_code=HTTP_204_NO_CONTENT)
-async def delete_user(request: Request[Any, Any, Any], creds: Credentials, user_id: str) -> None:
+async def delete_user(
+    request: Request[Any, Any, Any], creds: NamedDependency[Credentials], user_id: FromPath[str]
+) -> None:
     """Delete a user with its assignments, secrets and tokens (admin)."""
     require_role(creds, admin=True)
     keystone = keystone_of(request)
@@ -183,7 +199,9 @@ async def delete_user(request: Request[Any, Any, Any], creds: Credentials, user_
 
 
 @get("/users/{user_id:str}/projects")
-async def user_projects(request: Request[Any, Any, Any], creds: Credentials, user_id: str) -> dict[str, Any]:
+async def user_projects(
+    request: Request[Any, Any, Any], creds: NamedDependency[Credentials], user_id: FromPath[str]
+) -> dict[str, Any]:
     """The projects a user holds a role on (admin, or the caller)."""
     _self_or_admin(creds, user_id)
     keystone = keystone_of(request)
@@ -195,14 +213,14 @@ async def user_projects(request: Request[Any, Any, Any], creds: Credentials, use
 
 
 @get("/roles")
-async def list_roles(request: Request[Any, Any, Any], creds: Credentials) -> dict[str, Any]:
+async def list_roles(request: Request[Any, Any, Any], creds: NamedDependency[Credentials]) -> dict[str, Any]:
     """Every role."""
     roles = keystone_of(request).world.all(Role)
     return _collection(request, "roles", [role_body(r, base_url(request)) for r in roles])
 
 
 @post("/roles", status_code=HTTP_201_CREATED)
-async def create_role(request: Request[Any, Any, Any], creds: Credentials) -> dict[str, Any]:
+async def create_role(request: Request[Any, Any, Any], creds: NamedDependency[Credentials]) -> dict[str, Any]:
     """Create a role (admin)."""
     require_role(creds, admin=True)
     role = await admin.create_role(keystone_of(request), await _body(request, "role"))
@@ -210,13 +228,17 @@ async def create_role(request: Request[Any, Any, Any], creds: Credentials) -> di
 
 
 @get("/roles/{role_id:str}")
-async def show_role(request: Request[Any, Any, Any], creds: Credentials, role_id: str) -> dict[str, Any]:
+async def show_role(
+    request: Request[Any, Any, Any], creds: NamedDependency[Credentials], role_id: FromPath[str]
+) -> dict[str, Any]:
     """One role."""
     return {"role": role_body(admin.entity(keystone_of(request), Role, role_id, "role"), base_url(request))}
 
 
 @delete("/roles/{role_id:str}", status_code=HTTP_204_NO_CONTENT)
-async def delete_role(request: Request[Any, Any, Any], creds: Credentials, role_id: str) -> None:
+async def delete_role(
+    request: Request[Any, Any, Any], creds: NamedDependency[Credentials], role_id: FromPath[str]
+) -> None:
     """Delete a role and its assignments (admin)."""
     require_role(creds, admin=True)
     keystone = keystone_of(request)
@@ -224,7 +246,7 @@ async def delete_role(request: Request[Any, Any, Any], creds: Credentials, role_
 
 
 @get("/role_assignments")
-async def list_role_assignments(request: Request[Any, Any, Any], creds: Credentials) -> dict[str, Any]:
+async def list_role_assignments(request: Request[Any, Any, Any], creds: NamedDependency[Credentials]) -> dict[str, Any]:
     """Role assignments, filtered by ``user.id``, ``scope.project.id`` and ``role.id``
     (a non-admin sees its own); ``include_names`` adds names."""
     keystone, query = keystone_of(request), request.query_params
@@ -259,14 +281,14 @@ GRANT = "/projects/{project_id:str}/users/{user_id:str}/roles/{role_id:str}"
 
 
 @put(GRANT, status_code=HTTP_204_NO_CONTENT)
-async def grant_role(request: Request[Any, Any, Any], creds: Credentials, project_id: str, user_id: str, role_id: str) -> None:  # fmt: skip
+async def grant_role(request: Request[Any, Any, Any], creds: NamedDependency[Credentials], project_id: FromPath[str], user_id: FromPath[str], role_id: FromPath[str]) -> None:  # fmt: skip
     """Give a user a role on a project (admin)."""
     require_role(creds, admin=True)
     await admin.grant(*_triple(request, project_id, user_id, role_id))
 
 
 @get(GRANT, status_code=HTTP_204_NO_CONTENT)
-async def check_role(request: Request[Any, Any, Any], creds: Credentials, project_id: str, user_id: str, role_id: str) -> None:  # fmt: skip
+async def check_role(request: Request[Any, Any, Any], creds: NamedDependency[Credentials], project_id: FromPath[str], user_id: FromPath[str], role_id: FromPath[str]) -> None:  # fmt: skip
     """204 if the user holds the role on the project, 404 if not."""
     keystone, project, user, role = _triple(request, project_id, user_id, role_id)
     if admin.assignment_of(keystone, project, user, role) is None:
@@ -274,14 +296,14 @@ async def check_role(request: Request[Any, Any, Any], creds: Credentials, projec
 
 
 @delete(GRANT, status_code=HTTP_204_NO_CONTENT)
-async def revoke_role(request: Request[Any, Any, Any], creds: Credentials, project_id: str, user_id: str, role_id: str) -> None:  # fmt: skip
+async def revoke_role(request: Request[Any, Any, Any], creds: NamedDependency[Credentials], project_id: FromPath[str], user_id: FromPath[str], role_id: FromPath[str]) -> None:  # fmt: skip
     """Take a role on a project from a user (admin)."""
     require_role(creds, admin=True)
     await admin.revoke(*_triple(request, project_id, user_id, role_id))
 
 
 @get("/projects/{project_id:str}/users/{user_id:str}/roles")
-async def user_roles_on_project(request: Request[Any, Any, Any], creds: Credentials, project_id: str, user_id: str) -> dict[str, Any]:  # fmt: skip
+async def user_roles_on_project(request: Request[Any, Any, Any], creds: NamedDependency[Credentials], project_id: FromPath[str], user_id: FromPath[str]) -> dict[str, Any]:  # fmt: skip
     """The roles a user holds on a project."""
     _self_or_admin(creds, user_id)
     keystone = keystone_of(request)
@@ -295,7 +317,7 @@ CREDENTIALS = "/users/{user_id:str}/application_credentials"
 
 
 @post(CREDENTIALS, status_code=HTTP_201_CREATED)
-async def create_application_credential(request: Request[Any, Any, Any], creds: Credentials, user_id: str) -> dict[str, Any]:  # fmt: skip
+async def create_application_credential(request: Request[Any, Any, Any], creds: NamedDependency[Credentials], user_id: FromPath[str]) -> dict[str, Any]:  # fmt: skip
     """A user makes an application credential on its token's project, with some or all
     of its roles there; the secret is shown once."""
     if creds.user_id != user_id:
@@ -329,7 +351,7 @@ async def create_application_credential(request: Request[Any, Any, Any], creds: 
 
 
 @get(CREDENTIALS)
-async def list_application_credentials(request: Request[Any, Any, Any], creds: Credentials, user_id: str) -> dict[str, Any]:  # fmt: skip
+async def list_application_credentials(request: Request[Any, Any, Any], creds: NamedDependency[Credentials], user_id: FromPath[str]) -> dict[str, Any]:  # fmt: skip
     """A user's application credentials (never their secrets)."""
     _self_or_admin(creds, user_id)
     keystone = keystone_of(request)
@@ -349,7 +371,7 @@ async def _credential(request: Request[Any, Any, Any], creds: Credentials, user_
 
 
 @get(CREDENTIALS + "/{credential_id:str}")
-async def show_application_credential(request: Request[Any, Any, Any], creds: Credentials, user_id: str, credential_id: str) -> dict[str, Any]:  # fmt: skip
+async def show_application_credential(request: Request[Any, Any, Any], creds: NamedDependency[Credentials], user_id: FromPath[str], credential_id: FromPath[str]) -> dict[str, Any]:  # fmt: skip
     """One application credential."""
     credential = await _credential(request, creds, user_id, credential_id)
     world = keystone_of(request).world
@@ -358,7 +380,7 @@ async def show_application_credential(request: Request[Any, Any, Any], creds: Cr
 
 
 @delete(CREDENTIALS + "/{credential_id:str}", status_code=HTTP_204_NO_CONTENT)
-async def delete_application_credential(request: Request[Any, Any, Any], creds: Credentials, user_id: str, credential_id: str) -> None:  # fmt: skip
+async def delete_application_credential(request: Request[Any, Any, Any], creds: NamedDependency[Credentials], user_id: FromPath[str], credential_id: FromPath[str]) -> None:  # fmt: skip
     """Delete an application credential and the tokens made with it."""
     credential = await _credential(request, creds, user_id, credential_id)
     await keystone_of(request).delete_application_credential(credential.id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, delete, get, post
+from litestar.di import NamedDependency
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from dcsim.sim.model import Project
@@ -51,14 +52,14 @@ async def _subject(request: Request[Any, Any, Any]) -> tuple[Keystone, str, Toke
 
 
 @get("/auth/tokens")
-async def validate_token(request: Request[Any, Any, Any], creds: Credentials) -> Response[Any]:
+async def validate_token(request: Request[Any, Any, Any], creds: NamedDependency[Credentials]) -> Response[Any]:
     """Validate ``X-Subject-Token`` (HEAD: the status only)."""
     keystone, subject, record = await _subject(request)
     return _answer(keystone, subject, record, request, 200)
 
 
 @delete("/auth/tokens", status_code=HTTP_204_NO_CONTENT)
-async def revoke_token(request: Request[Any, Any, Any], creds: Credentials) -> None:
+async def revoke_token(request: Request[Any, Any, Any], creds: NamedDependency[Credentials]) -> None:
     """Revoke ``X-Subject-Token``: a user revokes their own tokens, an admin any."""
     keystone, subject, record = await _subject(request)
     if record.user_id != creds.user_id and not creds.is_admin:
@@ -67,7 +68,7 @@ async def revoke_token(request: Request[Any, Any, Any], creds: Credentials) -> N
 
 
 @get("/auth/catalog")
-async def auth_catalog(request: Request[Any, Any, Any], creds: Credentials) -> dict[str, Any]:
+async def auth_catalog(request: Request[Any, Any, Any], creds: NamedDependency[Credentials]) -> dict[str, Any]:
     """The catalog a scoped token sees."""
     if creds.project_id is None:
         raise OpenStackError(403, "A catalog needs a project-scoped token.")
@@ -75,7 +76,7 @@ async def auth_catalog(request: Request[Any, Any, Any], creds: Credentials) -> d
 
 
 @get("/auth/projects")
-async def auth_projects(request: Request[Any, Any, Any], creds: Credentials) -> dict[str, Any]:
+async def auth_projects(request: Request[Any, Any, Any], creds: NamedDependency[Credentials]) -> dict[str, Any]:
     """The projects the token's user holds a role on."""
     keystone = keystone_of(request)
     projects = [p for p in keystone.world.all(Project) if keystone.role_ids(creds.user_id, p.id)]

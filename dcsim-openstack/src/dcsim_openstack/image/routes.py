@@ -7,6 +7,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Request, Response, delete, get, patch, post, put
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from dcsim_openstack.auth import Credentials
@@ -25,7 +27,7 @@ def _glance(request: Request[Any, Any, Any]) -> Glance:
 
 
 @get("/images")
-async def list_images(request: Request[Any, Any, Any], creds: Credentials) -> dict[str, Any]:
+async def list_images(request: Request[Any, Any, Any], creds: NamedDependency[Credentials]) -> dict[str, Any]:
     """Images the caller sees, filtered by attribute and ``tag`` (each one given), paged
     with ``limit`` and ``marker``, sorted with ``sort_key`` / ``sort_dir``."""
     query = request.query_params
@@ -62,33 +64,41 @@ async def list_images(request: Request[Any, Any, Any], creds: Credentials) -> di
 
 
 @get("/images/{image_id:str}")
-async def show_image(request: Request[Any, Any, Any], creds: Credentials, image_id: str) -> dict[str, Any]:
+async def show_image(
+    request: Request[Any, Any, Any], creds: NamedDependency[Credentials], image_id: FromPath[str]
+) -> dict[str, Any]:
     """One image."""
     return image_body(*_glance(request).get(creds, image_id))
 
 
 @post("/images", status_code=HTTP_201_CREATED)
-async def create_image(request: Request[Any, Any, Any], creds: Credentials) -> dict[str, Any]:
+async def create_image(request: Request[Any, Any, Any], creds: NamedDependency[Credentials]) -> dict[str, Any]:
     """Create a queued image (its data comes with ``PUT .../file``)."""
     image, meta = await _glance(request).create(creds, await read_json(request))
     return image_body(image, meta)
 
 
 @patch("/images/{image_id:str}")
-async def update_image(request: Request[Any, Any, Any], creds: Credentials, image_id: str) -> dict[str, Any]:
+async def update_image(
+    request: Request[Any, Any, Any], creds: NamedDependency[Credentials], image_id: FromPath[str]
+) -> dict[str, Any]:
     """Change an image with JSON-patch operations."""
     image, meta = await _glance(request).update(creds, image_id, await read_json(request))
     return image_body(image, meta)
 
 
 @delete("/images/{image_id:str}", status_code=HTTP_204_NO_CONTENT)
-async def delete_image(request: Request[Any, Any, Any], creds: Credentials, image_id: str) -> None:
+async def delete_image(
+    request: Request[Any, Any, Any], creds: NamedDependency[Credentials], image_id: FromPath[str]
+) -> None:
     """Delete an image and its data."""
     await _glance(request).delete(creds, image_id)
 
 
 @put("/images/{image_id:str}/file", status_code=HTTP_204_NO_CONTENT)
-async def upload_image(request: Request[Any, Any, Any], creds: Credentials, image_id: str) -> None:
+async def upload_image(
+    request: Request[Any, Any, Any], creds: NamedDependency[Credentials], image_id: FromPath[str]
+) -> None:
     """Upload an image's data (``application/octet-stream``)."""
     content_type = request.headers.get("content-type", "application/octet-stream")
     if not content_type.startswith("application/octet-stream"):
@@ -97,7 +107,9 @@ async def upload_image(request: Request[Any, Any, Any], creds: Credentials, imag
 
 
 @get("/images/{image_id:str}/file")
-async def download_image(request: Request[Any, Any, Any], creds: Credentials, image_id: str) -> Response[bytes]:
+async def download_image(
+    request: Request[Any, Any, Any], creds: NamedDependency[Credentials], image_id: FromPath[str]
+) -> Response[bytes]:
     """An image's data, with its MD5 in ``Content-MD5``; 204 when it has none."""
     meta, data = await _glance(request).download(creds, image_id)
     if data is None:
@@ -106,13 +118,17 @@ async def download_image(request: Request[Any, Any, Any], creds: Credentials, im
 
 
 @put("/images/{image_id:str}/tags/{tag:str}", status_code=HTTP_204_NO_CONTENT)
-async def add_tag(request: Request[Any, Any, Any], creds: Credentials, image_id: str, tag: str) -> None:
+async def add_tag(
+    request: Request[Any, Any, Any], creds: NamedDependency[Credentials], image_id: FromPath[str], tag: FromPath[str]
+) -> None:
     """Tag an image."""
     await _glance(request).tag(creds, image_id, tag, add=True)
 
 
 @delete("/images/{image_id:str}/tags/{tag:str}", status_code=HTTP_204_NO_CONTENT)
-async def remove_tag(request: Request[Any, Any, Any], creds: Credentials, image_id: str, tag: str) -> None:
+async def remove_tag(
+    request: Request[Any, Any, Any], creds: NamedDependency[Credentials], image_id: FromPath[str], tag: FromPath[str]
+) -> None:
     """Remove a tag from an image."""
     await _glance(request).tag(creds, image_id, tag, add=False)
 
@@ -145,13 +161,13 @@ def image_schema() -> dict[str, Any]:
 
 
 @get("/schemas/image")
-async def show_image_schema(creds: Credentials) -> dict[str, Any]:
+async def show_image_schema(creds: NamedDependency[Credentials]) -> dict[str, Any]:
     """The schema of an image."""
     return image_schema()
 
 
 @get("/schemas/images")
-async def show_images_schema(creds: Credentials) -> dict[str, Any]:
+async def show_images_schema(creds: NamedDependency[Credentials]) -> dict[str, Any]:
     """The schema of the image list."""
     return {
         "name": "images",

@@ -15,7 +15,9 @@ from typing import Any
 
 import attrs
 from litestar import Request, delete, get, post, put
+from litestar.di import NamedDependency
 from litestar.handlers import HTTPRouteHandler
+from litestar.params import FromPath
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from dcsim.sim.events import Change
@@ -158,7 +160,7 @@ def collection_handlers(c: Collection) -> list[HTTPRouteHandler]:
     """List, show, create, update and delete handlers of one collection."""
 
     @get(f"/{c.path}", name=f"neutron-{c.path}-list")
-    async def list_items(request: Request[Any, Any, Any], creds: Credentials) -> dict[str, Any]:
+    async def list_items(request: Request[Any, Any, Any], creds: NamedDependency[Credentials]) -> dict[str, Any]:
         if c.path in ("security-groups", "security-group-rules"):
             await _ensure_default_group(request, creds)
         world = _sim(request).world
@@ -166,12 +168,14 @@ def collection_handlers(c: Collection) -> list[HTTPRouteHandler]:
         return apply(items, _query(request), collection=c.path.replace("-", "_"), url=str(request.url).split("?")[0])
 
     @get(f"/{c.path}/{{item_id:str}}", name=f"neutron-{c.path}-show")
-    async def show_item(request: Request[Any, Any, Any], creds: Credentials, item_id: str) -> dict[str, Any]:
+    async def show_item(
+        request: Request[Any, Any, Any], creds: NamedDependency[Credentials], item_id: FromPath[str]
+    ) -> dict[str, Any]:
         world = _sim(request).world
         return {c.resource: one(c.render(world, c.find(world, creds, item_id)), _query(request))}
 
     @post(f"/{c.path}", name=f"neutron-{c.path}-create", status_code=HTTP_201_CREATED)
-    async def create_item(request: Request[Any, Any, Any], creds: Credentials) -> dict[str, Any]:
+    async def create_item(request: Request[Any, Any, Any], creds: NamedDependency[Credentials]) -> dict[str, Any]:
         body = body_of(await read_json(request), c.resource, c.fields)
         sim = _sim(request)
         async with sim.transaction() as change:
@@ -179,7 +183,9 @@ def collection_handlers(c: Collection) -> list[HTTPRouteHandler]:
         return {c.resource: c.render(sim.world, item)}
 
     @put(f"/{c.path}/{{item_id:str}}", name=f"neutron-{c.path}-update")
-    async def update_item(request: Request[Any, Any, Any], creds: Credentials, item_id: str) -> dict[str, Any]:
+    async def update_item(
+        request: Request[Any, Any, Any], creds: NamedDependency[Credentials], item_id: FromPath[str]
+    ) -> dict[str, Any]:
         body = body_of(await read_json(request), c.resource, c.fields)
         sim = _sim(request)
         async with sim.transaction() as change:
@@ -188,7 +194,9 @@ def collection_handlers(c: Collection) -> list[HTTPRouteHandler]:
         return {c.resource: c.render(sim.world, c.find(sim.world, creds, item_id))}
 
     @delete(f"/{c.path}/{{item_id:str}}", name=f"neutron-{c.path}-delete", status_code=HTTP_204_NO_CONTENT)
-    async def delete_item(request: Request[Any, Any, Any], creds: Credentials, item_id: str) -> None:
+    async def delete_item(
+        request: Request[Any, Any, Any], creds: NamedDependency[Credentials], item_id: FromPath[str]
+    ) -> None:
         sim = _sim(request)
         async with sim.transaction() as change:
             c.remove(sim.world, change, creds, c.find(sim.world, creds, item_id))
@@ -198,7 +206,9 @@ def collection_handlers(c: Collection) -> list[HTTPRouteHandler]:
 
 def _interface_handler(action: str, fn: Callable[..., dict[str, Any]]) -> HTTPRouteHandler:
     @put(f"/routers/{{item_id:str}}/{action}", name=f"neutron-routers-{action}")
-    async def handler(request: Request[Any, Any, Any], creds: Credentials, item_id: str) -> dict[str, Any]:
+    async def handler(
+        request: Request[Any, Any, Any], creds: NamedDependency[Credentials], item_id: FromPath[str]
+    ) -> dict[str, Any]:
         body = await read_json(request)
         sim = _sim(request)
         async with sim.transaction() as change:
@@ -219,13 +229,13 @@ def _extension(alias: str, name: str, description: str) -> dict[str, Any]:
 
 
 @get("/extensions", name="neutron-extensions")
-async def list_extensions(creds: Credentials) -> dict[str, Any]:
+async def list_extensions(creds: NamedDependency[Credentials]) -> dict[str, Any]:
     """The extensions this Neutron has."""
     return {"extensions": [_extension(*e) for e in EXTENSIONS]}
 
 
 @get("/extensions/{alias:str}", name="neutron-extension")
-async def show_extension(creds: Credentials, alias: str) -> dict[str, Any]:
+async def show_extension(creds: NamedDependency[Credentials], alias: FromPath[str]) -> dict[str, Any]:
     """One extension; 404 for one this Neutron lacks."""
     for entry in EXTENSIONS:
         if entry[0] == alias:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, delete, get, post, put
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 
 from dcsim.app import DcSim
 from dcsim.model import new_id
@@ -54,7 +56,7 @@ def _listed(request: Req, creds: Credentials) -> list[Volume]:
 
 
 @get("/volumes", sync_to_thread=False)
-def list_volumes(request: Req, creds: Credentials) -> Response[Any]:
+def list_volumes(request: Req, creds: NamedDependency[Credentials]) -> Response[Any]:
     """``GET /volumes``: id, name and links."""
     version, base = version_of(request), base_url(request)
     world = _dcsim(request).sim.world
@@ -66,7 +68,7 @@ def list_volumes(request: Req, creds: Credentials) -> Response[Any]:
 
 
 @get("/volumes/detail", sync_to_thread=False)
-def list_volumes_detail(request: Req, creds: Credentials) -> Response[Any]:
+def list_volumes_detail(request: Req, creds: NamedDependency[Credentials]) -> Response[Any]:
     """``GET /volumes/detail``."""
     version, base = version_of(request), base_url(request)
     world = _dcsim(request).sim.world
@@ -75,7 +77,7 @@ def list_volumes_detail(request: Req, creds: Credentials) -> Response[Any]:
 
 
 @post("/volumes", status_code=202)
-async def create_volume(request: Req, creds: Credentials) -> Response[Any]:
+async def create_volume(request: Req, creds: NamedDependency[Credentials]) -> Response[Any]:
     """``POST /volumes``: 202; the volume is available at once."""
     version = version_of(request)
     require_role(creds)
@@ -86,7 +88,7 @@ async def create_volume(request: Req, creds: Credentials) -> Response[Any]:
 
 
 @get("/volumes/{volume_id:str}", sync_to_thread=False)
-def show_volume(request: Req, creds: Credentials, volume_id: str) -> Response[Any]:
+def show_volume(request: Req, creds: NamedDependency[Credentials], volume_id: FromPath[str]) -> Response[Any]:
     """``GET /volumes/{id}``."""
     version = version_of(request)
     world = _dcsim(request).sim.world
@@ -95,7 +97,7 @@ def show_volume(request: Req, creds: Credentials, volume_id: str) -> Response[An
 
 
 @put("/volumes/{volume_id:str}")
-async def update_volume(request: Req, creds: Credentials, volume_id: str) -> Response[Any]:
+async def update_volume(request: Req, creds: NamedDependency[Credentials], volume_id: FromPath[str]) -> Response[Any]:
     """``PUT /volumes/{id}``."""
     version = version_of(request)
     require_role(creds)
@@ -106,7 +108,7 @@ async def update_volume(request: Req, creds: Credentials, volume_id: str) -> Res
 
 
 @delete("/volumes/{volume_id:str}", status_code=202)
-async def delete_volume(request: Req, creds: Credentials, volume_id: str) -> Response[Any]:
+async def delete_volume(request: Req, creds: NamedDependency[Credentials], volume_id: FromPath[str]) -> Response[Any]:
     """``DELETE /volumes/{id}``: 202."""
     version = version_of(request)
     require_role(creds)
@@ -115,7 +117,7 @@ async def delete_volume(request: Req, creds: Credentials, volume_id: str) -> Res
 
 
 @post("/volumes/{volume_id:str}/action", status_code=202)
-async def volume_action(request: Req, creds: Credentials, volume_id: str) -> Response[Any]:
+async def volume_action(request: Req, creds: NamedDependency[Credentials], volume_id: FromPath[str]) -> Response[Any]:
     """``POST /volumes/{id}/action``: ``os-extend`` (attach and detach go through Nova)."""
     version = version_of(request)
     body = await read_json(request)
@@ -162,25 +164,25 @@ def _find_snapshot(request: Req, creds: Credentials, snapshot_id: str) -> Volume
 
 
 @get("/snapshots", sync_to_thread=False)
-def list_snapshots(request: Req, creds: Credentials) -> Response[Any]:
+def list_snapshots(request: Req, creds: NamedDependency[Credentials]) -> Response[Any]:
     """``GET /snapshots``."""
     return answer({"snapshots": [_snapshot_view(s) for s in _snapshots(request, creds)]}, version_of(request))
 
 
 @get("/snapshots/detail", sync_to_thread=False)
-def list_snapshots_detail(request: Req, creds: Credentials) -> Response[Any]:
+def list_snapshots_detail(request: Req, creds: NamedDependency[Credentials]) -> Response[Any]:
     """``GET /snapshots/detail``."""
     return answer({"snapshots": [_snapshot_view(s) for s in _snapshots(request, creds)]}, version_of(request))
 
 
 @get("/snapshots/{snapshot_id:str}", sync_to_thread=False)
-def show_snapshot(request: Req, creds: Credentials, snapshot_id: str) -> Response[Any]:
+def show_snapshot(request: Req, creds: NamedDependency[Credentials], snapshot_id: FromPath[str]) -> Response[Any]:
     """``GET /snapshots/{id}``."""
     return answer({"snapshot": _snapshot_view(_find_snapshot(request, creds, snapshot_id))}, version_of(request))
 
 
 @post("/snapshots", status_code=202)
-async def create_snapshot(request: Req, creds: Credentials) -> Response[Any]:
+async def create_snapshot(request: Req, creds: NamedDependency[Credentials]) -> Response[Any]:
     """``POST /snapshots``: of an available volume, or of an attached one with ``force``."""
     version = version_of(request)
     require_role(creds)
@@ -203,7 +205,9 @@ async def create_snapshot(request: Req, creds: Credentials) -> Response[Any]:
 
 
 @delete("/snapshots/{snapshot_id:str}", status_code=202)
-async def delete_snapshot(request: Req, creds: Credentials, snapshot_id: str) -> Response[Any]:
+async def delete_snapshot(
+    request: Req, creds: NamedDependency[Credentials], snapshot_id: FromPath[str]
+) -> Response[Any]:
     """``DELETE /snapshots/{id}``: 202."""
     version = version_of(request)
     require_role(creds)
@@ -231,14 +235,14 @@ def _type_view(volume_type: VolumeType) -> dict[str, Any]:
 
 
 @get("/types", sync_to_thread=False)
-def list_types(request: Req, creds: Credentials) -> Response[Any]:
+def list_types(request: Req, creds: NamedDependency[Credentials]) -> Response[Any]:
     """``GET /types``."""
     types = _dcsim(request).sim.world.all(VolumeType)
     return answer({"volume_types": [_type_view(t) for t in types]}, version_of(request))
 
 
 @get("/types/{type_id:str}", sync_to_thread=False)
-def show_type(request: Req, creds: Credentials, type_id: str) -> Response[Any]:
+def show_type(request: Req, creds: NamedDependency[Credentials], type_id: FromPath[str]) -> Response[Any]:
     """``GET /types/{id}`` (``default``: the default type)."""
     world = _dcsim(request).sim.world
     found = world.find(VolumeType, "__DEFAULT__" if type_id == "default" else type_id)
@@ -248,7 +252,7 @@ def show_type(request: Req, creds: Credentials, type_id: str) -> Response[Any]:
 
 
 @post("/types", status_code=200)
-async def create_type(request: Req, creds: Credentials) -> Response[Any]:
+async def create_type(request: Req, creds: NamedDependency[Credentials]) -> Response[Any]:
     """``POST /types`` (admin)."""
     version = version_of(request)
     require_role(creds, admin=True)
@@ -270,7 +274,7 @@ async def create_type(request: Req, creds: Credentials) -> Response[Any]:
 
 
 @delete("/types/{type_id:str}", status_code=202)
-async def delete_type(request: Req, creds: Credentials, type_id: str) -> Response[Any]:
+async def delete_type(request: Req, creds: NamedDependency[Credentials], type_id: FromPath[str]) -> Response[Any]:
     """``DELETE /types/{id}`` (admin); refused while a volume has the type."""
     version = version_of(request)
     require_role(creds, admin=True)

@@ -13,7 +13,7 @@ from typing import Annotated
 
 from litestar import Controller, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from dcsim.app import DcSim
@@ -210,7 +210,7 @@ class VmController(Controller):
         middleware=[idempotent],
         operation_class=IdempotentOperation,
     )
-    async def create_vm(self, dcsim: NamedDependency[DcSim], data: VmCreate) -> VmInfo:
+    async def create_vm(self, dcsim: NamedDependency[DcSim], data: JSONBody[VmCreate]) -> VmInfo:
         world = dcsim.sim.world
         host, cluster, pool = _placement(world, data)
         request = VmRequest(name=data.name, cpu=data.cpu.count, memory_mb=data.memory.size_MiB,
@@ -258,7 +258,7 @@ class VmController(Controller):
         summary="Start, stop, suspend or reset a VM",
         responses=responses(404, 409, 503, body=True),
     )
-    async def power(self, dcsim: NamedDependency[DcSim], vm: FromPath[str], data: PowerRequest) -> PowerInfo:
+    async def power(self, dcsim: NamedDependency[DcSim], vm: FromPath[str], data: JSONBody[PowerRequest]) -> PowerInfo:
         found = find_vm(dcsim.sim.world, vm)
         changed = await dcsim.sim.power(found.id, POWER_ACTIONS[data.action])
         return PowerInfo(state=POWER_STATES[changed.power_state])
@@ -273,7 +273,7 @@ class VmController(Controller):
         summary="Set a powered-off VM's CPU count",
         responses=responses(404, 409, 503, body=True),
     )
-    async def set_cpu(self, dcsim: NamedDependency[DcSim], vm: FromPath[str], data: CpuUpdate) -> CpuInfo:
+    async def set_cpu(self, dcsim: NamedDependency[DcSim], vm: FromPath[str], data: JSONBody[CpuUpdate]) -> CpuInfo:
         found = find_vm(dcsim.sim.world, vm)
         return cpu_info(await dcsim.sim.reconfigure(found.id, cpu=data.count))
 
@@ -282,7 +282,9 @@ class VmController(Controller):
         summary="Set a powered-off VM's memory",
         responses=responses(404, 409, 503, body=True),
     )
-    async def set_memory(self, dcsim: NamedDependency[DcSim], vm: FromPath[str], data: MemoryUpdate) -> MemoryInfo:
+    async def set_memory(
+        self, dcsim: NamedDependency[DcSim], vm: FromPath[str], data: JSONBody[MemoryUpdate]
+    ) -> MemoryInfo:
         found = find_vm(dcsim.sim.world, vm)
         return memory_info(await dcsim.sim.reconfigure(found.id, memory_mb=data.size_MiB))
 

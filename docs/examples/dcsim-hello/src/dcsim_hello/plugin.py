@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import msgspec
 from litestar import get, post
 from litestar.di import NamedDependency
+from litestar.params import JSONBody
 
 from dcsim import hookimpl
 from dcsim.web.contracts import Model, Name, responses
@@ -45,7 +46,7 @@ async def hello() -> Hello:
 
 
 @post("/hello", tags=["hello"], responses=responses(503, body=True))
-async def say_hello(data: Greeting, dcsim: NamedDependency[DcSim]) -> Hello:
+async def say_hello(data: JSONBody[Greeting], dcsim: NamedDependency[DcSim]) -> Hello:
     """Say hello to someone and tell the bus (event ``hello.said``); needs an operator token."""
     event = await dcsim.publish("hello.said", {"to": data.to}, source=SOURCE, subject=data.to)
     return Hello(hello=data.to, plugin=SOURCE, event=event.id)
