@@ -28,8 +28,8 @@ def _env(data_dir: Path, port: int, extra: dict[str, str] | None = None) -> dict
 
 
 def _workers(pid: int) -> list[int]:
-    """PIDs of the live worker processes the supervisor ``pid`` spawned (not its
-    multiprocessing resource tracker)."""
+    """PIDs of the live worker processes the supervisor ``pid`` started (uvicorn spawns
+    them, Granian forks them; not a multiprocessing resource tracker)."""
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -39,7 +39,7 @@ def _workers(pid: int) -> list[int]:
             command = (entry / "cmdline").read_bytes()
         except OSError:
             continue
-        if int(fields[1]) == pid and fields[0] != "Z" and b"spawn_main" in command:
+        if int(fields[1]) == pid and fields[0] != "Z" and b"resource_tracker" not in command:
             found.append(int(entry.name))
     return found
 

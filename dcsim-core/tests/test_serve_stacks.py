@@ -1,0 +1,113 @@
+"""``dcsim serve --server uvicorn|granian`` (issue #18): both stacks serve dc-sim with its
+start-up and shutdown, its access lines, on 127.0.0.1 by default, stop gracefully on
+SIGTERM and keep the SQLite single-server refusal; Granian is the default when installed."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from dcsim.errors import ConfigError
+from dcsim.serving import granian_installed, pick_server
+from dcsim.testing import _free_port, stop_process
+
+SERVE = [sys.executable, "-c", "from dcsim.cli import main; main()", "serve"]
+STACKS = ["uvicorn", pytest.param("granian", marks=pytest.mark.skipif(not granian_installed(), reason="no granian"))]
+
+
+def _env(data_dir: Path, port: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DCSIM_")}
+    return env | {"DCSIM_DATA_DIR": str(data_dir), "DCSIM_PORT": str(port), "DCSIM_LOG_FORMAT": "json"}
+
+
+@contextmanager
+def serving(stack: str, data_dir: Path, log_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """``dcsim serve --server stack`` until /healthz answers: the process and its URL."""
+    port = _free_port()
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [*SERVE, "--server", stack], env=_env(data_dir, port), stdout=log, stderr=subprocess.STDOUT
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 120
+            while True:
+                try:
+                    with urllib.request.urlopen(url + "/healthz", timeout=2) as response:
+                        if response.status == 200:
+                            break
+                except OSError:
+                    pass
+                assert process.poll() is None and time.monotonic() < deadline, log_path.read_text()
+                time.sleep(0.2)
+            yield process, url
+        finally:
+            stop_process(process)
+
+
+def _lines(log_path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_each_stack_serves_logs_each_request_and_stops_gracefully(stack: str, tmp_path: Path) -> None:
+    log_path = tmp_path / "serve.log"
+    with serving(stack, tmp_path / "data", log_path) as (process, url):
+        token = (tmp_path / "data" / "admin-token").read_text().strip()
+        answer = httpx.get(url + "/sim/vms/vm-001", headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["name"] == "vm-001"
+        request_id = answer.headers["x-request-id"]
+        assert httpx.get(url + "/sim/vms/vm-001").status_code == 401
+        process.send_signal(signal.SIGTERM)
+        # uvicorn raises the signal again once it has shut down: gracefully all the same.
+        assert process.wait(timeout=30) in {0, -signal.SIGTERM}
+    lines = _lines(log_path)
+    events = [line["event"] for line in lines]
+    # The app's start-up and shutdown ran (ASGI lifespan), in that order.
+    assert events.index("dcsim.started") < events.index("dcsim.stopped")
+    access = [line for line in lines if line["event"] == "http.request"]
+    assert [line["path"] for line in access if line["path"] != "/healthz"] == ["/sim/vms/vm-001"] * 2
+    assert any(line["request_id"] == request_id and line["status"] == 200 for line in access)
+    # No access line of the server's own: the app writes one line a request.
+    assert not any(line.get("logger") in {"uvicorn.access", "granian.access"} for line in lines)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_each_stack_binds_loopback_by_default(stack: str, tmp_path: Path) -> None:
+    with serving(stack, tmp_path / "data", tmp_path / "serve.log") as (_process, url):
+        port = int(url.rsplit(":", 1)[1])
+        listening = Path("/proc/net/tcp").read_text().splitlines()[1:]
+        # Local address 0100007F:<port> in state 0A (LISTEN): 127.0.0.1 alone, no 0.0.0.0.
+        mine = [line.split() for line in listening if line.split()[1].endswith(f":{port:04X}")]
+        assert {fields[1] for fields in mine if fields[3] == "0A"} == {f"0100007F:{port:04X}"}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_a_second_server_on_one_sqlite_file_is_refused_on_each_stack(stack: str, tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    with serving(stack, data_dir, tmp_path / "first.log") as (first, url):
+        second = subprocess.run(
+            [*SERVE, "--server", stack], env=_env(data_dir, _free_port()), capture_output=True, text=True, timeout=60
+        )
+        assert second.returncode != 0
+        assert f"another dcsim serve (pid {first.pid}) already serves the SQLite store" in second.stderr
+        assert httpx.get(url + "/healthz").status_code == 200
+
+
+def test_granian_is_the_default_when_installed() -> None:
+    assert pick_server(None) == ("granian" if granian_installed() else "uvicorn")
+    assert pick_server("uvicorn") == "uvicorn"
+    with pytest.raises(ConfigError, match="one of uvicorn, granian"):
+        pick_server("hypercorn")
