@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -51,3 +52,22 @@ def test_inventory_script_errors_are_clear(dcsim_server):
     env = {**os.environ, "DCSIM_URL": dcsim_server.url, "DCSIM_TOKEN": "wrong"}
     result = subprocess.run([_tool("dcsim-inventory"), "--list"], env=env, capture_output=True, text=True, check=False)
     assert result.returncode != 0 and "401" in result.stderr
+
+
+def test_list_is_the_servers_body_and_host_reads_the_token_file(core_server, tmp_path):
+    """``--list`` writes the endpoint's body as it came; ``--host`` answers one host's vars;
+    the token comes from ``DCSIM_TOKEN_FILE`` when ``DCSIM_TOKEN`` is unset."""
+    token_file = tmp_path / "token"
+    token_file.write_text(core_server.token + "\n")
+    env = {key: value for key, value in os.environ.items() if key != "DCSIM_TOKEN"}
+    env |= {"DCSIM_URL": core_server.url, "DCSIM_TOKEN_FILE": str(token_file)}
+    script = _tool("dcsim-inventory")
+    listed = subprocess.run([script, "--list"], env=env, capture_output=True, timeout=60, check=True).stdout
+    request = urllib.request.Request(
+        core_server.url + "/cmdb/ansible/inventory", headers={"Authorization": f"Bearer {core_server.token}"}
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        body = response.read()
+    assert listed == body + b"\n"
+    host = subprocess.run([script, "--host", "sim-vmw-vm-002"], env=env, capture_output=True, timeout=60, check=True)
+    assert json.loads(host.stdout) == json.loads(body)["_meta"]["hostvars"]["sim-vmw-vm-002"]
