@@ -101,7 +101,9 @@ async def _end_to_end(driver: str, redis_url: str | None, events: int, publisher
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
         # On a busy machine the wall clock waits for the cores too; the CPU time says how
         # much of it this process's own work was.
-        progress(f"bus {driver}: {seconds:.2f} s, {cpu:.2f} s of CPU in this process ({cpu / events * 1e6:.1f} us/event)")
+        progress(
+            f"bus {driver}: {seconds:.2f} s, {cpu:.2f} s of CPU in this process ({cpu / events * 1e6:.1f} us/event)"
+        )
         return events / seconds
     finally:
         await bus.close()
