@@ -50,10 +50,14 @@ def prepare() -> None:
     subprocess.run([str(REPO / "scripts" / "netbox.sh")], check=True)
     if importlib.util.find_spec("pytz") is None:
         progress("netbox: installing pytz for nb_inventory")
-        uv = shutil.which("uv") or str(Path(sys.executable).with_name("uv"))
-        if Path(uv).exists():
+        # uv on PATH, next to this Python, or where scripts/test installs it; else pip.
+        candidates = [shutil.which("uv"), Path(sys.executable).with_name("uv"), REPO / ".venv-tools/venv/bin/uv"]
+        uv = next((str(c) for c in candidates if c and Path(c).exists()), None)
+        if uv is not None:
             subprocess.run([uv, "pip", "install", "--quiet", "--python", sys.executable, "pytz"], check=True)
         else:
+            if importlib.util.find_spec("pip") is None:  # a venv made by uv has no pip
+                subprocess.run([sys.executable, "-m", "ensurepip", "--default-pip"], check=True)
             subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "pytz"], check=True)
 
 
