@@ -226,6 +226,11 @@ class EngineCore:
         """Another process injected, changed or cleared fault ``fault_id``: keep its record."""
         self.faults[fault_id] = fault
 
+    def fault_gone(self, fault_id: str) -> None:
+        """Fault ``fault_id`` is no longer stored (a whole-world replacement removed it with
+        the world it broke): forget it, without undoing anything or saying so."""
+        self.faults.pop(fault_id, None)
+
 
 def _unique(objects: list[Any]) -> list[Any]:
     """``objects`` without repeats (by identity), in order."""

@@ -117,6 +117,13 @@ class Simulation(VmLifecycle):
         elif fault_id in self._timers:
             self._timers.pop(fault_id).cancel()
 
+    def fault_gone(self, fault_id: str) -> None:
+        """A whole-world replacement removed fault ``fault_id``: forget it and its expiry
+        timer (it must not clear, or undo, anything in the new world)."""
+        super().fault_gone(fault_id)
+        if fault_id in self._timers:
+            self._timers.pop(fault_id).cancel()
+
     # Queries --------------------------------------------------------------------------
 
     def blade(self, ref: str) -> Blade:

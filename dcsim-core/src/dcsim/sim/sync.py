@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
     from dcsim.sim.core import EngineCore
+    from dcsim.sim.world import World
     from dcsim.store.base import Store
 
 log = structlog.get_logger(__name__)
@@ -261,7 +262,7 @@ class WorldSync:
         self._apply(*changes)
         self.applied, self.stale = sequence, False
 
-    def _read_changes(self) -> tuple[int, tuple[dict[tuple[str, str], Any], dict[str, Fault]] | None]:
+    def _read_changes(self) -> tuple[int, tuple[dict[tuple[str, str], Any], dict[str, Fault | None]] | None]:
         """The sequence now and the documents behind the entries since :attr:`applied`
         (None when an entry is gone: reload), read in one transaction. Blocking."""
         with self.engine.dcsim.store.transaction() as session:
@@ -281,16 +282,17 @@ class WorldSync:
                     keys[(namespace, key)] = None
                 fault_ids.update(dict.fromkeys(entry.value["faults"]))
             documents = {name: _value(session.find(*name)) for name in keys}
-            faults = {}
+            faults: dict[str, Fault | None] = {}
             for fault_id in fault_ids:
                 stored = session.find(_faults(), fault_id)
                 if stored is not None:
                     faults[fault_id] = converter.structure(stored.value, Fault)
             return sequence, (documents, faults)
 
-    def _read_everything(self) -> tuple[dict[tuple[str, str], Any], dict[str, Fault]]:
-        """Every world document and fault as stored, and None for each object of the
-        in-memory world the store no longer has. Blocking."""
+    def _read_everything(self) -> tuple[dict[tuple[str, str], Any], dict[str, Fault | None]]:
+        """Every world document and fault as stored, and None for each object and fault
+        of this process the store no longer has (a whole-world replacement removed them):
+        applied, the world and the faults equal the store's. Blocking."""
         store = self.engine.dcsim.store
         world = self.engine.world
         documents: dict[tuple[str, str], Any] = {}
@@ -299,10 +301,14 @@ class WorldSync:
         for _, objects in world.kinds():
             for obj in objects:
                 documents.setdefault((world.namespace(obj), world.key(obj)), None)
-        return documents, {d.key: converter.structure(d.value, Fault) for d in store.list(_faults())}
+        faults: dict[str, Fault | None] = {d.key: converter.structure(d.value, Fault) for d in store.list(_faults())}
+        for fault_id in list(self.engine.faults):
+            faults.setdefault(fault_id, None)
+        return documents, faults
 
-    def _apply(self, documents: dict[tuple[str, str], Any], faults: dict[str, Fault]) -> None:
-        """Make the world agree with ``documents`` ((namespace, key) to value, None: gone)."""
+    def _apply(self, documents: dict[tuple[str, str], Any], faults: dict[str, Fault | None]) -> None:
+        """Make the world agree with ``documents`` ((namespace, key) to value, None: gone)
+        and the faults with ``faults`` (None: gone)."""
         world = self.engine.world
         registry = world.kinds_registry
         present: list[Any] = []
@@ -315,13 +321,12 @@ class WorldSync:
             else:
                 present.append(converter.structure(value, registry.get(kind).cls))
         # Removals first, then the rest: a name freed and taken again in one catch-up applies.
-        for obj in present:
-            try:
-                world.upsert(obj)
-            except Conflict:
-                log.warning("sim.world_name_clash", kind=world.kind_of(obj), id=obj.id, name=obj.name)
+        _upsert_all(world, present)
         for fault_id, fault in faults.items():
-            self.engine.fault_changed(fault_id, fault)
+            if fault is None:
+                self.engine.fault_gone(fault_id)
+            else:
+                self.engine.fault_changed(fault_id, fault)
 
 
 class WorldLock:
@@ -379,6 +384,33 @@ def replacing_world(store: Store) -> Iterator[DocumentSession]:
                 session.put(_meta(), SEQUENCE_KEY, {"entry": JOURNAL_NAMESPACE})
         finally:
             connection.execute(select(func.pg_advisory_unlock(LOCK_KEY)))
+
+
+def _upsert_all(world: World, objects: list[Any]) -> None:
+    """Upsert ``objects`` into ``world`` whatever their order: an object whose new name
+    another one still holds (renamed by the same catch-up) is retried after the others."""
+    pending = objects
+    while pending:
+        clashing = []
+        for obj in pending:
+            try:
+                world.upsert(obj)
+            except Conflict:
+                clashing.append(obj)
+        if len(clashing) == len(pending):
+            break
+        pending = clashing
+    if not pending:
+        return
+    # Names swapped among these objects (a cycle no order resolves): they are held anew,
+    # each as stored (references to the old objects of these few are no longer the world's).
+    for obj in pending:
+        world.discard(type(obj), obj.id)
+    for obj in pending:
+        try:
+            world.add(obj)
+        except Conflict:
+            log.warning("sim.world_name_clash", kind=world.kind_of(obj), id=obj.id, name=obj.name)
 
 
 def _value(document: Any) -> Any:
