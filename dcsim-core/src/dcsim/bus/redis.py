@@ -1,7 +1,8 @@
 """The Redis Streams event bus: shared by every process that points at the same Redis.
 
 Needs Redis 7 or newer (``XAUTOCLAIM`` reporting the entries deleted while pending). Each
-event is one stream entry with a single field ``event`` holding the JSON envelope; dead
+event is one stream entry with a single field ``event`` holding the JSON envelope
+(written and read by ``dcsim.bus.codec``, equal to the cattrs converter's JSON); dead
 letters go to the stream ``<stream>:dead`` with the fields ``message_id``, ``group``,
 ``attempts`` and ``event``.
 """
@@ -27,8 +28,6 @@ from dcsim.errors import NotFound, Unavailable
 
 if TYPE_CHECKING:
     from dcsim.model import Event
-
-if TYPE_CHECKING:
     from dcsim.settings import Settings
 
 _new_tuple = tuple.__new__
@@ -96,7 +95,7 @@ class RedisBus(EventBus):
         # spares a busy consumer one round trip per read (issue #18).
         self._claimed_clean_at: dict[str, float] = {}
         self._claim_interval = self.redelivery_seconds / 4
-        # Publishes waiting for the next pipeline, and the task that sends them (issue #18).
+        # Publishes waiting for the next batch, and the task that sends them (issue #18).
         self._queued: list[tuple[bytes, asyncio.Future[str]]] = []
         self._flusher: asyncio.Task[None] | None = None
 
@@ -160,9 +159,10 @@ class RedisBus(EventBus):
     async def publish(self, event: Event) -> str:
         """``XADD`` the event, trimming the stream to about ``retention_max_len`` entries.
 
-        Publishes made while others are on their way share the next pipeline: one round
-        trip for all of them, in the order they were made (redis-py spends more per
-        command than Redis does). It returns when Redis has answered for this event.
+        Publishes made while others are on their way share the next batch: one command
+        (the ``_XADD_MANY`` script) and one round trip for all of them, in the order they
+        were made (redis-py spends more per command than Redis does). It returns when
+        Redis has answered for this event.
         """
         future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self._queued.append((encode_event(event), future))
@@ -171,8 +171,8 @@ class RedisBus(EventBus):
         return await future
 
     async def _flush(self) -> None:
-        """Send the queued publishes, a pipeline at a time, until none are left."""
-        # One turn of the loop: publishers that are ready queue theirs into this pipeline.
+        """Send the queued publishes, a batch at a time, until none are left."""
+        # One turn of the loop: publishers that are ready queue theirs into this batch.
         await asyncio.sleep(0)
         while self._queued:
             batch, self._queued = self._queued, []
