@@ -29,7 +29,9 @@ from sqlalchemy import create_engine, select
 from dcsim.app import DcSim
 from dcsim.sim.core import FAULTS_NAMESPACE
 from dcsim.sim.model import Network, PowerState, Vm
+from dcsim.sim.seed import generate
 from dcsim.sim.sync import replacing_world
+from dcsim.sim.topology import Topology
 from dcsim.sim.world import NAMESPACE, World
 from dcsim.store.base import Store
 from dcsim.store.engine import normalize_url
@@ -176,3 +178,20 @@ async def test_a_whole_world_reload_leaves_each_process_with_exactly_the_stored_
     await b.sim.power("vm-001", "off")
     await a.sim.sync.fresh()
     assert a.sim.world.get(Vm, second.id).power_state is PowerState.OFF
+
+
+async def test_a_replaced_worlds_objects_have_their_nodes_in_every_process(pair: tuple[DcSim, DcSim]) -> None:
+    a, b = pair
+    replacement = World(a.sim.kinds)
+    generate(Topology(replacement, seed=5), datacenters=1, clusters=1, hosts=2, vms=3, chassis=0)
+    await asyncio.to_thread(_replace, a.store, replacement)
+    await asyncio.gather(a.sim.sync.fresh(), b.sim.sync.fresh())
+    for instance in (a, b):
+        for vm in instance.sim.world.all(Vm):
+            assert vm.node is not None
+            assert await instance.sim.nodes.power_state(vm.node.name) is vm.power_state, vm.name
+    # So the new world's VMs are driven as any: their power reaches their nodes.
+    vm = b.sim.world.all(Vm)[0]
+    target = PowerState.OFF if vm.power_state is PowerState.ON else PowerState.ON
+    await b.sim.power(vm.name, "off" if target is PowerState.OFF else "on")
+    assert vm.node is not None and await b.sim.nodes.power_state(vm.node.name) is target

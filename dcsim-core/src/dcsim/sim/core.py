@@ -64,6 +64,8 @@ class EngineCore:
         # The one lock of every change: across processes too on a shared store.
         self._lock = WorldLock(self.sync)
         self._dcsim: DcSim | None = None
+        #: Set once ``start`` has started the node backend and made the world's nodes.
+        self.nodes_ready = False
 
     @property
     def dcsim(self) -> DcSim:
@@ -148,6 +150,17 @@ class EngineCore:
             await self.nodes.ensure(spec)  # lost meanwhile: made again, with these labels
         else:
             await self.nodes.set_power(spec.name, spec.power_state)
+
+    async def ensure_nodes(self) -> None:
+        """Make every node owner's node exist, at its power state and (objects other than
+        VMs) with its labels: at start, and after the whole world was read again."""
+        for owner in self.node_owners():
+            spec = self.node_spec(owner)
+            await self.nodes.ensure(spec)
+            # Labels that follow a plugin's objects (a server's profile) may have been
+            # saved just before a crash, or by a replaced world: they reach the node here.
+            if not isinstance(owner, Vm) and await self.nodes.labels(spec.name) != spec.labels:
+                await self.nodes.set_labels(spec.name, spec.labels)
 
     async def publish(self, event_type: str, data: dict[str, Any], subject: Any) -> None:
         """Publish a simulation event about ``subject`` (a world object or a fault) on its

@@ -79,13 +79,8 @@ class Simulation(VmLifecycle):
         documents = await asyncio.to_thread(store.list, FAULTS_NAMESPACE)
         self.faults = {doc.key: converter.structure(doc.value, Fault) for doc in documents}
         await self.nodes.start(self)
-        for owner in self.node_owners():
-            spec = self.node_spec(owner)
-            await self.nodes.ensure(spec)
-            # Labels that follow a plugin's objects (a server's profile) may have been
-            # saved just before a crash: they reach the node here.
-            if not isinstance(owner, Vm) and await self.nodes.labels(spec.name) != spec.labels:
-                await self.nodes.set_labels(spec.name, spec.labels)
+        await self.ensure_nodes()
+        self.nodes_ready = True
         for fault in self.active_faults():
             if fault.expires_at is not None:
                 self._arm_expiry(fault)

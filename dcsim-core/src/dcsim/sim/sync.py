@@ -258,9 +258,14 @@ class WorldSync:
             return
         if changes is None or self.stale:
             log.info("sim.world_reloaded", behind=sequence - self.applied, stale=self.stale)
-            changes = await asyncio.to_thread(self._read_everything)
+            changes, whole = await asyncio.to_thread(self._read_everything), True
+        else:
+            whole = False
         self._apply(*changes)
         self.applied, self.stale = sequence, False
+        if whole and self.engine.nodes_ready:
+            # Objects no journal entry announced (a replaced world's) have no nodes here yet.
+            await self.engine.ensure_nodes()
 
     def _read_changes(self) -> tuple[int, tuple[dict[tuple[str, str], Any], dict[str, Fault | None]] | None]:
         """The sequence now and the documents behind the entries since :attr:`applied`
