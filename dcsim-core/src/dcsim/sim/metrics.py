@@ -193,6 +193,9 @@ class SimMetrics:
         self._vm_block: tuple[list[_VmEntry], bytes] = ([], b"")
         # The next bucket's entries by VM id and its VM text, derived ahead (a timer thread).
         self._ahead: _Ahead | None = None
+        # What a scrape replaced (last entries and text), freed by the timer thread: freeing
+        # a whole estate's entries was a third of a scrape at the boundary.
+        self._retired: tuple[dict[str, _VmEntry], tuple[list[_VmEntry], bytes]] | None = None
         self._scraped_at = -math.inf
         self._prefetch: threading.Timer | None = None
 
@@ -212,6 +215,7 @@ class SimMetrics:
         """Every series in the text exposition format, as ``generate_latest`` writes them."""
         self._scraped_at = time.monotonic()
         self._prefetch_later()
+        replaced = (self._vms, self._vm_block)
         scrape = self._compute()
         out: list[str] = []
         for group, rows in scrape.groups()[1:]:
@@ -222,7 +226,10 @@ class SimMetrics:
                 out.extend(
                     [f"{name}{text} {_go_float(row[index + 1])}\n" for text, row in zip(labels, rows, strict=True)]
                 )
-        return self._vm_text(scrape.vms) + "".join(out).encode()
+        vm_text = self._vm_text(scrape.vms)
+        if self._vm_block is not replaced[1]:
+            self._retired = replaced
+        return vm_text + "".join(out).encode()
 
     def _vm_text(self, entries: list[_VmEntry]) -> bytes:
         """The four VM series' text: the last scrape's, or the one derived ahead for this
@@ -257,6 +264,7 @@ class SimMetrics:
 
     def _prefetch_now(self, bucket: int) -> None:
         self._prefetch = None
+        self._retired = None
         if time.monotonic() - self._scraped_at > _PREFETCH_WHILE_SCRAPED_SECONDS:
             return  # nobody scrapes: spend nothing
         try:
