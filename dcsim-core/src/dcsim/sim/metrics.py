@@ -296,9 +296,8 @@ class SimMetrics:
         ahead = self._ahead
         if ahead is not None and ahead.bucket < bucket:
             self._ahead = ahead = None  # derived for a bucket gone by: never taken
-        vms, self._vms = self._vm_entries(
-            world.all(Vm), hosts, clusters, bucket, faulted, load, None if ahead is None else ahead.entries
-        )
+        early = ahead.entries if ahead is not None and ahead.bucket == bucket else None
+        vms, self._vms = self._vm_entries(world.all(Vm), hosts, clusters, bucket, faulted, load, early)
         host_rows = self._host_rows(hosts, clusters, now, bucket, faulted, load)
         return _Scrape(vms=vms, hosts=host_rows, clusters=_cluster_rows(clusters, load))
 
@@ -328,12 +327,12 @@ class SimMetrics:
             full = bool(faulted.datastores) and any(d.datastore_id in faulted.datastores for d in vm.disks)
             cut = bool(faulted.networks) and any(nic.network_id in faulted.networks for nic in vm.nics)
             key = (bucket, vm.power_state, profile, vm.cpu, full, cut, labels)
-            entry = previous.get(vm.id)
+            # At a bucket's first scrape the early entries alone are read (memory the scrape
+            # touches after an idle while costs several times more on the 2-core VM).
+            entry = previous.get(vm.id) if ahead is None else ahead.get(vm.id)
             if entry is None or entry.key != key:
-                early = None if ahead is None else ahead.get(vm.id)
-                if early is not None and early.key == key:
-                    entry = early
-                else:
+                entry = previous.get(vm.id)
+                if entry is None or entry.key != key:
                     label_text = entry.label_text if entry is not None and entry.key[-1] == labels else None
                     entry = _VmEntry(key, self._vm_row(vm, labels, profile, bucket, full, cut), label_text)
             current[vm.id] = entry
