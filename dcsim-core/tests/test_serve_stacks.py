@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -27,25 +28,27 @@ SERVE = [sys.executable, "-c", "from dcsim.cli import main; main()", "serve"]
 STACKS = ["uvicorn", *(["granian"] if granian_installed() else [])]
 
 
-def _env(data_dir: Path, port: int) -> dict[str, str]:
+def _env(data_dir: Path, port: int, extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DCSIM_")}
-    return env | {"DCSIM_DATA_DIR": str(data_dir), "DCSIM_PORT": str(port), "DCSIM_LOG_FORMAT": "json"}
+    return env | {"DCSIM_DATA_DIR": str(data_dir), "DCSIM_PORT": str(port), "DCSIM_LOG_FORMAT": "json"} | (extra or {})
 
 
 @contextmanager
-def serving(stack: str, data_dir: Path, log_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+def serving(
+    stack: str, data_dir: Path, log_path: Path, tls: ssl.SSLContext | None = None, env: dict[str, str] | None = None
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """``dcsim serve --server stack`` until /healthz answers: the process and its URL."""
     port = _free_port()
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [*SERVE, "--server", stack], env=_env(data_dir, port), stdout=log, stderr=subprocess.STDOUT
+            [*SERVE, "--server", stack], env=_env(data_dir, port, env), stdout=log, stderr=subprocess.STDOUT
         )
-        url = f"http://127.0.0.1:{port}"
+        url = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + 120
             while True:
                 try:
-                    with urllib.request.urlopen(url + "/healthz", timeout=2) as response:
+                    with urllib.request.urlopen(url + "/healthz", timeout=2, context=tls) as response:
                         if response.status == 200:
                             break
                 except OSError:
@@ -105,6 +108,26 @@ def test_a_second_server_on_one_sqlite_file_is_refused_on_each_stack(stack: str,
         assert second.returncode != 0
         assert f"another dcsim serve (pid {first.pid}) already serves the SQLite store" in second.stderr
         assert httpx.get(url + "/healthz").status_code == 200
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_each_stack_serves_https_down_to_tls_1_2(stack: str, tmp_path: Path) -> None:
+    import trustme
+
+    authority = trustme.CA()
+    certificate = authority.issue_cert("127.0.0.1")
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    certificate.cert_chain_pems[0].write_to_path(str(cert_file))
+    certificate.private_key_pem.write_to_path(str(key_file))
+    client = ssl.create_default_context()
+    authority.configure_trust(client)
+    # Vendor tools still speak TLS 1.2: the server must take it.
+    client.maximum_version = ssl.TLSVersion.TLSv1_2
+    env = {"DCSIM_TLS_CERTFILE": str(cert_file), "DCSIM_TLS_KEYFILE": str(key_file)}
+    with serving(stack, tmp_path / "data", tmp_path / "serve.log", tls=client, env=env) as (_process, url):
+        assert url.startswith("https://")
+        answer = httpx.get(url + "/healthz", verify=client)
+        assert answer.status_code == 200 and answer.json() == {"status": "ok"}
 
 
 def test_granian_is_the_default_when_installed() -> None:
