@@ -17,7 +17,7 @@ import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Operation, Schema
-from litestar.params import FromPath, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from dcsim.app import DcSim
@@ -95,10 +95,10 @@ class CmdbController(Controller):
         platform: Filter = None,
         tag: Annotated[str | None, QueryParameter(max_length=400, description="key=value of one tag")] = None,
         q: Annotated[str | None, QueryParameter(max_length=200, description="Text in the name")] = None,
-        status: Literal["active", "decommissioned", "all"] | None = None,
+        status: FromQuery[Literal["active", "decommissioned", "all"] | None] = None,
         limit: CiLimit = None,
         offset: OffsetQuery = 0,
-        format: Literal["json", "csv"] = "json",
+        format: FromQuery[Literal["json", "csv"]] = "json",
     ) -> Response[Page[Ci]]:
         query = CiQuery(type=type, platform=platform, tag=tag, q=q, status=status, offset=offset)
         if format == "csv":
@@ -119,7 +119,7 @@ class CmdbController(Controller):
         operation_class=IdempotentOperation,
     )
     async def create_ci(
-        self, dcsim: NamedDependency[DcSim], request: Request[Any, Any, Any], data: CiCreate
+        self, dcsim: NamedDependency[DcSim], request: Request[Any, Any, Any], data: JSONBody[CiCreate]
     ) -> Response[Ci]:
         tags: dict[str, str] = {str(key): value for key, value in data.tags.items()}
         ci = Ci(type=data.type, name=data.name, attributes=data.attributes, tags=tags)
@@ -140,7 +140,7 @@ class CmdbController(Controller):
         dcsim: NamedDependency[DcSim],
         request: Request[Any, Any, Any],
         ci_id: FromPath[str],
-        data: CiChange,
+        data: JSONBody[CiChange],
         if_match: IfMatch = None,
     ) -> Response[Ci]:
         changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
@@ -197,7 +197,7 @@ class CmdbController(Controller):
         responses=responses(404, 409, body=True),
     )
     async def add_relationship(
-        self, dcsim: NamedDependency[DcSim], request: Request[Any, Any, Any], data: RelationshipCreate
+        self, dcsim: NamedDependency[DcSim], request: Request[Any, Any, Any], data: JSONBody[RelationshipCreate]
     ) -> Relationship:
         relationship = Relationship(type=data.type, source_id=data.source_id, target_id=data.target_id)
         return await _cmdb(dcsim).add_relationship(relationship, _actor(request))
