@@ -45,6 +45,8 @@ import perf_http
 import perf_netbox
 from common import bench_env, finish, progress, seed, serve
 
+from dcsim.serving import pick_server
+
 PARTS = ("http", "bus", "metrics")
 
 
@@ -97,8 +99,8 @@ def _served(args: argparse.Namespace, parts: list[str], work: Path) -> tuple[lis
     env = bench_env() | {"DCSIM_RATE_LIMIT": "off", "DCSIM_LOG_LEVEL": args.log_level}
     rows: list[Row] = []
     loadgen = perf_http.build_loadgen(work) if "http" in parts else None
-    # dcsim serve's own choice: Granian when installed, else uvicorn.
-    stack = args.server or perf_http.stacks()[-1]
+    # dcsim serve's own choice unless --server says otherwise.
+    stack = args.server or pick_server(None)
     data_dir = work / "data"
     data_dir.mkdir()
     progress(f"seeding {args.vms} VMs")
@@ -203,7 +205,7 @@ def _parse_args() -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=10.0, help="seconds of load per HTTP figure")
     parser.add_argument("--rounds", type=int, default=1, help="HTTP rounds back to back (figures are medians)")
     parser.add_argument("--server", choices=["uvicorn", "granian"],
-                        help="dc-sim's server stack (default: dcsim serve's, granian when installed)")  # fmt: skip
+                        help="dc-sim's server stack (default: dcsim serve's, uvicorn)")  # fmt: skip
     parser.add_argument("--vms", type=int, default=10_000, help="VMs of the served estate")
     parser.add_argument("--scrapes", type=int, default=10, help="scrapes of /metrics")
     parser.add_argument("--bucket-scrapes", type=int, default=3,

@@ -1,6 +1,6 @@
 """``dcsim serve --server uvicorn|granian`` (issue #18): both stacks serve dc-sim with its
 start-up and shutdown, its access lines, on 127.0.0.1 by default, stop gracefully on
-SIGTERM and keep the SQLite single-server refusal; Granian is the default when installed."""
+SIGTERM and keep the SQLite single-server refusal; uvicorn is the default, Granian is asked for."""
 
 from __future__ import annotations
 
@@ -99,6 +99,23 @@ def test_each_stack_binds_loopback_by_default(stack: str, tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize("stack", STACKS)
+def test_a_killed_server_leaves_no_worker_behind(stack: str, tmp_path: Path) -> None:
+    # kill -9 of the serving process: its workers (Granian's always, uvicorn's under
+    # --workers) must end too, or they would keep the SQLite lock and a restart would be refused.
+    data_dir = tmp_path / "data"
+    with serving(stack, data_dir, tmp_path / "first.log") as (first, _url):
+        children = Path(f"/proc/{first.pid}/task/{first.pid}/children").read_text().split()
+        first.kill()
+        first.wait(timeout=30)
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{pid}").exists() for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in children if Path(f"/proc/{pid}").exists()], "a worker outlived its server"
+    with serving(stack, data_dir, tmp_path / "second.log") as (_second, url):
+        assert httpx.get(url + "/healthz").status_code == 200
+
+
+@pytest.mark.parametrize("stack", STACKS)
 def test_a_second_server_on_one_sqlite_file_is_refused_on_each_stack(stack: str, tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     with serving(stack, data_dir, tmp_path / "first.log") as (first, url):
@@ -130,8 +147,8 @@ def test_each_stack_serves_https_down_to_tls_1_2(stack: str, tmp_path: Path) -> 
         assert answer.status_code == 200 and answer.json() == {"status": "ok"}
 
 
-def test_granian_is_the_default_when_installed() -> None:
-    assert pick_server(None) == ("granian" if granian_installed() else "uvicorn")
+def test_uvicorn_is_the_default_and_granian_is_asked_for() -> None:
+    assert pick_server(None) == "uvicorn"
     assert pick_server("uvicorn") == "uvicorn"
     with pytest.raises(ConfigError, match="one of uvicorn, granian"):
         pick_server("hypercorn")

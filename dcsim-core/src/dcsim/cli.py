@@ -91,7 +91,7 @@ main.add_command(patch)
 @click.option(
     "--server",
     type=click.Choice(["uvicorn", "granian"]),
-    help="ASGI server (default: granian when dcsim-core[granian] is installed, else uvicorn).",
+    help="ASGI server (default: uvicorn; granian needs dcsim-core[granian]).",
 )
 @click.pass_context
 def serve(

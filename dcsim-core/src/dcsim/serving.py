@@ -1,6 +1,6 @@
 """Running ``dcsim serve`` as one process or several (SPEC-018), on uvicorn or Granian.
 
-- ``--server``: Granian when installed (``dcsim-core[granian]``), else uvicorn, both on
+- ``--server``: uvicorn by default, or Granian (``dcsim-core[granian]``), both on
   uvloop (SPEC-002 says why). uvicorn runs the app built in this process; Granian runs
   it in a worker process it forks, which builds it with :func:`worker_app`; both run the
   app's start-up and shutdown (ASGI lifespan) and stop gracefully on SIGTERM.
@@ -16,10 +16,13 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import importlib.util
 import json
 import logging
 import os
+import signal
+import sys
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -52,10 +55,11 @@ def granian_installed() -> bool:
 
 def pick_server(server: str | None) -> str:
     """The server stack to run: ``server`` when given (ConfigError when it is not
-    installed), else Granian when installed (the faster stack on dc-sim's own requests,
-    SPEC-002), else uvicorn."""
+    installed), else uvicorn. Granian is the faster stack on dc-sim's own requests
+    (SPEC-002) but opt-in: a worker's start-up failure ends in Granian's own error line
+    rather than dc-sim's, and the whole test suite runs on uvicorn."""
     if server is None:
-        return "granian" if granian_installed() else "uvicorn"
+        return "uvicorn"
     if server not in SERVERS:
         raise ConfigError(f"--server must be one of {', '.join(SERVERS)}, not {server!r}")
     if server == "granian" and not granian_installed():
@@ -195,7 +199,10 @@ def granian_server(
         factory=factory,
         loop=Loops.uvloop,
         http=HTTPModes.http1,
-        log_level=LogLevels(log_level.lower()),
+        # Granian's own lines below WARNING (its start, "shutdown completed") stay out but
+        # at DEBUG: dc-sim logs its start and stop itself, and a start-up error must stay
+        # the last line a failed serve prints.
+        log_level=LogLevels.debug if log_level.upper() == "DEBUG" else LogLevels.warning,
         log_access=False,
         log_dictconfig=_GRANIAN_LOGGING,
         ssl_cert=None if ssl_certfile is None else Path(ssl_certfile),
@@ -217,6 +224,7 @@ _GRANIAN_LOGGING: dict[str, Any] = {
 
 def worker_app() -> Litestar:
     """The app of one worker process (uvicorn's factory under ``--workers``)."""
+    die_with_parent()
     import dcsim
     from dcsim.logs import configure_logging
     from dcsim.settings import load_settings
@@ -231,3 +239,25 @@ def worker_app() -> Litestar:
     for info in sim.plugins.failures():
         logging.getLogger("dcsim.serve").warning("plugin %s failed: %s", info.name, info.error)
     return create_app(sim)
+
+
+#: prctl(2)'s option that sends this process a signal when its parent dies.
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """End this worker process when the serving process that started it dies (Linux).
+
+    A graceful stop goes through the server, which stops its workers first. But a serving
+    process killed outright (``kill -9``, the OOM killer) cannot: its workers would live on
+    as orphans, holding the port and the SQLite store's lock, and a restarted ``dcsim
+    serve`` would be refused. A worker that outlives its parent ends at once, as a
+    single-process server would have.
+    """
+    if sys.platform != "linux":
+        return
+    parent = os.getppid()
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    # The parent may have died before the call: the worker was re-parented already.
+    if os.getppid() != parent:
+        os.kill(os.getpid(), signal.SIGKILL)
