@@ -9,7 +9,7 @@ reads come back full (``dcsim.bus.subscription.ReadCount``); the clock stops whe
 one is acknowledged. The events are made before the clock starts (making an ``Event``, a uuid4
 and a timestamp, is the publisher's cost whatever the bus; the XADD anchor makes none).
 Redis is a redis-server of our own on a free loopback port, without persistence, stopped
-at the end.
+at the end. The bus runs on uvloop, the event loop ``dcsim serve`` runs it on.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import uvloop
 from common import free_port, progress
 
 from dcsim.bus.base import EventBus
@@ -76,7 +77,7 @@ def redis_benchmark_xadd(url: str, requests: int, clients: int, pipeline: int) -
 
 def end_to_end(driver: str, redis_url: str | None, events: int, publishers: int, count: int) -> float:
     """Events per second published, read in a consumer group and acknowledged, on ``driver``."""
-    return asyncio.run(_end_to_end(driver, redis_url, events, publishers, count))
+    return uvloop.run(_end_to_end(driver, redis_url, events, publishers, count))
 
 
 async def _end_to_end(driver: str, redis_url: str | None, events: int, publishers: int, count: int) -> float:
