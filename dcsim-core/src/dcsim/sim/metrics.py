@@ -168,6 +168,32 @@ def uniforms(seed: int, object_id: str, bucket: int) -> tuple[float, ...]:
     return tuple([value * _SCALE for value in _SLICES.unpack(digest)])
 
 
+def vm_values(
+    seed: int, vm: Vm, profile: LoadProfile, bucket: int, full: bool = False, cut: bool = False
+) -> tuple[float, float, float, float]:
+    """A VM's cpu and memory fractions, disk and network bytes per second in ``bucket``
+    (what ``/metrics`` exposes for it, and ``dcsim.sim.metrics_history`` for past buckets).
+
+    ``full``: a disk of the VM is on a full datastore; ``cut``: a NIC is on a partitioned
+    network.
+    """
+    if vm.power_state is not PowerState.ON:
+        return (0.0, 0.0, 0.0, 0.0)
+    u = uniforms(seed, vm.id, bucket)
+    cpu = profile.cpu * (0.8 + 0.4 * u[_CPU])
+    memory = profile.memory + 0.1 * (u[_MEMORY] - 0.5)
+    disk = profile.io * (0.7 + 0.6 * u[_DISK])
+    net = profile.io * (0.7 + 0.6 * u[_NET])
+    if u[_SPIKE] < profile.spike_chance:
+        cpu, disk, net = 0.9 + 0.1 * u[_CPU], min(1.0, 4 * disk), min(1.0, 4 * net)
+    if full:
+        # Writers retry against a full datastore and pile up in memory.
+        disk, memory = 1.0, max(memory, 0.90 + 0.08 * u[_MEMORY])
+    if cut:
+        net = 0.0
+    return (_fraction(cpu), _fraction(memory), disk * DISK_PEAK_PER_VCPU * vm.cpu, net * NET_PEAK_PER_VCPU * vm.cpu)
+
+
 class SimMetrics:
     """A Prometheus collector of the simulated estate's metrics.
 
@@ -345,28 +371,8 @@ class SimMetrics:
     def _vm_row(
         self, vm: Vm, labels: tuple[str, ...], profile: LoadProfile, bucket: int, full: bool, cut: bool
     ) -> _Row:
-        """The VM's four values: cpu and memory fractions, disk and network bytes per second."""
-        if vm.power_state is not PowerState.ON:
-            return (labels, 0.0, 0.0, 0.0, 0.0)
-        u = uniforms(self._seed, vm.id, bucket)
-        cpu = profile.cpu * (0.8 + 0.4 * u[_CPU])
-        memory = profile.memory + 0.1 * (u[_MEMORY] - 0.5)
-        disk = profile.io * (0.7 + 0.6 * u[_DISK])
-        net = profile.io * (0.7 + 0.6 * u[_NET])
-        if u[_SPIKE] < profile.spike_chance:
-            cpu, disk, net = 0.9 + 0.1 * u[_CPU], min(1.0, 4 * disk), min(1.0, 4 * net)
-        if full:
-            # Writers retry against a full datastore and pile up in memory.
-            disk, memory = 1.0, max(memory, 0.90 + 0.08 * u[_MEMORY])
-        if cut:
-            net = 0.0
-        return (
-            labels,
-            _fraction(cpu),
-            _fraction(memory),
-            disk * DISK_PEAK_PER_VCPU * vm.cpu,
-            net * NET_PEAK_PER_VCPU * vm.cpu,
-        )
+        """The VM's labels and its four values (:func:`vm_values`)."""
+        return (labels, *vm_values(self._seed, vm, profile, bucket, full, cut))
 
     def _host_rows(
         self,

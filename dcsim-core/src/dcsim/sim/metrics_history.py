@@ -26,13 +26,12 @@ from dcsim.registry import LoadProfile
 from dcsim.sim.metrics import (
     AMBIENT_CELSIUS,
     BUCKET_SECONDS,
-    DISK_PEAK_PER_VCPU,
     FIRMWARE_MISMATCH_CELSIUS,
     IDLE_CELSIUS,
     LOAD_CELSIUS,
-    NET_PEAK_PER_VCPU,
     _Faulted,
     uniforms,
+    vm_values,
 )
 from dcsim.sim.model import HealthStatus, Host, PowerState, Vm
 from dcsim.sim.profiles import DEFAULT_PROFILES
@@ -43,8 +42,6 @@ if TYPE_CHECKING:
 #: How many buckets one request may ask for: one hour of 15 s buckets.
 MAX_BUCKETS = 240
 
-# Which slice of an object's digest each metric reads (as dcsim.sim.metrics reads them).
-_CPU, _MEMORY, _DISK, _NET, _SPIKE = range(5)
 # The profile of a VM whose profile's plugin is gone, as /metrics falls back to it.
 _FALLBACK_PROFILE = next(p for p in DEFAULT_PROFILES if p.name == "normal")
 
@@ -69,31 +66,6 @@ class HostSample:
     temperature: float
     cpu_usage: float
     memory_usage: float
-
-
-def vm_values(
-    seed: int, vm: Vm, profile: LoadProfile, bucket: int, full: bool = False, cut: bool = False
-) -> tuple[float, float, float, float]:
-    """A VM's cpu and memory fractions, disk and network bytes per second in ``bucket``.
-
-    ``full``: a disk of the VM is on a full datastore; ``cut``: a NIC is on a partitioned
-    network. The formula is the one ``dcsim.sim.metrics`` documents; a test checks the two
-    agree for the current bucket.
-    """
-    if vm.power_state is not PowerState.ON:
-        return (0.0, 0.0, 0.0, 0.0)
-    u = uniforms(seed, vm.id, bucket)
-    cpu = profile.cpu * (0.8 + 0.4 * u[_CPU])
-    memory = profile.memory + 0.1 * (u[_MEMORY] - 0.5)
-    disk = profile.io * (0.7 + 0.6 * u[_DISK])
-    net = profile.io * (0.7 + 0.6 * u[_NET])
-    if u[_SPIKE] < profile.spike_chance:
-        cpu, disk, net = 0.9 + 0.1 * u[_CPU], min(1.0, 4 * disk), min(1.0, 4 * net)
-    if full:
-        disk, memory = 1.0, max(memory, 0.90 + 0.08 * u[_MEMORY])
-    if cut:
-        net = 0.0
-    return (_fraction(cpu), _fraction(memory), disk * DISK_PEAK_PER_VCPU * vm.cpu, net * NET_PEAK_PER_VCPU * vm.cpu)
 
 
 class MetricsHistory:
@@ -173,7 +145,3 @@ def _buckets(count: int, now: float) -> range:
 
 def _start(bucket: int) -> datetime:
     return datetime.fromtimestamp(bucket * BUCKET_SECONDS, tz=UTC)
-
-
-def _fraction(value: float) -> float:
-    return min(1.0, max(0.0, value))
