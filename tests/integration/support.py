@@ -21,8 +21,6 @@ from typing import IO, Any
 import httpx
 import pytest
 
-from dcsim.testing import stop_process
-
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -155,5 +153,13 @@ class Server:
         return self.log_path.read_text()
 
     def stop(self) -> None:
-        stop_process(self.process)
+        # Not dcsim.testing.stop_process: this env tests the README's install, so dc-sim is
+        # installed in the venvs the tests make, not in the one running them.
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=15)
         self._log.close()
